@@ -1,0 +1,57 @@
+# medslice: `make demo` runs the audit on the built-in synthetic dataset; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Offline by construction, telemetry off, and Kedro's logging config.
+export HF_HUB_OFFLINE := 1
+export DO_NOT_TRACK := 1
+export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
+export PYTHONHASHSEED := 0
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYNTHETIC_MARKER := data/01_raw/mimic-cxr-jpg/2.1.0/mimic-cxr-2.0.0-metadata.csv.gz
+
+.PHONY: help setup synthetic demo test lint format viz clean-data
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed  ## Create .venv and install medslice with its test extras
+
+synthetic: setup  ## Generate the synthetic MIMIC-CXR-JPG release if it is absent
+	@if [ -f $(SYNTHETIC_MARKER) ]; then \
+		echo "Synthetic release already present ($(SYNTHETIC_MARKER))"; \
+	else \
+		$(BIN)/kedro run --pipeline=synthetic; \
+	fi
+
+demo: synthetic  ## Set up, generate the synthetic data if absent, then run the audit
+	$(BIN)/kedro run --pipeline=audit
+
+test: setup  ## Set up, then run the test suite
+	$(BIN)/pytest
+
+lint: setup  ## ruff check and format check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: setup  ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+viz: setup  ## Serve the pipeline DAG with kedro-viz
+	$(BIN)/kedro viz run
+
+clean-data:  ## Delete every generated artifact under data/ (keeps .gitkeep files)
+	find data -mindepth 2 ! -name .gitkeep -delete 2>/dev/null || true
+	find data -mindepth 2 -type d -empty -delete 2>/dev/null || true

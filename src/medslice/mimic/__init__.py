@@ -1,0 +1,1 @@
+"""The MIMIC-CXR-JPG, MIMIC-CXR reports and MIMIC-IV formats: layout, schemas, parsing, cohort."""

@@ -1,0 +1,1 @@
+"""Kedro pipelines: wiring only. The work happens in the library packages."""
