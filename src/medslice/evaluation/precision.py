@@ -1,0 +1,67 @@
+"""dcbench precision@k: how many of a predicted slice's top-ranked samples lie in the true slice."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.metrics import average_precision_score
+
+from medslice.evaluation._validation import as_binary, as_membership
+
+
+def ranked_precision(in_slice: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Share of the ``k`` highest-scoring samples that are in the slice.
+
+    Ties keep sample order (dcbench ranks with ``rankdata(method="ordinal")``); with fewer than
+    ``k`` samples the share is over all of them.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k!r}.")
+    top = np.argsort(-scores, kind="mergesort")[:k]
+    return float(in_slice[top].mean())
+
+
+def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.ndarray:
+    """Average precision of every predicted slice column against the ground-truth slice."""
+    truth = as_binary(in_slice, "in_slice")
+    scores = as_membership(membership)
+    if scores.shape[0] != truth.shape[0]:
+        raise ValueError(f"membership has {scores.shape[0]} rows, in_slice has {truth.shape[0]}.")
+    if not truth.any():
+        raise ValueError("in_slice has no positive sample; precision and AP are undefined.")
+    return np.array(
+        [average_precision_score(truth, scores[:, column]) for column in range(scores.shape[1])]
+    )
+
+
+def best_slice_metrics(
+    in_slice: ArrayLike, membership: ArrayLike, ks: tuple[int, ...] = (10, 25)
+) -> dict[str, float | int]:
+    """Score the predicted slice that best matches the ground truth, as dcbench does.
+
+    The best column is the one with the highest average precision (the first on ties).
+
+    Returns:
+        ``{"precision_at_<k>": ... for k in ks, "average_precision": ..., "best_column": ...}``.
+    """
+    truth = as_binary(in_slice, "in_slice")
+    scores = as_membership(membership)
+    precisions = column_average_precision(truth, scores)
+    best = int(np.argmax(precisions))
+    metrics: dict[str, float | int] = {
+        f"precision_at_{k}": ranked_precision(truth, scores[:, best], k) for k in ks
+    }
+    metrics["average_precision"] = float(precisions[best])
+    metrics["best_column"] = best
+    return metrics
+
+
+def precision_at_k(in_slice: ArrayLike, membership: ArrayLike, k: int) -> float:
+    """precision@k of the predicted slice column with the best average precision (dcbench).
+
+    Args:
+        in_slice: ground-truth slice membership per sample (bool or 0/1).
+        membership: predicted membership probabilities, ``(n,)`` or ``(n, n_slices)``.
+        k: how many top-ranked samples to look at.
+    """
+    return float(best_slice_metrics(in_slice, membership, ks=(k,))[f"precision_at_{k}"])

@@ -1,0 +1,95 @@
+"""The tidy metrics table (one value per row) and its headline summary over bootstraps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from medslice.evaluation.bootstrap import mean_ci
+
+ID_COLUMNS: tuple[str, ...] = ("scenario", "variant", "bootstrap", "method")
+METRIC_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, "metric", "value")
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "variant",
+    "method",
+    "metric",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+)
+
+
+def _long_rows(record: Mapping[str, object], position: int) -> list[dict[str, object]]:
+    """One record as long rows: it has ``metric`` and ``value``, or each extra key is a metric."""
+    missing = [column for column in ID_COLUMNS if column not in record]
+    if missing:
+        raise ValueError(f"records[{position}] lacks key(s) {missing}.")
+    ids = {column: record[column] for column in ID_COLUMNS}
+    if "metric" in record or "value" in record:
+        extra = set(record) - set(METRIC_COLUMNS)
+        if extra or "metric" not in record or "value" not in record:
+            raise ValueError(
+                f"records[{position}] must have exactly the keys {list(METRIC_COLUMNS)} "
+                f"in long form; got {sorted(record)}."
+            )
+        return [{**ids, "metric": record["metric"], "value": record["value"]}]
+    metrics = [key for key in record if key not in ID_COLUMNS]
+    if not metrics:
+        raise ValueError(f"records[{position}] has no metric values.")
+    return [{**ids, "metric": metric, "value": record[metric]} for metric in metrics]
+
+
+def tidy_metrics(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
+    """Build the tidy metrics table.
+
+    Its columns are exactly ``scenario, variant, bootstrap, method, metric, value``.
+
+    Each record is either long (``metric`` and ``value`` keys) or wide (every key besides scenario,
+    variant, bootstrap and method is a metric name, e.g. the dict of
+    :func:`~medslice.evaluation.precision.best_slice_metrics`). Row order follows the records.
+    """
+    rows = [row for position, record in enumerate(records) for row in _long_rows(record, position)]
+    table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    for column in ("scenario", "variant", "method", "metric"):
+        table[column] = table[column].astype(str)
+    table["bootstrap"] = table["bootstrap"].astype(np.int64)
+    table["value"] = pd.to_numeric(table["value"], errors="raise").astype(np.float64)
+    return table
+
+
+def summarize_metrics(
+    metrics: pd.DataFrame,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Summarise a tidy metrics table over bootstraps: mean, percentile bootstrap CI and count.
+
+    Returns one row per (scenario, variant, method, metric) with columns ``scenario, variant,
+    method, metric, mean, ci_low, ci_high, n``; ``n`` counts the non-NaN values. Rows are sorted by
+    the keys.
+    """
+    missing = [column for column in METRIC_COLUMNS if column not in metrics.columns]
+    if missing:
+        raise ValueError(f"metrics lacks column(s) {missing}; build it with tidy_metrics().")
+    keys = ["scenario", "variant", "method", "metric"]
+    rows = []
+    for key, group in metrics.groupby(keys, sort=True):
+        values = group["value"].to_numpy(dtype=np.float64)
+        mean, low, high = mean_ci(values, confidence, n_resamples, seed)
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "n": int(np.count_nonzero(~np.isnan(values))),
+            }
+        )
+    summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    summary["n"] = summary["n"].astype(np.int64)
+    return summary

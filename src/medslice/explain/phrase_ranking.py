@@ -1,0 +1,144 @@
+"""Domino's ``describe`` in a shared image-text space.
+
+Candidate phrases are ranked by their alignment with the direction from a reference group to the
+slice (REFERENCE.md §2, "Explanation").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from medslice.explain._masks import as_labels, modal_label
+from medslice.explain.phrase_mining import METADATA_PHRASES, mine_phrases
+
+PHRASE_COLUMNS: tuple[str, ...] = ("phrase", "score")
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    """Anything that embeds texts into the shared space as L2-normalised rows."""
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """Return an array of shape ``(len(texts), dim)``."""
+        ...
+
+
+class PhraseRankingExplainer:
+    """Describe a slice with the phrases whose embedding points from the reference to the slice.
+
+    ``fit(corpus)`` mines candidate phrases from a report corpus (frequent 1-4-grams, RAKE-style
+    content chunks, negated findings; see :mod:`medslice.explain.phrase_mining`), adds the metadata
+    templates and any ``extra_phrases``, and embeds them once with ``text_encoder``.
+
+    Attributes:
+        candidates_: the candidate phrases, in embedding-row order.
+        candidate_embeddings_: their embeddings, shape ``(n_candidates, dim)``.
+    """
+
+    def __init__(
+        self,
+        text_encoder: TextEncoder,
+        top_k: int = 5,
+        *,
+        ngram_range: tuple[int, int] = (1, 4),
+        min_df: int = 2,
+        max_candidates: int | None = 2000,
+        include_metadata_phrases: bool = True,
+        extra_phrases: Sequence[str] | None = None,
+    ) -> None:
+        self.text_encoder = text_encoder
+        self.top_k = top_k
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_candidates = max_candidates
+        self.include_metadata_phrases = include_metadata_phrases
+        self.extra_phrases = extra_phrases
+
+    def fit(self, corpus: Iterable[object]) -> PhraseRankingExplainer:
+        """Mine and embed the candidate phrases of ``corpus`` (one report each); returns self."""
+        if isinstance(corpus, str):
+            raise TypeError("corpus must be a sequence of report texts, not a single string.")
+        if not isinstance(self.top_k, int) or self.top_k < 1:
+            raise ValueError(f"top_k must be a positive integer, got {self.top_k!r}.")
+        if not callable(getattr(self.text_encoder, "encode_texts", None)):
+            raise TypeError(
+                "text_encoder must have an encode_texts(list[str]) -> np.ndarray method."
+            )
+        mined = mine_phrases(corpus, self.ngram_range, self.min_df, self.max_candidates)
+        fixed = [
+            *(METADATA_PHRASES if self.include_metadata_phrases else ()),
+            *(self.extra_phrases or ()),
+        ]
+        # dict.fromkeys de-duplicates while keeping the first-seen order, so rows are reproducible.
+        candidates = list(dict.fromkeys([*mined, *fixed]))
+        if not candidates:
+            raise ValueError(
+                "No candidate phrases: the corpus yielded none at this min_df and no fixed phrases "
+                "were enabled."
+            )
+        embeddings = np.asarray(self.text_encoder.encode_texts(candidates), dtype=np.float64)
+        if embeddings.ndim != 2 or embeddings.shape[0] != len(candidates):
+            raise ValueError(
+                f"text_encoder.encode_texts returned shape {embeddings.shape} for "
+                f"{len(candidates)} phrases; expected ({len(candidates)}, dim)."
+            )
+        if not np.isfinite(embeddings).all():
+            raise ValueError("text_encoder.encode_texts returned non-finite values.")
+        self.candidates_ = candidates
+        self.candidate_embeddings_ = embeddings
+        return self
+
+    def explain(
+        self,
+        embeddings: ArrayLike,
+        slice_membership: ArrayLike,
+        targets: ArrayLike | None = None,
+    ) -> pd.DataFrame:
+        """Return the ``top_k`` phrases by ``text_emb . (prototype - reference)``, highest first.
+
+        Args:
+            embeddings: per-sample embeddings in the same space as the phrases, shape ``(n, dim)``.
+            slice_membership: the slice's membership probability per sample (members: > 0.5).
+            targets: true labels; the reference is the mean embedding of samples with the slice's
+                modal label. Without targets the reference is the mean of all samples.
+
+        Returns:
+            DataFrame with columns ``phrase, score``; ties broken alphabetically.
+        """
+        if not hasattr(self, "candidate_embeddings_"):
+            raise RuntimeError("PhraseRankingExplainer is not fitted; call fit(corpus) first.")
+        sample_embeddings = np.asarray(embeddings, dtype=np.float64)
+        if sample_embeddings.ndim != 2:
+            raise ValueError(f"embeddings must be 2-D, got shape {sample_embeddings.shape}.")
+        n_samples, dim = sample_embeddings.shape
+        if dim != self.candidate_embeddings_.shape[1]:
+            raise ValueError(
+                f"embeddings have dimension {dim}, the phrase embeddings "
+                f"{self.candidate_embeddings_.shape[1]}; they must share one space."
+            )
+        membership = np.asarray(slice_membership, dtype=np.float64)
+        if membership.shape != (n_samples,):
+            raise ValueError(
+                f"slice_membership must have shape ({n_samples},), got {membership.shape}."
+            )
+        members = membership > 0.5
+        if not members.any():
+            raise ValueError("slice_membership has no sample with probability > 0.5.")
+        prototype = sample_embeddings[members].mean(axis=0)
+        if targets is None:
+            reference = sample_embeddings.mean(axis=0)
+        else:
+            labels = as_labels(targets, "targets", n_samples)
+            reference = sample_embeddings[labels == modal_label(labels[members])].mean(axis=0)
+        scores = self.candidate_embeddings_ @ (prototype - reference)
+        phrases = np.asarray(self.candidates_, dtype=object)
+        order = np.lexsort((phrases.astype(str), -scores))[: self.top_k]
+        return pd.DataFrame(
+            {"phrase": phrases[order].astype(str), "score": scores[order]},
+            columns=list(PHRASE_COLUMNS),
+        )

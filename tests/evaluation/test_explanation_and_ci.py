@@ -1,0 +1,84 @@
+"""Explanation hits, bootstrap confidence intervals and the metrics tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medslice.evaluation import explanation_hit, mean_ci, summarize_metrics, tidy_metrics
+
+DEVICES = ["tube", "line", "catheter", "device", "pacemaker"]
+
+
+def test_explanation_hit_matches_words_and_sub_phrases() -> None:
+    assert explanation_hit(["portable", "Chest Tubes"], DEVICES)
+    assert explanation_hit(["no pneumothorax", "picc line tip"], ["picc line"])
+    assert not explanation_hit(["tubercle", "clear"], ["tube"])  # whole words only
+    assert not explanation_hit(["chest"], ["chest tube"])  # a part of a synonym is not a hit
+    # Only the top five count.
+    assert not explanation_hit(["a", "b", "c", "d", "e", "tube"], DEVICES)
+    assert explanation_hit(["a", "b", "c", "d", "e", "tube"], DEVICES, top_k=6)
+    with pytest.raises(ValueError, match="synonyms is empty"):
+        explanation_hit(["tube"], [])
+
+
+def test_mean_ci_on_known_data() -> None:
+    values = np.arange(100, dtype=float)
+    mean, low, high = mean_ci(values, n_resamples=2000, seed=0)
+    assert mean == pytest.approx(49.5)
+    # Normal theory: 49.5 +- 1.96 * sd / sqrt(n) = 49.5 +- 5.66.
+    half_width = 1.96 * values.std(ddof=1) / np.sqrt(values.size)
+    assert low == pytest.approx(mean - half_width, abs=1.0)
+    assert high == pytest.approx(mean + half_width, abs=1.0)
+    assert mean_ci(values, seed=0) == mean_ci(values, seed=0)
+    narrow = mean_ci(values, confidence=0.5, seed=0)
+    assert narrow[1] > low and narrow[2] < high
+
+
+def test_mean_ci_degenerate_inputs() -> None:
+    assert mean_ci([0.3]) == (0.3, 0.3, 0.3)
+    assert mean_ci([0.2, 0.2, 0.2]) == (0.2, 0.2, 0.2)
+    assert all(np.isnan(mean_ci([])))
+    mean, low, high = mean_ci([1.0, np.nan, 3.0], seed=1)
+    assert mean == 2.0 and 1.0 <= low <= high <= 3.0
+
+
+def test_tidy_metrics_accepts_long_and_wide_records() -> None:
+    records = [
+        {"scenario": "rare", "variant": "image", "bootstrap": 0, "method": "domino",
+         "precision_at_10": 0.5, "best_column": 2},
+        {"scenario": "rare", "variant": "image", "bootstrap": 1, "method": "baseline",
+         "metric": "attribute_fraction", "value": np.nan},
+    ]  # fmt: skip
+    table = tidy_metrics(records)
+    assert list(table.columns) == ["scenario", "variant", "bootstrap", "method", "metric", "value"]
+    assert list(table["metric"]) == ["precision_at_10", "best_column", "attribute_fraction"]
+    assert table["value"].dtype == np.float64 and table["bootstrap"].dtype == np.int64
+    assert tidy_metrics([]).columns.tolist() == table.columns.tolist()
+    with pytest.raises(ValueError, match="lacks key"):
+        tidy_metrics([{"scenario": "rare", "metric": "m", "value": 1.0}])
+
+
+def test_summarize_metrics_over_bootstraps() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.uniform(size=30)
+    records = [
+        {"scenario": "spurious", "variant": v, "bootstrap": b, "method": "domino",
+         "metric": "p10", "value": values[b] + (0.5 if v == "image+report" else 0.0)}
+        for v in ("image", "image+report") for b in range(30)
+    ]  # fmt: skip
+    records.append({"scenario": "spurious", "variant": "image", "bootstrap": 30,
+                    "method": "domino", "metric": "p10", "value": np.nan})  # fmt: skip
+    summary = summarize_metrics(tidy_metrics(records), seed=0)
+    assert list(summary.columns) == [
+        "scenario", "variant", "method", "metric", "mean", "ci_low", "ci_high", "n",
+    ]  # fmt: skip
+    assert list(summary["variant"]) == ["image", "image+report"]
+    assert list(summary["n"]) == [30, 30]
+    assert summary["mean"].iloc[0] == pytest.approx(values.mean())
+    assert summary["mean"].iloc[1] == pytest.approx(values.mean() + 0.5)
+    expected = mean_ci(values, seed=0)
+    assert (summary["ci_low"].iloc[0], summary["ci_high"].iloc[0]) == pytest.approx(expected[1:])
+    with pytest.raises(ValueError, match="lacks column"):
+        summarize_metrics(pd.DataFrame({"value": [1.0]}))

@@ -1,0 +1,49 @@
+"""Exemplar montages have the promised pixel size and show the most typical members."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from medslice.explain import montage_png_bytes, slice_montage, typical_members
+from medslice.explain.exemplars import CAPTION_HEIGHT
+
+
+def _loader(path: str) -> Image.Image:
+    if path == "broken.jpg":
+        raise OSError("truncated file")
+    value = int(path.split(".", maxsplit=1)[0])
+    return Image.fromarray(np.full((90, 60), value * 10, dtype=np.uint8))
+
+
+def test_typical_members_rank_by_membership_with_stable_ties() -> None:
+    np.testing.assert_array_equal(typical_members([0.2, 0.9, 0.5, 0.9], 3), [1, 3, 2])
+
+
+def test_montage_png_has_expected_size_and_content() -> None:
+    paths = [f"{i}.jpg" for i in range(7)] + ["broken.jpg"]
+    membership = np.array([0.1, 0.2, 0.95, 0.3, 0.9, 0.4, 0.5, 0.99])
+    targets, preds = np.zeros(8, int), np.ones(8, int)
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        png = montage_png_bytes(_loader, paths, membership, targets, preds, n=6, size=48)
+    image = Image.open(io.BytesIO(png)).convert("L")
+    assert image.size == (4 * 48, 2 * (48 + CAPTION_HEIGHT))
+    pixels = np.asarray(image)
+    # Second tile: the most typical readable member, image 2 (gray 20), padded; sample its centre.
+    assert abs(int(pixels[24, 48 + 24]) - 20) <= 2
+    # First tile is the unreadable one: black.
+    assert int(pixels[24, 24]) == 0
+
+
+def test_single_row_and_title_change_the_height() -> None:
+    paths = [f"{i}.jpg" for i in range(3)]
+    figure = slice_montage(
+        _loader, paths, [0.6, 0.7, 0.8], [1, 1, 0], [0, 0, 0], n=8, size=32, title="t"
+    )
+    width, height = figure.get_size_inches() * figure.dpi
+    assert (round(width), round(height)) == (3 * 32, 32 + 2 * CAPTION_HEIGHT)
+    with pytest.raises(ValueError, match="membership must have shape"):
+        slice_montage(_loader, paths, [0.1], [1, 1, 0], [0, 0, 0])
