@@ -1,10 +1,18 @@
-"""Custom Kedro datasets: the PhysioNet layouts and Parquet tables with explicit schemas.
+"""Custom Kedro datasets: the PhysioNet layouts, Arrow and schema-checked Parquet tables, model folders.
 
 Kedro is imported here and in ``pipelines/`` only; the library packages stay Kedro-free.
 """
 
+from medslice.datasets.arrow_parquet import ArrowParquetDataset
 from medslice.datasets.mimic_cxr_jpg import MimicCxrJpgDataset
 from medslice.datasets.mimic_cxr_reports import MimicCxrReportsDataset
+from medslice.datasets.model_folder import ModelFolderDataset
 from medslice.datasets.schema_parquet import SchemaParquetDataset
 
-__all__ = ["MimicCxrJpgDataset", "MimicCxrReportsDataset", "SchemaParquetDataset"]
+__all__ = [
+    "ArrowParquetDataset",
+    "MimicCxrJpgDataset",
+    "MimicCxrReportsDataset",
+    "ModelFolderDataset",
+    "SchemaParquetDataset",
+]

@@ -16,8 +16,8 @@ class MimicCxrReportsDataset(AbstractDataset[pd.DataFrame, MimicCxrReports]):
     """Reports at ``files/pXX/pSUBJECT/sSTUDY.txt``, in a folder tree or in the official zip.
 
     ``load`` returns a streaming :class:`~medslice.mimic.reader.MimicCxrReports` handle, so that 227k reports
-    are parsed one at a time. ``save`` takes a frame with ``subject_id``, ``study_id`` and ``text`` and writes the
-    tree (the synthetic release keeps the reports beside the study folders, as MIMIC-CXR does).
+    are parsed one at a time. ``save`` takes a frame with ``subject_id``, ``study_id`` and ``text`` and
+    writes the tree (the synthetic release keeps the reports beside the study folders, as MIMIC-CXR does).
     """
 
     def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:

@@ -6,7 +6,10 @@ from medslice.pipelines.ingestion import nodes
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Raw PhysioNet files -> ``images``, ``reports``, ``labels``, ``patients``, ``cohort``, ``ingestion_qa``."""
+    """Raw PhysioNet files -> ``images``, ``reports``, ``labels``, ``patients``, ``cohort``, ``ingestion_qa``.
+
+    Pixels are never decoded here; only JPEG headers are read.
+    """
     return Pipeline(
         [
             node(
