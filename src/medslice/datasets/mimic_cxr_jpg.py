@@ -30,8 +30,8 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
     """The PhysioNet layout of MIMIC-CXR-JPG in both directions.
 
     ``load`` returns a cheap, read-only :class:`~medslice.mimic.reader.MimicCxrJpg` handle: ingestion
-    reads the tables and image headers through it and never holds pixels. ``save`` writes a release (the ``synthetic``
-    pipeline's output) into an empty folder; a folder that already holds a release is refused, because the
+    reads the tables and image headers through it and never holds pixels. ``save`` writes a release
+    (the ``synthetic`` pipeline's output) into an empty folder; a folder that already holds a release is refused, because the
     real download must never be overwritten.
 
     Example catalog entry::
