@@ -31,8 +31,8 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
 
     ``load`` returns a cheap, read-only :class:`~medslice.mimic.reader.MimicCxrJpg` handle: ingestion
     reads the tables and image headers through it and never holds pixels. ``save`` writes a release
-    (the ``synthetic`` pipeline's output) into an empty folder; a folder that already holds a release is refused, because the
-    real download must never be overwritten.
+    (the ``synthetic`` pipeline's output) into an empty folder; a folder that already holds a release is
+    refused, because the real download must never be overwritten.
 
     Example catalog entry::
 
@@ -87,6 +87,3 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "save_args": self._save_args}
-
-
-
