@@ -1,0 +1,167 @@
+"""Render the self-contained HTML audit report: one file, images inlined, no network, no script."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+import medslice
+from medslice.reporting.cards import SliceCard
+from medslice.reporting.figures import png_bytes, precision_bar_chart
+from medslice.reporting.headline import (
+    BASELINE_METRIC,
+    DCBENCH_METRIC,
+    DISCOVERY_METHOD,
+    PAPER_METRIC,
+    headline_long,
+)
+from medslice.reporting.provenance import (
+    PARAMETERS_KEY,
+    display_value,
+    is_synthetic,
+    provenance_items,
+)
+from medslice.reporting.views import FigureView, metric_table, png_data_uri, scenario_views
+
+TEMPLATE_NAME = "audit_report.html.j2"
+SHOW_VARIANTS = ("best", "all")
+
+
+def _environment() -> Environment:
+    """The Jinja environment: packaged templates, autoescaping, and loud undefined names."""
+    return Environment(
+        loader=PackageLoader("medslice.reporting", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_audit_report(
+    summary: pd.DataFrame,
+    cards: Sequence[SliceCard],
+    provenance: Mapping[str, Any],
+    figures: Mapping[str, bytes] | None = None,
+    title: str = "medslice audit report",
+    *,
+    show_variants: str = "best",
+    max_terms: int = 5,
+    max_enrichment_rows: int = 5,
+) -> str:
+    """Render the audit report as one self-contained HTML document and return it as a string.
+
+    Args:
+        summary: the output of :func:`medslice.evaluation.summarize_metrics`. The headline uses
+            method ``domino`` with metric ``paper_precision_at_10`` (and ``precision_at_10`` for
+            the dcbench table) and method ``baseline`` with metric ``attribute_fraction``.
+        cards: slice cards of any scenarios and variants.
+        provenance: what produced the run. ``encoder``, ``data_version``, ``seed``,
+            ``medslice_version`` (default: the installed version) and ``timestamp`` are shown
+            first; ``parameters`` (a mapping) goes in a collapsible JSON block; other keys are
+            listed as given. A ``data_version`` mentioning "synthetic" (or ``synthetic: True``)
+            adds a banner. Nothing here reads the clock: pass the timestamp in.
+        figures: extra PNG figures by caption, shown after the precision bar chart, which is
+            always drawn from ``summary``.
+        title: the document title.
+        show_variants: ``"best"`` shows, per scenario, the cards of the best variant by paper
+            precision@10 (or every card given when that variant has none); ``"all"`` shows every
+            card, the best variant first.
+        max_terms: tokens and phrases shown per card.
+        max_enrichment_rows: enrichment rows shown per card.
+
+    Returns:
+        The HTML text. Same inputs give the same text, byte for byte.
+    """
+    if show_variants not in SHOW_VARIANTS:
+        raise ValueError(f"show_variants must be one of {SHOW_VARIANTS}, got {show_variants!r}.")
+    if not isinstance(provenance, Mapping):
+        raise TypeError(f"provenance must be a mapping, got {type(provenance).__name__}.")
+    for position, card in enumerate(cards):
+        if not isinstance(card, SliceCard):
+            raise TypeError(f"cards[{position}] must be a SliceCard, got {type(card).__name__}.")
+    for name, value in (("max_terms", max_terms), ("max_enrichment_rows", max_enrichment_rows)):
+        if int(value) < 0:
+            raise ValueError(f"{name} must be non-negative, got {value!r}.")
+
+    paper = metric_table(
+        summary,
+        PAPER_METRIC,
+        anchor="headline",
+        heading="Headline: paper precision@10",
+        note=(
+            "Mean over bootstrap runs with its 95% confidence interval. The best variant per "
+            "scenario is bold and highlighted; the dashed-border column is the baseline."
+        ),
+        baseline_metric=BASELINE_METRIC,
+        with_comparisons=True,
+    )
+    dcbench = metric_table(
+        summary,
+        DCBENCH_METRIC,
+        anchor="dcbench",
+        heading="Detection: dcbench precision@10",
+        note=(
+            "Share of the 10 highest-membership cases that belong to the planted slice, for the "
+            "slice that matches it best (by average precision)."
+        ),
+        baseline_metric=None,
+        with_comparisons=False,
+    )
+    long = headline_long(summary, PAPER_METRIC, DISCOVERY_METHOD, baseline_metric=None)
+    best = {
+        str(scenario): (str(group.loc[group["is_best"], "variant"].iloc[0]))
+        if group["is_best"].any()
+        else None
+        for scenario, group in long.groupby("scenario", sort=False)
+    }
+    scenario_names = list(best)
+    scenario_names += [s for s in dict.fromkeys(c.scenario for c in cards) if s not in best]
+
+    # Caller figures are checked before the chart is drawn, so a bad one fails fast.
+    extra_figures = [
+        FigureView(f"figure-{position}", str(caption), png_data_uri(data, f"figures[{caption!r}]"))
+        for position, (caption, data) in enumerate((figures or {}).items(), start=1)
+    ]
+    chart = precision_bar_chart(summary)
+    figure_views = [
+        FigureView(
+            "figure-precision",
+            "Paper precision@10 per scenario and variant; whiskers are 95% CIs, the dashed line "
+            "is the baseline, the outlined bar the best variant.",
+            png_data_uri(png_bytes(chart), "the precision bar chart"),
+        ),
+        *extra_figures,
+    ]
+
+    full_provenance = {"medslice_version": medslice.__version__, **dict(provenance)}
+    parameters = provenance.get(PARAMETERS_KEY)
+    context = {
+        "title": title,
+        "tables": (paper, dcbench),
+        "figures": tuple(figure_views),
+        "scenarios": scenario_views(
+            scenario_names,
+            best,
+            cards,
+            show_variants=show_variants,
+            max_terms=max_terms,
+            max_enrichment_rows=max_enrichment_rows,
+        ),
+        "show_variants": show_variants,
+        "provenance": provenance_items(full_provenance),
+        "parameters_json": (
+            json.dumps(parameters, sort_keys=True, indent=2, default=str, ensure_ascii=False)
+            if parameters is not None
+            else None
+        ),
+        "synthetic": is_synthetic(provenance),
+        "timestamp": display_value(provenance.get("timestamp")),
+        "data_version": display_value(provenance.get("data_version")),
+    }
+    return _environment().get_template(TEMPLATE_NAME).render(**context)

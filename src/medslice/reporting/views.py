@@ -1,0 +1,318 @@
+"""View models: the report's tables, figures and cards with every number already formatted.
+
+The template only lays these out; all formatting and selection decisions live here, in Python.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from medslice.reporting.cards import PNG_SIGNATURE, SliceCard, slug
+from medslice.reporting.formatting import (
+    MISSING,
+    format_interval,
+    format_number,
+    format_p_value,
+    format_signed,
+    humanize,
+    is_missing_number,
+)
+from medslice.reporting.headline import (
+    BASELINE_COLUMN,
+    DISCOVERY_METHOD,
+    headline_columns,
+    headline_long,
+    is_multimodal,
+    multimodal_comparisons,
+)
+
+VARIANT_TIPS: dict[str, str] = {
+    "image": "Slices found from image embeddings alone.",
+    "report": "Slices found from report embeddings alone.",
+    "metadata": "Slices found from the metadata sentence alone.",
+}
+BASELINE_TIP = (
+    "Fraction of misclassified audit cases that carry the planted attribute: the precision of "
+    "simply flagging every error. A slice finder earns its keep by beating it."
+)
+
+
+@dataclass(frozen=True)
+class CellView:
+    """One table cell, formatted."""
+
+    mean: str
+    interval: str
+    n: int
+    css_class: str
+    best: bool
+
+
+@dataclass(frozen=True)
+class RowView:
+    """One scenario row of a metric table."""
+
+    scenario: str
+    cells: tuple[CellView, ...]
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    """One value column of a metric table, with its tooltip."""
+
+    name: str
+    label: str
+    tip: str
+    css_class: str
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A scenario x variant table with its explanation."""
+
+    anchor: str
+    heading: str
+    note: str
+    columns: tuple[ColumnView, ...]
+    rows: tuple[RowView, ...]
+    comparisons: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """One inlined figure with its caption."""
+
+    anchor: str
+    caption: str
+    data_uri: str
+
+
+@dataclass(frozen=True)
+class TermView:
+    """A token or phrase with its formatted score."""
+
+    text: str
+    score: str
+
+
+@dataclass(frozen=True)
+class EnrichmentRowView:
+    """One enriched attribute value of a card, formatted."""
+
+    attribute: str
+    slice_prevalence: str
+    reference_prevalence: str
+    lift: str
+    q_value: str
+    p_value: str
+    significant: bool
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A :class:`SliceCard` with every number already formatted for display."""
+
+    anchor: str
+    scenario: str
+    variant: str
+    slice_index: int
+    size: str
+    error_rate: str
+    error_type: str
+    accuracy_gap: str
+    majority_class: str
+    tokens: tuple[TermView, ...]
+    phrases: tuple[TermView, ...]
+    enrichment: tuple[EnrichmentRowView, ...]
+    montage_uri: str | None
+    hypotheses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """One scenario of the slices section: its cards grouped by variant, or why there are none."""
+
+    anchor: str
+    name: str
+    label: str
+    best_variant: str | None
+    message: str | None
+    groups: tuple[tuple[str, bool, tuple[CardView, ...]], ...] = field(default=())
+
+
+def png_data_uri(data: bytes, name: str) -> str:
+    """Inline PNG bytes as a data URI, refusing anything that is not a PNG."""
+    if not isinstance(data, (bytes, bytearray)) or not bytes(data).startswith(PNG_SIGNATURE):
+        raise ValueError(f"{name} must be PNG bytes (it lacks the PNG signature).")
+    return "data:image/png;base64," + base64.b64encode(bytes(data)).decode("ascii")
+
+
+def _variant_tip(variant: str) -> str:
+    """A one-line tooltip explaining a variant column."""
+    if variant in VARIANT_TIPS:
+        return VARIANT_TIPS[variant]
+    if is_multimodal(variant):
+        return f"Slices found from fused {humanize(variant).replace(' ', ' + ')} embeddings."
+    return f"Slices found with the {humanize(variant)} variant."
+
+
+def metric_table(
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    anchor: str,
+    heading: str,
+    note: str,
+    baseline_metric: str | None,
+    with_comparisons: bool,
+) -> TableView:
+    """Build one scenario x variant table view from the summary."""
+    long = headline_long(summary, metric, DISCOVERY_METHOD, baseline_metric)
+    names = headline_columns(summary, metric, DISCOVERY_METHOD, baseline_metric)
+    columns = tuple(
+        ColumnView(
+            name,
+            humanize(name),
+            BASELINE_TIP if name == BASELINE_COLUMN else _variant_tip(name),
+            "baseline" if name == BASELINE_COLUMN else "variant",
+        )
+        for name in names
+    )
+    rows = []
+    for scenario, group in long.groupby("scenario", sort=False):
+        cells = []
+        for record in group.itertuples(index=False):
+            classes = ["num"]
+            if record.is_baseline:
+                classes.append("baseline")
+            if record.is_best:
+                classes.append("best")
+            if is_missing_number(record.mean):
+                classes.append("missing")
+            cells.append(
+                CellView(
+                    mean=format_number(record.mean),
+                    interval=format_interval(record.ci_low, record.ci_high),
+                    n=int(record.n),
+                    css_class=" ".join(classes),
+                    best=bool(record.is_best),
+                )
+            )
+        rows.append(RowView(str(scenario), tuple(cells)))
+    comparisons = (
+        tuple((c.scenario, c.sentence(humanize)) for c in multimodal_comparisons(long))
+        if with_comparisons
+        else ()
+    )
+    return TableView(anchor, heading, note, columns, tuple(rows), comparisons)
+
+
+def _terms(terms: Sequence[tuple[str, float]]) -> tuple[TermView, ...]:
+    return tuple(TermView(text, format_number(score, 3)) for text, score in terms)
+
+
+def _enrichment_rows(enrichment: pd.DataFrame, limit: int) -> tuple[EnrichmentRowView, ...]:
+    """Format the first ``limit`` enrichment rows (the caller's order: AttributeEnrichment sorts)."""
+    rows = []
+    for record in enrichment.head(limit).to_dict("records"):
+        lift = record.get("lift", math.nan)
+        rows.append(
+            EnrichmentRowView(
+                attribute=f"{humanize(str(record['column']))} = {record['value']}",
+                slice_prevalence=format_number(record.get("slice_prevalence")),
+                reference_prevalence=format_number(record.get("reference_prevalence")),
+                lift=format_number(lift),
+                q_value=format_p_value(record.get("q_value")),
+                p_value=format_p_value(record.get("p_value")),
+                significant=bool(record.get("significant", False)),
+            )
+        )
+    return tuple(rows)
+
+
+def _card_view(card: SliceCard, max_terms: int, max_enrichment_rows: int) -> CardView:
+    """Format one card for the template."""
+    return CardView(
+        anchor=card.anchor,
+        scenario=card.scenario,
+        variant=card.variant,
+        slice_index=card.slice_index,
+        size=str(card.size),
+        error_rate=format_number(card.error_rate),
+        error_type=card.error_type or MISSING,
+        accuracy_gap=format_signed(card.accuracy_gap),
+        majority_class=MISSING if card.majority_class is None else str(card.majority_class),
+        tokens=_terms(list(card.tokens)[:max_terms]),
+        phrases=_terms(list(card.phrases)[:max_terms]),
+        enrichment=_enrichment_rows(card.enrichment, max_enrichment_rows),
+        montage_uri=(
+            png_data_uri(card.montage_png, f"montage_png of {card.anchor}")
+            if card.montage_png is not None
+            else None
+        ),
+        hypotheses=tuple(card.hypotheses),
+    )
+
+
+def scenario_views(
+    scenarios: Sequence[str],
+    best: Mapping[str, str | None],
+    cards: Sequence[SliceCard],
+    *,
+    show_variants: str,
+    max_terms: int,
+    max_enrichment_rows: int,
+) -> tuple[ScenarioView, ...]:
+    """Group cards by scenario and variant; pick the best variant's cards unless all are wanted."""
+    views = []
+    for scenario in scenarios:
+        best_variant = best.get(scenario)
+        own = sorted(
+            (card for card in cards if card.scenario == scenario),
+            key=lambda card: card.slice_index,
+        )
+        variants = list(dict.fromkeys(card.variant for card in own))
+        # The best variant leads; others follow in the order the caller gave them.
+        if best_variant in variants:
+            variants.remove(best_variant)
+            variants.insert(0, best_variant)
+        message = None
+        if show_variants == "best" and best_variant is not None and best_variant in variants:
+            variants = [best_variant]
+        elif show_variants == "best" and own:
+            message = (
+                f"The best variant ({humanize(best_variant)}) has no slice cards; showing the cards provided."
+                if best_variant is not None
+                else "No variant has a headline value; showing the cards provided."
+            )
+        if not own:
+            which = f" with the best variant, {humanize(best_variant)}" if best_variant else ""
+            message = f"No slices were found for this scenario{which}."
+        groups = tuple(
+            (
+                variant,
+                variant == best_variant,
+                tuple(
+                    _card_view(card, max_terms, max_enrichment_rows)
+                    for card in own
+                    if card.variant == variant
+                ),
+            )
+            for variant in variants
+        )
+        views.append(
+            ScenarioView(
+                anchor=slug(f"scenario-{scenario}"),
+                name=scenario,
+                label=humanize(scenario),
+                best_variant=best_variant,
+                message=message,
+                groups=groups,
+            )
+        )
+    return tuple(views)
