@@ -1,0 +1,52 @@
+"""Nodes of the `failure_injection` pipeline: thin wrappers over :mod:`medslice.scenarios`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from medslice.mimic.reader import MimicCxrJpg
+from medslice.scenarios import ScenarioSpec, run_scenario, validate_predictions
+
+
+def inject_failures(
+    cohort: pd.DataFrame,
+    mimic_cxr_jpg: MimicCxrJpg,
+    scenario: dict[str, Any],
+    run: dict[str, Any],
+    seed: int,
+    *,
+    scenario_name: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, Any], pd.DataFrame, dict[str, Any]]:
+    """Per bootstrap: draw a flawed training set, train the classifier, predict on the audit set.
+
+    Args:
+        cohort: The cohort table.
+        mimic_cxr_jpg: The release the cohort's ``image_path`` values are relative to.
+        scenario: One entry of ``failure_injection.scenarios``.
+        run: ``failure_injection.run``: bootstraps, retries, the accuracy-gap check and the classifier.
+        seed: The project seed.
+        scenario_name: The scenario's key (bound by the pipeline; it names the scenario in errors).
+
+    Returns:
+        Training sets, audit sets, classifier weights per bootstrap, predictions and the injection QA.
+    """
+    spec = ScenarioSpec.from_dict(scenario_name, scenario)
+    result = run_scenario(
+        cohort,
+        spec,
+        mimic_cxr_jpg.root,
+        n_bootstraps=int(run["n_bootstraps"]),
+        retrain=bool(run.get("retrain", True)),
+        max_retries=int(run.get("max_retries", 2)),
+        min_gap=float(run.get("min_gap", 0.10)),
+        classifier=run.get("classifier"),
+        seed=seed,
+    )
+    return result.train_sets, result.audit_sets, result.classifiers, result.predictions, result.qa
+
+
+def validate_user_predictions(user_predictions: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Admit a user's own predictions table (``dicom_id``, ``target``, ``prob``) in place of injected ones."""
+    return validate_predictions(user_predictions, cohort)

@@ -1,0 +1,66 @@
+"""The `failure_injection` pipeline: one namespace per declared scenario."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Pipeline, node
+
+from medslice.pipelines.failure_injection import nodes
+
+SHARED_INPUTS = {"cohort", "mimic_cxr_jpg"}
+
+
+def _template(scenario: str) -> Pipeline:
+    inject = update_wrapper(partial(nodes.inject_failures, scenario_name=scenario), nodes.inject_failures)
+    return Pipeline(
+        [
+            node(
+                inject,
+                inputs=[
+                    "cohort",
+                    "mimic_cxr_jpg",
+                    "params:scenario",
+                    "params:failure_injection.run",
+                    "params:seed",
+                ],
+                outputs=["train_set", "audit_set", "classifiers", "predictions", "injection_qa"],
+                name="inject_failures",
+            )
+        ]
+    )
+
+
+def create_pipeline(scenarios: Iterable[str] = (), **kwargs: object) -> Pipeline:
+    """The template instantiated once per scenario, e.g. ``spurious_correlation.predictions``."""
+    return sum(
+        (
+            Pipeline(
+                _template(scenario),
+                namespace=scenario,
+                inputs=SHARED_INPUTS,
+                parameters={
+                    "params:scenario": f"params:failure_injection.scenarios.{scenario}",
+                    "params:failure_injection.run": "params:failure_injection.run",
+                    "params:seed": "params:seed",
+                },
+            )
+            for scenario in scenarios
+        ),
+        Pipeline([]),
+    )
+
+
+def create_user_predictions_pipeline(scenario: str = "user", **kwargs: object) -> Pipeline:
+    """Validate a user's predictions table into ``<scenario>.predictions`` for the downstream stages."""
+    return Pipeline(
+        [
+            node(
+                nodes.validate_user_predictions,
+                inputs=["user_predictions", "cohort"],
+                outputs=f"{scenario}.predictions",
+                name=f"{scenario}.validate_user_predictions",
+            )
+        ]
+    )

@@ -1,0 +1,181 @@
+"""ErrorClusterSlicer: the simplest error-slice baseline, a Gaussian mixture over the misclassified cases."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from medslice.slicing.base import degenerate_reasons, one_hot_argmax, record_warning
+from medslice.slicing.projection import fit_pca, project
+from medslice.slicing.validation import (
+    check_choice,
+    check_embeddings,
+    check_non_negative_float,
+    check_positive_int,
+    labels_and_predictions,
+    misclassified,
+)
+
+COVARIANCE_TYPES: tuple[str, ...] = ("diag", "full", "spherical", "tied")
+# GaussianMixture cannot be fitted on a single sample.
+MIN_ERRORS = 2
+
+
+class ErrorClusterSlicer(BaseEstimator):
+    """Cluster the misclassified cases and report the clusters that hold the most error.
+
+    A case is misclassified when its predicted class (``p >= 0.5`` for binary, arg-max otherwise) differs
+    from its target. A :class:`~sklearn.mixture.GaussianMixture` is fitted on the misclassified cases'
+    (optionally PCA-reduced) embeddings only. Every fit sample is then given its responsibility under that
+    mixture; a cluster's *size* is its summed responsibility over all samples, its *error rate* the
+    responsibility-weighted share of misclassified samples, and clusters are ranked by
+    ``size x error rate``.
+
+    Parameters
+    ----------
+    n_slices:
+        Number of clusters to report.
+    n_components:
+        Mixture components (``None``: ``n_slices``). Capped at the number of misclassified cases.
+    covariance_type, reg_covar:
+        Passed to :class:`~sklearn.mixture.GaussianMixture`.
+    n_pca_components:
+        PCA of the embeddings (fitted on all fit samples) before clustering; ``None`` skips it.
+    random_state:
+        Seed of the mixture's k-means initialisation.
+
+    Attributes
+    ----------
+    mixture_:
+        The fitted GaussianMixture (``None`` when there are no misclassified cases).
+    slice_indices_:
+        Mixture components reported as slices, best first; ``n_slices_`` is their number, which can be
+        below ``n_slices`` (few errors) or zero (none), and is the column count of ``predict_proba``.
+    cluster_sizes_, cluster_error_rates_, cluster_scores_:
+        Per mixture component: summed responsibility, weighted error rate, and their product.
+    pca_, warnings_:
+        The fitted PCA (or ``None``) and the degenerate-case messages, as for DominoSlicer.
+    """
+
+    def __init__(
+        self,
+        n_slices: int = 5,
+        *,
+        n_components: int | None = None,
+        covariance_type: str = "diag",
+        n_pca_components: int | None = 128,
+        reg_covar: float = 1e-6,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.n_slices = n_slices
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.n_pca_components = n_pca_components
+        self.reg_covar = reg_covar
+        self.random_state = random_state
+
+    def _check_params(self) -> int:
+        n_slices = check_positive_int(self.n_slices, "n_slices")
+        n_components = n_slices
+        if self.n_components is not None:
+            n_components = check_positive_int(self.n_components, "n_components")
+            if n_components < n_slices:
+                raise ValueError(f"n_components ({n_components}) must be >= n_slices ({n_slices})")
+        check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        if self.n_pca_components is not None:
+            check_positive_int(self.n_pca_components, "n_pca_components")
+        check_non_negative_float(self.reg_covar, "reg_covar")
+        return n_components
+
+    def fit(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> ErrorClusterSlicer:
+        """Cluster the misclassified cases and rank the clusters; return self."""
+        n_components = self._check_params()
+        z = check_embeddings(embeddings)
+        y, y_hat = labels_and_predictions(targets, pred_probs, z.shape[0])
+        random_state = check_random_state(self.random_state)
+        self.warnings_: list[str] = []
+        self.n_features_in_ = z.shape[1]
+        self.pca_ = fit_pca(z, self.n_pca_components, random_state)
+        reduced = project(self.pca_, z)
+        errors = misclassified(y, y_hat)
+        n_errors = int(errors.sum())
+
+        self.mixture_ = None
+        self.slice_indices_ = np.empty(0, dtype=np.int64)
+        self.cluster_sizes_ = self.cluster_error_rates_ = self.cluster_scores_ = np.empty(0)
+        reasons = degenerate_reasons(y, errors)
+        for reason in reasons:
+            record_warning(self.warnings_, f"ErrorClusterSlicer: {reason}")
+        if not reasons and n_errors < MIN_ERRORS:
+            record_warning(
+                self.warnings_,
+                f"ErrorClusterSlicer: only {n_errors} misclassified case; a mixture needs at least "
+                f"{MIN_ERRORS}, so no slices are reported",
+            )
+        elif not reasons:
+            if n_errors < n_components:
+                record_warning(
+                    self.warnings_,
+                    f"ErrorClusterSlicer: only {n_errors} misclassified cases for {n_components} "
+                    f"components; fitting {n_errors} components",
+                )
+                n_components = n_errors
+            self._fit_mixture(reduced, errors, n_components, random_state)
+        self.n_slices_ = len(self.slice_indices_)
+        return self
+
+    def _fit_mixture(
+        self,
+        reduced: np.ndarray,
+        errors: np.ndarray,
+        n_components: int,
+        random_state: np.random.RandomState,
+    ) -> None:
+        self.mixture_ = GaussianMixture(
+            n_components=n_components,
+            covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar,
+            random_state=random_state,
+        ).fit(reduced[errors])
+        resp = self.mixture_.predict_proba(reduced)
+        self.cluster_sizes_ = resp.sum(axis=0)
+        error_mass = resp[errors].sum(axis=0)
+        self.cluster_error_rates_ = error_mass / np.maximum(self.cluster_sizes_, 1e-12)
+        self.cluster_scores_ = self.cluster_sizes_ * self.cluster_error_rates_
+        ranking = np.argsort(-self.cluster_scores_, kind="stable")
+        self.slice_indices_ = ranking[: self.n_slices].astype(np.int64)
+
+    def predict_proba(
+        self,
+        embeddings: np.ndarray,
+        targets: np.ndarray | None = None,
+        pred_probs: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Responsibility of each reported cluster for each sample, (n, n_slices_).
+
+        Membership depends on the embeddings only; ``targets`` and ``pred_probs`` are accepted for the
+        common slicer interface and validated when given.
+        """
+        check_is_fitted(self, "slice_indices_")
+        z = check_embeddings(embeddings)
+        if z.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"embeddings has {z.shape[1]} features but the slicer was fitted on {self.n_features_in_}"
+            )
+        if targets is not None and pred_probs is not None:
+            labels_and_predictions(targets, pred_probs, z.shape[0])
+        if self.mixture_ is None:
+            return np.zeros((z.shape[0], 0))
+        return self.mixture_.predict_proba(project(self.pca_, z))[:, self.slice_indices_]
+
+    def predict(
+        self,
+        embeddings: np.ndarray,
+        targets: np.ndarray | None = None,
+        pred_probs: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One-hot int matrix (n, n_slices_) marking each sample's most responsible reported cluster."""
+        return one_hot_argmax(self.predict_proba(embeddings, targets, pred_probs))
