@@ -100,9 +100,7 @@ class AttributeEnrichment:
         if not (0 < self.alpha < 1):
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
         if not isinstance(attributes, pd.DataFrame):
-            raise TypeError(
-                f"attributes must be a pandas DataFrame, got {type(attributes).__name__}."
-            )
+            raise TypeError(f"attributes must be a pandas DataFrame, got {type(attributes).__name__}.")
         n_samples = len(attributes)
         members = as_mask(slice_mask, "slice_mask", n_samples)
         reference = (
@@ -138,9 +136,7 @@ class AttributeEnrichment:
                         "slice_prevalence": slice_prevalence,
                         "reference_prevalence": reference_prevalence,
                         "lift": (
-                            slice_prevalence / reference_prevalence
-                            if reference_prevalence > 0
-                            else np.inf
+                            slice_prevalence / reference_prevalence if reference_prevalence > 0 else np.inf
                         ),
                         # Rounding can push an exact p a hair above 1.
                         "p_value": min(1.0, float(fisher_exact(table).pvalue)),

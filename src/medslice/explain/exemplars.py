@@ -84,9 +84,7 @@ def slice_montage(
     width_px, height_px = columns * size, rows * cell_height + title_height
     figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
     if title:
-        figure.text(
-            0.5, 1 - (title_height / 2) / height_px, title, ha="center", va="center", fontsize=9
-        )
+        figure.text(0.5, 1 - (title_height / 2) / height_px, title, ha="center", va="center", fontsize=9)
     for position, index in enumerate(tqdm(chosen, desc="exemplars", leave=False)):
         tile, readable = _tile(image_loader, str(paths[index]), size)
         row, column = divmod(position, columns)
@@ -130,7 +128,5 @@ def montage_png_bytes(
     title: str | None = None,
 ) -> bytes:
     """Return :func:`slice_montage` as PNG bytes, ready to base64-inline in an HTML report."""
-    figure = slice_montage(
-        image_loader, paths, membership, targets, preds, n=n, size=size, title=title
-    )
+    figure = slice_montage(image_loader, paths, membership, targets, preds, n=n, size=size, title=title)
     return figure_png_bytes(figure)

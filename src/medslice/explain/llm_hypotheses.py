@@ -108,9 +108,7 @@ class LLMHypotheses:
             raise TypeError("tokens must be a sequence of strings, not a single string.")
         if not hasattr(self, "model_"):
             self.load()
-        prompt = build_prompt(
-            tokens, list(texts)[: self.max_texts], self.n_hypotheses, self.prompt_template
-        )
+        prompt = build_prompt(tokens, list(texts)[: self.max_texts], self.n_hypotheses, self.prompt_template)
         hypotheses: list[str] = []
         for number in range(1, self.n_hypotheses + 1):
             continuation = self._continue(f"{prompt}{number}.")
@@ -133,9 +131,7 @@ class LLMHypotheses:
         if context is not None and input_ids.shape[1] + self.max_new_tokens > context:
             keep = max(1, context - self.max_new_tokens)
             input_ids, attention_mask = input_ids[:, -keep:], attention_mask[:, -keep:]
-        pad_id = (
-            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        )
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         options: dict[str, Any] = {
             "max_new_tokens": self.max_new_tokens,
             "do_sample": self.do_sample,

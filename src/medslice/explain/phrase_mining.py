@@ -52,9 +52,7 @@ _WORD = re.compile(r"[a-z][a-z\-]*[a-z]")
 # identification are.
 _CLAUSE_BREAK = re.compile(r"[.;:,!?()\[\]]|\n\s*\n|_{2,}")
 # Negated findings: "no pneumothorax", "without pleural effusion", "no evidence of edema".
-_NEGATED_FINDING = re.compile(
-    r"\b(no|without)\s+(?:evidence\s+of\s+)?([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)"
-)
+_NEGATED_FINDING = re.compile(r"\b(no|without)\s+(?:evidence\s+of\s+)?([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)")
 
 
 def _words(text: str) -> list[str]:
@@ -138,9 +136,7 @@ def mine_phrases(
     """
     low, high = ngram_range
     if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-        raise ValueError(
-            f"ngram_range must be (low, high) with 1 <= low <= high, got {ngram_range!r}."
-        )
+        raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {ngram_range!r}.")
     if min_df < 1:
         raise ValueError(f"min_df must be at least 1, got {min_df!r}.")
     document_frequency: Counter[str] = Counter()

@@ -59,6 +59,21 @@ class PhraseRankingExplainer:
         self.include_metadata_phrases = include_metadata_phrases
         self.extra_phrases = extra_phrases
 
+    @classmethod
+    def from_candidates(
+        cls, candidates: Sequence[str], candidate_embeddings: ArrayLike, top_k: int = 5
+    ) -> PhraseRankingExplainer:
+        """A fitted explainer over an already embedded phrase bank (embed once, explain many slices)."""
+        embeddings = np.asarray(candidate_embeddings, dtype=np.float64)
+        if embeddings.ndim != 2 or embeddings.shape[0] != len(candidates):
+            raise ValueError(
+                f"candidate_embeddings has shape {embeddings.shape}; expected ({len(candidates)}, dim)."
+            )
+        explainer = cls(text_encoder=None, top_k=top_k)
+        explainer.candidates_ = list(candidates)
+        explainer.candidate_embeddings_ = embeddings
+        return explainer
+
     def fit(self, corpus: Iterable[object]) -> PhraseRankingExplainer:
         """Mine and embed the candidate phrases of ``corpus`` (one report each); returns self."""
         if isinstance(corpus, str):
@@ -66,9 +81,7 @@ class PhraseRankingExplainer:
         if not isinstance(self.top_k, int) or self.top_k < 1:
             raise ValueError(f"top_k must be a positive integer, got {self.top_k!r}.")
         if not callable(getattr(self.text_encoder, "encode_texts", None)):
-            raise TypeError(
-                "text_encoder must have an encode_texts(list[str]) -> np.ndarray method."
-            )
+            raise TypeError("text_encoder must have an encode_texts(list[str]) -> np.ndarray method.")
         mined = mine_phrases(corpus, self.ngram_range, self.min_df, self.max_candidates)
         fixed = [
             *(METADATA_PHRASES if self.include_metadata_phrases else ()),
@@ -123,9 +136,7 @@ class PhraseRankingExplainer:
             )
         membership = np.asarray(slice_membership, dtype=np.float64)
         if membership.shape != (n_samples,):
-            raise ValueError(
-                f"slice_membership must have shape ({n_samples},), got {membership.shape}."
-            )
+            raise ValueError(f"slice_membership must have shape ({n_samples},), got {membership.shape}.")
         members = membership > 0.5
         if not members.any():
             raise ValueError("slice_membership has no sample with probability > 0.5.")

@@ -41,9 +41,7 @@ def concatenate_texts(*sources: Sequence[object], separator: str = " ") -> list[
     cleaned = [_clean_texts(source, f"sources[{i}]") for i, source in enumerate(sources)]
     lengths = {len(source) for source in cleaned}
     if len(lengths) != 1:
-        raise ValueError(
-            f"All text sources must have the same length, got lengths {sorted(lengths)}."
-        )
+        raise ValueError(f"All text sources must have the same length, got lengths {sorted(lengths)}.")
     return [separator.join(part for part in parts if part) for parts in zip(*cleaned, strict=True)]
 
 

@@ -1,0 +1,107 @@
+"""Score an audit's slices and explanations against the planted truth, per bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from medslice.evaluation.baseline import attribute_fraction_baseline
+from medslice.evaluation.explanation_hit import explanation_hit
+from medslice.evaluation.paper_precision import paper_precision_at_10
+from medslice.evaluation.precision import best_slice_metrics
+from medslice.evaluation.tables import tidy_metrics
+
+
+def _has_truth(predictions: pd.DataFrame) -> bool:
+    return "in_slice" in predictions and predictions["in_slice"].notna().any()
+
+
+def _accepted(predictions: pd.DataFrame) -> pd.DataFrame:
+    # The paper keeps a run only if the planted failure showed (accuracy gap >= 0.10).
+    if "accepted" in predictions:
+        return predictions[predictions["accepted"].fillna(False).astype(bool)]
+    return predictions
+
+
+def evaluate_slices(
+    slices: pd.DataFrame,
+    predictions: pd.DataFrame,
+    explanations: pd.DataFrame,
+    *,
+    scenario: str,
+    variant: str,
+    synonyms: Sequence[str] = (),
+    method: str = "domino",
+    top_k: int = 5,
+) -> pd.DataFrame:
+    """Tidy metrics for one scenario x variant over its accepted bootstraps.
+
+    Per bootstrap: dcbench precision@10 and @25 and average precision of the best slice column, the
+    paper's weighted precision@10 with its class filter (the expected class is the planted slice's
+    majority true class), and whether the planted attribute's synonyms appear among the top ``top_k``
+    tokens (``token_hit``, combined report + metadata text) or phrases (``phrase_hit``). Predictions
+    without planted truth (a user's own classifier) give an empty table.
+    """
+    if not _has_truth(predictions):
+        return tidy_metrics([])
+    records: list[dict[str, Any]] = []
+    slice_columns = [c for c in slices.columns if c.startswith("slice_")]
+    accepted = _accepted(predictions)
+    for bootstrap, truth in accepted.groupby("bootstrap", sort=True):
+        part = slices[slices["bootstrap"] == bootstrap].set_index("dicom_id")
+        truth = truth.set_index("dicom_id").reindex(part.index)
+        in_slice = truth["in_slice"].astype(bool).to_numpy()
+        membership = part[slice_columns].to_numpy(dtype=float)
+        found = ~np.isnan(membership).all(axis=0)
+        membership = np.nan_to_num(membership[:, found])
+        ids = {"scenario": scenario, "variant": variant, "bootstrap": int(bootstrap), "method": method}
+        if membership.shape[1] == 0 or not in_slice.any():
+            metrics = {"precision_at_10": 0.0, "precision_at_25": 0.0, "average_precision": 0.0}
+            metrics["paper_precision_at_10"] = 0.0
+        else:
+            best = best_slice_metrics(in_slice, membership)
+            metrics = {k: float(best[k]) for k in ("precision_at_10", "precision_at_25", "average_precision")}
+            targets = truth["target"].to_numpy(dtype=int)
+            expected = int(pd.Series(targets[in_slice]).mode().min())
+            metrics["paper_precision_at_10"] = paper_precision_at_10(
+                membership, truth["attribute"].astype(bool).to_numpy(), targets, expected
+            )
+        mine = explanations[explanations["bootstrap"] == bootstrap]
+        for kind, source, name in (("token", "combined", "token_hit"), ("phrase", "clip", "phrase_hit")):
+            chosen = mine[(mine["kind"] == kind) & (mine["source"] == source)]
+            if chosen.empty:
+                continue
+            hits = [
+                explanation_hit(group.sort_values("rank")["term"].tolist(), synonyms, top_k=top_k)
+                for _, group in chosen.groupby("slice")
+            ]
+            metrics[name] = float(any(hits))
+        records.append({**ids, **metrics})
+    return tidy_metrics(records)
+
+
+def baseline_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFrame:
+    """The paper's baseline per accepted bootstrap: the share of misclassified cases with the attribute."""
+    if not _has_truth(predictions):
+        return tidy_metrics([])
+    records = []
+    for bootstrap, part in _accepted(predictions).groupby("bootstrap", sort=True):
+        value = attribute_fraction_baseline(
+            part["attribute"].astype(bool).to_numpy(),
+            part["target"].to_numpy(dtype=int),
+            part["pred"].to_numpy(dtype=int),
+        )
+        records.append(
+            {
+                "scenario": scenario,
+                "variant": "all",
+                "bootstrap": int(bootstrap),
+                "method": "baseline",
+                "metric": "attribute_fraction",
+                "value": value,
+            }
+        )
+    return tidy_metrics(records)

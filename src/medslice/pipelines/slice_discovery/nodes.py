@@ -1,0 +1,54 @@
+"""Nodes of the `slice_discovery` pipeline: thin wrappers over :mod:`medslice.slicing`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from medslice.slicing import parse_variant
+from medslice.slicing.embedding_tables import aligned_modalities
+from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
+
+
+def fuse_modalities(
+    predictions: pd.DataFrame,
+    cohort: pd.DataFrame,
+    image_embeddings: pa.Table,
+    report_embeddings: pa.Table,
+    metadata_embeddings: pa.Table,
+    variant: dict[str, Any],
+    seed: int,
+) -> pa.Table:
+    """L2-normalise, weight and concatenate the variant's modalities, then PCA per bootstrap's audit set.
+
+    Args:
+        predictions: The scenario's audit predictions (one row per bootstrap and image).
+        cohort: The cohort, for the image -> study map of report embeddings.
+        image_embeddings: Per-image embeddings.
+        report_embeddings: Per-study embeddings, broadcast to the study's images.
+        metadata_embeddings: Per-image embeddings of the metadata sentence.
+        variant: ``{modalities: [...], weights: {...}, max_components: 512}``.
+        seed: The project seed.
+    """
+    modalities = list(variant.get("modalities") or [])
+    if not modalities:
+        raise ValueError("a slice_discovery variant needs a non-empty `modalities` list")
+    parse_variant("_".join(modalities))
+    tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
+    matrices = aligned_modalities(predictions["dicom_id"].astype(str), modalities, cohort, tables)
+    return fuse_bootstraps(
+        predictions.reset_index(drop=True),
+        matrices,
+        weights=variant.get("weights"),
+        max_components=int(variant.get("max_components", 512)),
+        seed=seed,
+    )
+
+
+def discover_slices(
+    fused_embeddings: pa.Table, predictions: pd.DataFrame, slicer: dict[str, Any], seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit the slicer (Domino by default) per bootstrap; return memberships and slice summaries."""
+    return discover_per_bootstrap(fused_embeddings, predictions, slicer, seed=seed)
