@@ -50,9 +50,9 @@ def evaluate_slices(
     records: list[dict[str, Any]] = []
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
     accepted = _accepted(predictions)
-    for bootstrap, truth in accepted.groupby("bootstrap", sort=True):
+    for bootstrap, rows in accepted.groupby("bootstrap", sort=True):
         part = slices[slices["bootstrap"] == bootstrap].set_index("dicom_id")
-        truth = truth.set_index("dicom_id").reindex(part.index)
+        truth = rows.set_index("dicom_id").reindex(part.index)
         in_slice = truth["in_slice"].astype(bool).to_numpy()
         membership = part[slice_columns].to_numpy(dtype=float)
         found = ~np.isnan(membership).all(axis=0)

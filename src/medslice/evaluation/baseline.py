@@ -7,9 +7,7 @@ from numpy.typing import ArrayLike
 from medslice.evaluation._validation import as_binary, as_labels
 
 
-def attribute_fraction_baseline(
-    attribute: ArrayLike, targets: ArrayLike, preds: ArrayLike
-) -> float:
+def attribute_fraction_baseline(attribute: ArrayLike, targets: ArrayLike, preds: ArrayLike) -> float:
     """Fraction of misclassified audit samples that carry the attribute.
 
     This is the precision of "flag every error": a slice finder beats it only by concentrating the

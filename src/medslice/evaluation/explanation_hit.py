@@ -23,9 +23,7 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     """Whether ``needle`` occurs as a contiguous run of whole words inside ``haystack``."""
     if not needle or len(needle) > len(haystack):
         return False
-    return any(
-        haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1)
-    )
+    return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
 
 
 def explanation_hit(tokens: Sequence[str], synonyms: Sequence[str], top_k: int = 5) -> bool:

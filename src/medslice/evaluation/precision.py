@@ -29,9 +29,7 @@ def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.n
         raise ValueError(f"membership has {scores.shape[0]} rows, in_slice has {truth.shape[0]}.")
     if not truth.any():
         raise ValueError("in_slice has no positive sample; precision and AP are undefined.")
-    return np.array(
-        [average_precision_score(truth, scores[:, column]) for column in range(scores.shape[1])]
-    )
+    return np.array([average_precision_score(truth, scores[:, column]) for column in range(scores.shape[1])])
 
 
 def best_slice_metrics(
