@@ -1,0 +1,1 @@
+"""Procedural chest radiograph phantoms: anatomy, findings and devices rendered with numpy and PIL."""
