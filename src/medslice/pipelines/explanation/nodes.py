@@ -1,0 +1,72 @@
+"""Nodes of the `explanation` pipeline: thin wrappers over :mod:`medslice.explain`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from medslice.encoders import ClipEncoder
+from medslice.explain import PhraseRankingExplainer
+from medslice.explain.audit import explain_slices as explain_audit_slices
+from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
+from medslice.slicing.embedding_tables import aligned_modalities, table_matrix
+
+
+def build_phrase_bank(cohort: pd.DataFrame, encoder: dict[str, Any], explanation: dict[str, Any]) -> pa.Table:
+    """Mine candidate phrases from the training split's reports and embed them once with the text tower."""
+    corpus = cohort.loc[cohort["split"] == "train", "report_text"].dropna().drop_duplicates()
+    text_encoder = ClipEncoder(encoder["model"], pretrained=encoder.get("pretrained"))
+    settings = explanation.get("phrases", {})
+    explainer = PhraseRankingExplainer(
+        text_encoder,
+        min_df=int(settings.get("min_df", 5)),
+        max_candidates=int(settings.get("max_candidates", 2000)),
+        extra_phrases=settings.get("extra_phrases"),
+    ).fit(corpus.tolist())
+    embeddings = np.asarray(explainer.candidate_embeddings_, dtype=np.float32)
+    return pa.table(
+        {
+            "phrase": pa.array(explainer.candidates_, pa.string()),
+            "embedding": pa.array(embeddings.tolist(), pa.list_(pa.float32(), embeddings.shape[1])),
+        }
+    )
+
+
+def explain_slices(
+    slices: pd.DataFrame,
+    predictions: pd.DataFrame,
+    cohort: pd.DataFrame,
+    image_embeddings: pa.Table,
+    report_embeddings: pa.Table,
+    metadata_embeddings: pa.Table,
+    phrase_bank: pa.Table,
+    variant: dict[str, Any],
+    explanation: dict[str, Any],
+) -> pd.DataFrame:
+    """Tokens, phrases and enriched cohort attributes for every slice of every bootstrap."""
+    phrases, phrase_matrix = table_matrix(phrase_bank, "phrase")
+    tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
+    matrices = aligned_modalities(slices["dicom_id"].astype(str), variant["modalities"], cohort, tables)
+    # Phrases live in the text tower's space: average the variant's modalities that share it.
+    shared = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in matrices.values()]
+    shared = [m for m in shared if m.shape[1] == phrase_matrix.shape[1]]
+    indexed = cohort.set_index(cohort["dicom_id"].astype(str))
+    sections = explanation.get("report_sections", ["report_findings", "report_impression"])
+    texts = {
+        "report": indexed[sections].fillna("").agg(" ".join, axis=1),
+        "metadata": indexed["metadata_sentence"].fillna(""),
+    }
+    columns = [c for c in explanation.get("enrichment_columns", CATEGORICAL_COHORT_COLUMNS) if c in indexed]
+    return explain_audit_slices(
+        slices,
+        predictions,
+        indexed[columns],
+        texts,
+        phrase_bank=(list(phrases), phrase_matrix) if shared else None,
+        shared_space_embeddings=np.mean(shared, axis=0) if shared else None,
+        top_k=int(explanation.get("top_k", 5)),
+        max_enrichment_rows=int(explanation.get("max_enrichment_rows", 10)),
+    )

@@ -1,0 +1,152 @@
+"""Assemble the audit report from a run's artifacts: pick each scenario's best variant, build its cards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from medslice import __version__
+from medslice.explain.exemplars import montage_png_bytes
+from medslice.reporting.cards import SliceCard
+from medslice.reporting.headline import best_variants
+from medslice.reporting.render import render_audit_report
+
+ENRICHMENT_FIELDS = ("slice_prevalence", "reference_prevalence", "lift", "p_value", "q_value")
+
+
+def _terms(explanations: pd.DataFrame, kind: str, source: str) -> list[tuple[str, float]]:
+    chosen = explanations[(explanations["kind"] == kind) & (explanations["source"] == source)]
+    return [(str(r.term), float(r.score)) for r in chosen.sort_values("rank").itertuples(index=False)]
+
+
+def _enrichment(explanations: pd.DataFrame) -> pd.DataFrame:
+    rows = explanations[explanations["kind"] == "attribute"].sort_values("rank")
+    column_value = rows["term"].str.split("=", n=1, expand=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["column", "value", *ENRICHMENT_FIELDS])
+    frame = pd.DataFrame({"column": column_value[0], "value": column_value[1]})
+    for field in ENRICHMENT_FIELDS:
+        frame[field] = rows[field].to_numpy(dtype=float)
+    frame["significant"] = frame["q_value"] < 0.05
+    return frame.reset_index(drop=True)
+
+
+def slice_cards(
+    scenario: str,
+    variant: str,
+    slices: pd.DataFrame,
+    summary: pd.DataFrame,
+    explanations: pd.DataFrame,
+    predictions: pd.DataFrame,
+    image_paths: pd.Series,
+    *,
+    bootstrap: int | None = None,
+    montage_size: int = 128,
+) -> list[SliceCard]:
+    """One card per discovered slice of one bootstrap (default: the first accepted one)."""
+    if bootstrap is None:
+        accepted = predictions
+        if "accepted" in predictions:
+            accepted = predictions[predictions["accepted"].fillna(False).astype(bool)]
+        pool = accepted if len(accepted) else predictions
+        bootstrap = int(pool["bootstrap"].min())
+    members = slices[slices["bootstrap"] == bootstrap].reset_index(drop=True)
+    rows = predictions[predictions["bootstrap"] == bootstrap]
+    truth = rows.set_index("dicom_id").reindex(members["dicom_id"])
+    paths = [str(p) for p in image_paths.reindex(members["dicom_id"].astype(str))]
+    cards = []
+    for row in summary[summary["bootstrap"] == bootstrap].itertuples(index=False):
+        membership = members[f"slice_{row.slice}"].to_numpy(dtype=float)
+        mine = explanations[(explanations["bootstrap"] == bootstrap) & (explanations["slice"] == row.slice)]
+        montage = None
+        if (np.nan_to_num(membership) > 0.5).any():
+            montage = montage_png_bytes(
+                _read_image,
+                paths,
+                np.nan_to_num(membership),
+                truth["target"].to_numpy(dtype=int),
+                truth["pred"].to_numpy(dtype=int),
+                n=8,
+                size=montage_size,
+            )
+        cards.append(
+            SliceCard(
+                scenario=scenario,
+                variant=variant,
+                slice_index=int(row.slice),
+                size=int(row.size),
+                error_rate=float(np.nan_to_num(row.error_rate)),
+                error_type=str(row.error_type),
+                accuracy_gap=float(row.accuracy_gap),
+                majority_class=None if pd.isna(row.majority_class) else int(row.majority_class),
+                tokens=_terms(mine, "token", "combined"),
+                phrases=_terms(mine, "phrase", "clip"),
+                enrichment=_enrichment(mine),
+                montage_png=montage,
+            )
+        )
+    return cards
+
+
+def _read_image(path: str) -> np.ndarray:
+    from medslice.encoders.image_loading import decode_grayscale
+
+    return decode_grayscale(path, 128)
+
+
+def data_version(cohort: pd.DataFrame, image_root: str | Path) -> str:
+    """A short fingerprint of the cohort (ids and labels) and where it came from."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(cohort["dicom_id"], index=False).to_numpy().tobytes())
+    license_file = Path(image_root) / "LICENSE.txt"
+    is_synthetic = license_file.is_file() and "synthetic" in license_file.read_text(errors="ignore").lower()
+    kind = "synthetic" if is_synthetic else "MIMIC-CXR-JPG"
+    return f"{kind} release at {image_root}; {len(cohort)} images; cohort sha256 {digest.hexdigest()[:12]}"
+
+
+def build_report(
+    metrics_summary: pd.DataFrame,
+    cohort: pd.DataFrame,
+    *,
+    image_root: str | Path,
+    encoder: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    artifacts: Mapping[str, pd.DataFrame],
+) -> str:
+    """Render the report from artifacts keyed ``<scenario>__<variant>__<kind>`` and
+    ``<scenario>__predictions`` (Kedro node argument names cannot contain dots).
+
+    Only each scenario's best variant (by paper precision@10) gets cards, so that montages are drawn for
+    the slices a reader will look at.
+    """
+    image_paths = pd.Series(
+        [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
+    )
+    cards: list[SliceCard] = []
+    for scenario, variant in best_variants(metrics_summary).items():
+        if variant is None or f"{scenario}__{variant}__slices" not in artifacts:
+            continue
+        cards += slice_cards(
+            scenario,
+            variant,
+            artifacts[f"{scenario}__{variant}__slices"],
+            artifacts[f"{scenario}__{variant}__slice_summary"],
+            artifacts[f"{scenario}__{variant}__explanations"],
+            artifacts[f"{scenario}__predictions"],
+            image_paths,
+        )
+    identity = {k: v for k, v in encoder.items() if k in {"model", "pretrained", "identity"}}
+    provenance = {
+        "encoder": json.dumps(identity, sort_keys=True, default=str),
+        "data_version": data_version(cohort, image_root),
+        "seed": parameters.get("seed"),
+        "medslice_version": __version__,
+        "timestamp": str(parameters.get("run_timestamp", "not recorded")),
+        "parameters": dict(parameters),
+    }
+    return render_audit_report(metrics_summary, cards, provenance)
