@@ -4,23 +4,51 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from medslice.pipelines import ingestion, synthetic
+from medslice.pipelines import (
+    embedding,
+    evaluation,
+    explanation,
+    failure_injection,
+    ingestion,
+    slice_discovery,
+    synthetic,
+)
+from medslice.pipelines.declared import declared_scenarios, declared_variants
+
+USER_SCENARIO = "user"
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register every pipeline by name.
 
-    ``audit`` composes the stages that run on an existing release, in order; ``__default__`` is ``audit``.
-    ``synthetic`` writes the built-in dataset and is never part of ``audit``, so that a real download is
-    never touched.
+    ``audit`` chains the stages that run on an existing release; ``__default__`` is ``audit``.
+    ``synthetic`` writes the built-in dataset and is never part of ``audit``, so a real download is never
+    touched. ``audit_predictions`` audits a user's own predictions table (``user_predictions``) instead
+    of injected failures, under the ``user`` namespace.
     """
+    scenarios, variants = declared_scenarios(), declared_variants()
     stages = {
         "ingestion": ingestion.create_pipeline(),
+        "embedding": embedding.create_pipeline(),
+        "failure_injection": failure_injection.create_pipeline(scenarios),
+        "slice_discovery": slice_discovery.create_pipeline(scenarios, variants),
+        "explanation": explanation.create_pipeline(scenarios, variants),
+        "evaluation": evaluation.create_pipeline(scenarios, variants),
     }
     audit = sum(stages.values(), Pipeline([]))
+    user = [USER_SCENARIO]
+    audit_predictions = (
+        stages["ingestion"]
+        + stages["embedding"]
+        + failure_injection.create_user_predictions_pipeline(USER_SCENARIO)
+        + slice_discovery.create_pipeline(user, variants)
+        + explanation.create_pipeline(user, variants)
+        + evaluation.create_pipeline(user, variants)
+    )
     return {
         "synthetic": synthetic.create_pipeline(),
         **stages,
         "audit": audit,
+        "audit_predictions": audit_predictions,
         "__default__": audit,
     }

@@ -1,0 +1,42 @@
+"""Build the text encoder a modality asks for, and the report text it embeds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+
+def build_text_encoder(spec: Mapping[str, Any] | None, clip_reference: Mapping[str, Any]) -> Any:
+    """The shared CLIP text tower by default, or ``{kind: transformers, model_path: ...}``.
+
+    Only the CLIP tower puts text in the same space as images; a transformers encoder is the per-modality
+    alternative for report or metadata text when no shared space is needed.
+    """
+    spec = dict(spec or {"kind": "clip"})
+    kind = spec.pop("kind", "clip")
+    if kind == "clip":
+        from medslice.encoders.clip_encoder import ClipEncoder
+
+        return ClipEncoder(clip_reference["model"], pretrained=clip_reference.get("pretrained"), **spec)
+    if kind == "transformers":
+        from medslice.encoders.text_encoder import TransformersTextEncoder, default_text_model_path
+
+        model_path = spec.pop("model_path", None) or str(default_text_model_path())
+        return TransformersTextEncoder(model_path, **spec)
+    raise ValueError(f"text encoder kind {kind!r} is unknown; use 'clip' or 'transformers'")
+
+
+def report_texts(frame: pd.DataFrame, sections: Sequence[str]) -> pd.Series:
+    """Join the named report sections (cohort columns such as ``report_impression``) per row.
+
+    Rows where every named section is empty fall back to the full report text, so that a report with
+    neither findings nor impression still says something.
+    """
+    missing = [s for s in sections if s not in frame.columns]
+    if missing:
+        raise ValueError(f"report_sections names unknown cohort column(s) {missing}")
+    joined = frame[list(sections)].fillna("").astype(str).agg(" ".join, axis=1).str.strip()
+    fallback = frame["report_text"].fillna("").astype(str) if "report_text" in frame else ""
+    return joined.where(joined != "", fallback)

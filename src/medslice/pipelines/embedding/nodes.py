@@ -1,0 +1,119 @@
+"""Nodes of the `embedding` pipeline: thin wrappers over :mod:`medslice.encoders`."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from medslice.encoders import ClipEncoder, embed_in_shards, evaluate_encoder, train_lit_clip
+from medslice.encoders.factory import build_text_encoder, report_texts
+from medslice.encoders.sharded import embeddings_to_arrow
+from medslice.mimic.reader import MimicCxrJpg
+
+logger = logging.getLogger(__name__)
+
+
+def train_encoder(
+    cohort: pd.DataFrame, mimic_cxr_jpg: MimicCxrJpg, embedding: dict[str, Any], seed: int
+) -> dict[str, Any]:
+    """Train the in-domain CLIP on the training split's (image, report) pairs, or pass a named model on.
+
+    With ``embedding.encoder.train: false`` (``conf/mimic``: BiomedCLIP) nothing is trained and the
+    reference is stored as is; otherwise the locked ImageNet EfficientNet-Lite0 and all-MiniLM-L6-v2 towers
+    get trained projections (LiT) and the model is saved as an open_clip ``local-dir`` folder.
+    """
+    settings = embedding["encoder"]
+    if not settings.get("train", True):
+        return {"model": settings["model"], "pretrained": settings.get("pretrained")}
+    pairs = cohort[(cohort["split"] == "train") & cohort["has_report"]]
+    max_pairs = settings.get("max_pairs")
+    if max_pairs is not None and len(pairs) > int(max_pairs):
+        pairs = pairs.sample(n=int(max_pairs), random_state=seed)
+    texts = report_texts(pairs, embedding["report_sections"])
+    paths = [str(mimic_cxr_jpg.image_path(p)) for p in pairs["image_path"]]
+    folder = Path(tempfile.mkdtemp(prefix="medslice-encoder-"))
+    log = train_lit_clip(paths, texts.tolist(), folder, seed=seed, **settings.get("training", {}))
+    return {"model": f"local-dir:{folder}", "pretrained": None, "training_log": log}
+
+
+def embed_images(
+    cohort: pd.DataFrame, mimic_cxr_jpg: MimicCxrJpg, encoder: dict[str, Any], embedding: dict[str, Any]
+) -> tuple[pa.Table, dict[str, Any]]:
+    """One embedding per image, streamed in resumable shards; undecodable images are listed, not fatal."""
+    clip = ClipEncoder(encoder["model"], pretrained=encoder.get("pretrained"))
+    paths = [str(mimic_cxr_jpg.image_path(p)) for p in cohort["image_path"]]
+
+    def encode(batch: list[str]) -> np.ndarray:
+        # Rows of undecodable images come back as NaN; _finish lists and leaves them out.
+        vectors, _ = clip.encode_images(batch, num_workers=int(embedding.get("num_workers", 0)))
+        return vectors
+
+    frame = embed_in_shards(
+        cohort["dicom_id"].tolist(),
+        paths,
+        encode,
+        Path(embedding["shard_dir"]) / "image",
+        int(embedding.get("shard_size", 4096)),
+        clip.identity,
+        id_name="dicom_id",
+    )
+    return _finish(frame, "dicom_id", clip.identity, "image")
+
+
+def embed_reports(
+    cohort: pd.DataFrame, encoder: dict[str, Any], embedding: dict[str, Any]
+) -> tuple[pa.Table, dict[str, Any]]:
+    """One embedding per study, from the report sections named in ``embedding.report_sections``."""
+    studies = cohort.drop_duplicates("study_id")
+    text_encoder = build_text_encoder(embedding.get("report_encoder"), encoder)
+    texts = report_texts(studies, embedding["report_sections"])
+    vectors = text_encoder.encode_texts(texts.tolist())
+    frame = pd.DataFrame({"study_id": studies["study_id"].to_numpy(), "embedding": list(vectors)})
+    return _finish(frame, "study_id", text_encoder.identity, "report")
+
+
+def embed_metadata(
+    cohort: pd.DataFrame, encoder: dict[str, Any], embedding: dict[str, Any]
+) -> tuple[pa.Table, dict[str, Any]]:
+    """One embedding per image of its metadata sentence, through the same text tower by default."""
+    text_encoder = build_text_encoder(embedding.get("metadata_encoder"), encoder)
+    vectors = text_encoder.encode_texts(cohort["metadata_sentence"].fillna("").tolist())
+    frame = pd.DataFrame({"dicom_id": cohort["dicom_id"].to_numpy(), "embedding": list(vectors)})
+    return _finish(frame, "dicom_id", text_encoder.identity, "metadata")
+
+
+def evaluate_encoder_quality(
+    cohort: pd.DataFrame, image_embeddings: pa.Table, report_embeddings: pa.Table
+) -> dict[str, Any]:
+    """Retrieval recall@10 and linear-probe AUROCs on the held-out (non-training) images."""
+    from medslice.slicing.embedding_tables import aligned_modalities
+
+    held_out = cohort[(cohort["split"] != "train") & cohort["has_report"]]
+    tables = {"image": image_embeddings, "report": report_embeddings}
+    matrices = aligned_modalities(held_out["dicom_id"].astype(str), ["image", "report"], cohort, tables)
+    labels = pd.DataFrame(
+        {
+            "support_devices": held_out["support_devices"].to_numpy(),
+            "cardiomegaly": held_out["cardiomegaly"].to_numpy(),
+            "pleural_effusion": held_out["pleural_effusion"].to_numpy(),
+            "lateral_view": (held_out["view"] == "lateral").astype(float).to_numpy(),
+        }
+    )
+    return evaluate_encoder(matrices["image"], matrices["report"], labels)
+
+
+def _finish(frame: pd.DataFrame, id_name: str, identity: dict, modality: str) -> tuple[pa.Table, dict]:
+    matrix = np.stack(frame["embedding"].to_numpy()) if len(frame) else np.zeros((0, 0), np.float32)
+    ok = np.isfinite(matrix).all(axis=1)
+    dropped = frame.loc[~ok, id_name].astype(str).tolist()
+    if dropped:
+        logger.warning("%d %s embeddings could not be computed, e.g. %s", len(dropped), modality, dropped[:5])
+    table = embeddings_to_arrow(frame.loc[ok, id_name].tolist(), id_name, matrix[ok], identity)
+    qa = {"modality": modality, "rows": int(len(frame)), "embedded": int(ok.sum()), "failed": dropped}
+    return table, qa

@@ -1,0 +1,43 @@
+"""The `embedding` pipeline."""
+
+from kedro.pipeline import Pipeline, node
+
+from medslice.pipelines.embedding import nodes
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    """``encoder`` -> ``image_embeddings``, ``report_embeddings``, ``metadata_embeddings``, quality report."""
+    return Pipeline(
+        [
+            node(
+                nodes.train_encoder,
+                inputs=["cohort", "mimic_cxr_jpg", "params:embedding", "params:seed"],
+                outputs="encoder",
+                name="train_encoder",
+            ),
+            node(
+                nodes.embed_images,
+                inputs=["cohort", "mimic_cxr_jpg", "encoder", "params:embedding"],
+                outputs=["image_embeddings", "image_embedding_qa"],
+                name="embed_images",
+            ),
+            node(
+                nodes.embed_reports,
+                inputs=["cohort", "encoder", "params:embedding"],
+                outputs=["report_embeddings", "report_embedding_qa"],
+                name="embed_reports",
+            ),
+            node(
+                nodes.embed_metadata,
+                inputs=["cohort", "encoder", "params:embedding"],
+                outputs=["metadata_embeddings", "metadata_embedding_qa"],
+                name="embed_metadata",
+            ),
+            node(
+                nodes.evaluate_encoder_quality,
+                inputs=["cohort", "image_embeddings", "report_embeddings"],
+                outputs="encoder_quality",
+                name="evaluate_encoder_quality",
+            ),
+        ]
+    )
