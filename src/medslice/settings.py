@@ -13,4 +13,6 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # Environments (mimic, tiny, local) override single keys, not whole parameter blocks.
+    "merge_strategy": {"parameters": "soft", "globals": "soft"},
 }

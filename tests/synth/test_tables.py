@@ -139,7 +139,8 @@ def test_hard_counts_for_the_failure_scenarios(default_release: SyntheticRelease
 def test_clinical_correlations(default_release: SyntheticRelease) -> None:
     studies = default_release.ground_truth.drop_duplicates("study_id")
     ptx = studies["pneumothorax"]
-    assert studies.loc[ptx, "chest_tube"].mean() > 0.5 > studies.loc[~ptx, "chest_tube"].mean()
+    # Chest tubes follow pneumothorax, though many pneumothoraces are imaged before the tube goes in.
+    assert studies.loc[ptx, "chest_tube"].mean() > 4 * studies.loc[~ptx, "chest_tube"].mean()
     portable = studies["portable"]
     assert (
         studies.loc[portable, "support_devices"].mean() > 2 * studies.loc[~portable, "support_devices"].mean()

@@ -27,13 +27,15 @@ def declared_parameters(conf_source: str = str(CONF_SOURCE)) -> dict[str, Any]:
         conf_source=conf_source,
         base_env="base",
         default_run_env=os.environ.get("KEDRO_ENV", "local"),
+        merge_strategy={"parameters": "soft"},
     )
     return dict(loader["parameters"])
 
 
 def declared_scenarios() -> list[str]:
-    """Names under ``failure_injection.scenarios``, in declaration order."""
-    return list(declared_parameters().get("failure_injection", {}).get("scenarios", {}))
+    """Names under ``failure_injection.scenarios`` not marked ``enabled: false``, in declaration order."""
+    scenarios = declared_parameters().get("failure_injection", {}).get("scenarios", {})
+    return [name for name, spec in scenarios.items() if (spec or {}).get("enabled", True)]
 
 
 def declared_variants() -> list[str]:

@@ -26,7 +26,7 @@ PORTABLE_RISK: dict[str, float] = {
     "pleural_effusion": 2.6,
     "pleural_other": 0.7,
     "pneumonia": 2.0,
-    "pneumothorax": 2.4,
+    "pneumothorax": 1.5,
 }
 SEVERITY_SHARES = (0.5, 0.35, 0.15)
 # Opacities favour the lower lobes.
@@ -181,7 +181,8 @@ def _add_devices(rng: np.random.Generator, out: pd.DataFrame, config: SyntheticC
     base = config.prevalence["support_devices"]
     has_devices = _draw(rng, base, np.where(portable, 4.0, 0.35))
 
-    chest_tube_for_ptx = pneumothorax & (rng.random(n) < 0.65)
+    # Many pneumothoraces are imaged before a tube goes in, which keeps the unsupported ones common.
+    chest_tube_for_ptx = pneumothorax & (rng.random(n) < 0.4)
     chest_tube_other = has_devices & portable & (rng.random(n) < 0.10)
     chest_tube = chest_tube_for_ptx | chest_tube_other
     effusion_side = out["pleural_effusion_side"].to_numpy()

@@ -32,7 +32,7 @@ def inject_failures(
     Returns:
         Training sets, audit sets, classifier weights per bootstrap, predictions and the injection QA.
     """
-    spec = ScenarioSpec.from_dict(scenario_name, scenario)
+    spec = ScenarioSpec.from_dict(scenario_name, {k: v for k, v in scenario.items() if k != "enabled"})
     result = run_scenario(
         cohort,
         spec,
