@@ -1,0 +1,31 @@
+"""Class-1 probabilities from a trained classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from medslice.classifiers.tensors import check_images, to_model_input
+
+
+def predict_proba(
+    model: nn.Module, images: np.ndarray, *, batch_size: int = 64, show_progress: bool = False
+) -> np.ndarray:
+    """Probability of class 1 for each ``uint8 (N, H, W)`` image, as ``float64 (N,)``.
+
+    The model is put in eval mode; no gradients are computed.
+    """
+    images = check_images(images, "images")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    model.eval()
+    pixels = torch.from_numpy(images)
+    chunks: list[np.ndarray] = []
+    starts = range(0, len(pixels), batch_size)
+    with torch.no_grad():
+        for start in tqdm(starts, desc="predict", unit="batch", disable=not show_progress):
+            logits = model(to_model_input(pixels[start : start + batch_size]))
+            chunks.append(torch.softmax(logits, dim=1)[:, 1].double().numpy())
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)

@@ -1,0 +1,159 @@
+"""One training loop for every classifier under audit: Adam, early stopping, seeded."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from medslice.classifiers.augment import augment_batch
+from medslice.classifiers.tensors import check_images, check_targets, to_model_input
+
+
+@contextmanager
+def deterministic_torch(seed: int) -> Iterator[None]:
+    """Seed torch and require deterministic algorithms inside the block; restore both afterwards.
+
+    The global RNG state is forked, so code outside the block sees no change.
+    """
+    previous = torch.are_deterministic_algorithms_enabled()
+    previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        # warn_only: an op without a deterministic kernel should warn, not abort a long run.
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(previous, warn_only=previous_warn_only)
+
+
+def _mean_loss_and_accuracy(
+    model: nn.Module, pixels: torch.Tensor, targets: torch.Tensor, batch_size: int
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy over a whole set, in eval mode."""
+    model.eval()
+    total_loss, correct = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(pixels), batch_size):
+            logits = model(to_model_input(pixels[start : start + batch_size]))
+            batch_targets = targets[start : start + batch_size]
+            total_loss += float(F.cross_entropy(logits, batch_targets, reduction="sum"))
+            correct += int((logits.argmax(dim=1) == batch_targets).sum())
+    return total_loss / len(pixels), correct / len(pixels)
+
+
+def train_classifier(
+    model: nn.Module,
+    train_images: np.ndarray,
+    train_targets: np.ndarray,
+    val_images: np.ndarray,
+    val_targets: np.ndarray,
+    *,
+    lr: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int,
+    seed: int,
+    augment: bool = False,
+    show_progress: bool = True,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Train ``model`` with Adam and cross-entropy, early-stopping on the validation loss.
+
+    Args:
+        model: a classifier taking ``float (B, 1, H, W)`` in [0, 1] and returning two logits.
+        train_images, val_images: ``uint8 (N, H, W)`` arrays.
+        train_targets, val_targets: 0/1 labels, one per image.
+        lr, batch_size: Adam learning rate and minibatch size.
+        max_epochs: upper bound on epochs.
+        patience: stop after this many epochs without a lower validation loss.
+        seed: drives shuffling, augmentation and dropout; same inputs and seed give the same
+        weights.
+        augment: apply ``augment_batch`` (small shifts and exposure changes) to training batches.
+        show_progress: show a tqdm bar over epochs.
+
+    Returns:
+        The model with the weights of its best validation epoch restored, and a history dict with
+        one entry per epoch (``train_loss``, ``val_loss``, ``val_accuracy``), ``best_epoch`` and
+        ``stopped_early``.
+    """
+    train_images = check_images(train_images, "train_images")
+    val_images = check_images(val_images, "val_images")
+    train_y = torch.from_numpy(check_targets(train_targets, len(train_images), "train_targets"))
+    val_y = torch.from_numpy(check_targets(val_targets, len(val_images), "val_targets"))
+    if len(train_images) < 2:
+        raise ValueError(f"train_images must hold at least 2 images, got {len(train_images)}")
+    if len(val_images) == 0:
+        raise ValueError("val_images is empty; early stopping needs a validation set")
+    for name, value in (("batch_size", batch_size), ("max_epochs", max_epochs)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if patience < 1:
+        raise ValueError(f"patience must be >= 1, got {patience}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+
+    train_pixels = torch.from_numpy(train_images)
+    val_pixels = torch.from_numpy(val_images)
+    generator = torch.Generator().manual_seed(seed)
+    epochs: list[dict[str, float]] = []
+    best_loss, best_epoch, best_state, waited = float("inf"), -1, None, 0
+
+    with deterministic_torch(seed):
+        optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+        bar = tqdm(range(max_epochs), desc="epochs", unit="epoch", disable=not show_progress)
+        for epoch in bar:
+            model.train()
+            order = torch.randperm(len(train_pixels), generator=generator)
+            running, seen = 0.0, 0
+            for start in range(0, len(order), batch_size):
+                index = order[start : start + batch_size]
+                if len(index) < 2:
+                    continue  # batch norm cannot train on a lone image; it is reshuffled next epoch
+                inputs = to_model_input(train_pixels[index])
+                if augment:
+                    inputs = augment_batch(inputs, generator)
+                loss = F.cross_entropy(model(inputs), train_y[index])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                running += loss.item() * len(index)
+                seen += len(index)
+            val_loss, val_accuracy = _mean_loss_and_accuracy(model, val_pixels, val_y, batch_size)
+            epochs.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": running / max(seen, 1),
+                    "val_loss": val_loss,
+                    "val_accuracy": val_accuracy,
+                }
+            )
+            bar.set_postfix(val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.2f}")
+            if val_loss < best_loss:
+                best_loss, best_epoch, waited = val_loss, epoch, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                waited += 1
+                if waited >= patience:
+                    break
+        bar.close()
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    history = {
+        "epochs": epochs,
+        "best_epoch": best_epoch,
+        "best_val_loss": best_loss,
+        "stopped_early": len(epochs) < max_epochs,
+        "n_train": len(train_images),
+        "n_validate": len(val_images),
+    }
+    return model, history

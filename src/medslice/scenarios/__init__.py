@@ -1,0 +1,63 @@
+"""Failure injection: declarative scenarios, samplers, patient-disjoint sets and bootstraps.
+
+A scenario is data (``ScenarioSpec.from_dict``); ``draw_sets`` draws one bootstrap's training,
+validation and audit sets; ``run_scenario`` trains the classifier under audit per bootstrap and
+keeps draws whose audit accuracy gap shows the injected failure; ``validate_predictions`` admits a
+user's own predictions table instead.
+"""
+
+from medslice.scenarios.bootstrap import (
+    PREDICTION_COLUMNS,
+    ScenarioRun,
+    accuracy_gap,
+    run_scenario,
+)
+from medslice.scenarios.defaults import (
+    DEFAULT_SCENARIOS,
+    PAPER_SCENARIOS,
+    default_scenarios,
+    resize_scenario,
+)
+from medslice.scenarios.draw import SET_COLUMNS, draw_sets
+from medslice.scenarios.expressions import ExpressionError
+from medslice.scenarios.mechanisms import (
+    PoolTooSmallError,
+    sample_correlated,
+    sample_rare,
+    sample_with_label_noise,
+)
+from medslice.scenarios.spec import (
+    CorrelationMechanism,
+    LabelNoiseMechanism,
+    RareMechanism,
+    ScenarioError,
+    ScenarioSpec,
+    load_scenarios,
+)
+from medslice.scenarios.user_predictions import PredictionsError, validate_predictions
+
+__all__ = [
+    "DEFAULT_SCENARIOS",
+    "PAPER_SCENARIOS",
+    "PREDICTION_COLUMNS",
+    "SET_COLUMNS",
+    "CorrelationMechanism",
+    "ExpressionError",
+    "LabelNoiseMechanism",
+    "PoolTooSmallError",
+    "PredictionsError",
+    "RareMechanism",
+    "ScenarioError",
+    "ScenarioRun",
+    "ScenarioSpec",
+    "accuracy_gap",
+    "default_scenarios",
+    "draw_sets",
+    "load_scenarios",
+    "resize_scenario",
+    "run_scenario",
+    "sample_correlated",
+    "sample_rare",
+    "sample_with_label_noise",
+    "validate_predictions",
+]

@@ -1,0 +1,332 @@
+"""Bootstrapped failure injection: draw sets, train the classifier, check that the failure appeared.
+
+Per bootstrap the sets are drawn anew and the classifier is retrained (or, with ``retrain=False``,
+trained once on bootstrap 0 while only the audit sets are redrawn). A draw counts only when the
+audit accuracy gap (non-slice accuracy minus slice accuracy) reaches ``min_gap``; otherwise it is
+redrawn with a new seed, up to ``max_retries`` times. Every retry is counted in the QA, and a
+bootstrap that never reaches the gap is kept with ``accepted = False`` and its gap, never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
+from medslice.scenarios.draw import (
+    Draw,
+    ScenarioPool,
+    draw_audit_set,
+    draw_from_pool,
+    finalise_set,
+    prepare_pool,
+)
+from medslice.scenarios.image_cache import ImageCache, ImageLoader, default_image_loader
+from medslice.scenarios.spec import ScenarioSpec
+
+logger = logging.getLogger(__name__)
+
+PREDICTION_COLUMNS: tuple[str, ...] = (
+    "dicom_id",
+    "bootstrap",
+    "target",
+    "prob",
+    "pred",
+    "in_slice",
+    "attribute",
+    "accepted",
+)
+# The headline number of each mechanism, lifted from the training QA into the per-bootstrap QA.
+INJECTION_KEYS: tuple[str, ...] = ("achieved_correlation", "achieved_rare_share", "flipped_count")
+_GAP_EPSILON = 1e-9  # a gap of exactly min_gap must pass despite floating-point rounding
+
+
+class ScenarioRun(NamedTuple):
+    """What ``run_scenario`` returns; unpacks as a 5-tuple."""
+
+    train_sets: pd.DataFrame
+    audit_sets: pd.DataFrame
+    classifiers: dict[int, dict[str, torch.Tensor]]
+    predictions: pd.DataFrame
+    qa: dict[str, Any]
+
+
+def accuracy_gap(target: np.ndarray, pred: np.ndarray, in_slice: np.ndarray) -> dict[str, float]:
+    """Accuracy off and on the slice and their difference ``gap`` (NaN if a side is empty)."""
+    correct = np.asarray(target) == np.asarray(pred)
+    mask = np.asarray(in_slice, dtype=bool)
+    slice_acc = float(correct[mask].mean()) if mask.any() else float("nan")
+    rest_acc = float(correct[~mask].mean()) if (~mask).any() else float("nan")
+    return {
+        "slice_accuracy": slice_acc,
+        "non_slice_accuracy": rest_acc,
+        "gap": rest_acc - slice_acc,
+    }
+
+
+def derive_seed(*entropy: int) -> int:
+    """A 32-bit seed derived from the run seed and indices (bootstrap, attempt, purpose)."""
+    return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0])
+
+
+@dataclass
+class _Attempt:
+    """One draw of one bootstrap with its trained model's audit predictions."""
+
+    draw: Draw
+    state: dict[str, torch.Tensor]
+    history: dict[str, Any]
+    probs: np.ndarray
+    accuracy: dict[str, float]
+    record: dict[str, Any]
+
+
+class _ScenarioRunner:
+    """Holds the per-run state (pool, image cache, fixed model) that bootstraps share."""
+
+    def __init__(
+        self,
+        cohort: pd.DataFrame,
+        spec: ScenarioSpec,
+        cache: ImageCache,
+        config: ClassifierConfig,
+        *,
+        seed: int,
+        retrain: bool,
+        show_progress: bool,
+    ) -> None:
+        self.spec = spec
+        self.pool = prepare_pool(cohort, spec)
+        self.cache = cache
+        self.config = config
+        self.seed = seed
+        self.retrain = retrain
+        self.show_progress = show_progress
+        self.fixed: tuple[Draw, dict[str, torch.Tensor], dict[str, Any], torch.nn.Module] | None = None
+
+    def attempt(self, bootstrap: int, attempt: int) -> _Attempt:
+        """Draw (or redraw the audit set), train if needed, predict the audit set, get the gap."""
+        draw_seed = derive_seed(self.seed, bootstrap, attempt)
+        train_seed = derive_seed(self.seed, bootstrap, attempt, 1)
+        trains = self.retrain or self.fixed is None
+        if trains:
+            draw, train_images, audit_images = self._draw_full(bootstrap, draw_seed)
+            model, history = self._train(draw.train_set, train_images, train_seed)
+            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if not self.retrain:
+                self.fixed = (draw, state, history, model)
+        else:
+            fixed_draw, state, history, model = self.fixed
+            draw, audit_images = self._draw_audit_only(fixed_draw, bootstrap, draw_seed)
+        audit = draw.audit_set
+        probs = predict_proba(model, audit_images)
+        accuracy = accuracy_gap(audit["target"].to_numpy(), probs >= 0.5, audit["in_slice"].to_numpy())
+        record = {
+            "attempt": attempt,
+            "draw_seed": draw_seed,
+            "train_seed": train_seed if trains else None,
+            **{f"audit_{k}": v for k, v in accuracy.items()},
+        }
+        return _Attempt(draw, state, history, probs, accuracy, record)
+
+    def _excluding_unreadable(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~frame["dicom_id"].isin(list(self.cache.unreadable))].reset_index(drop=True)
+
+    def _images(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        return self.cache.fetch(frame["dicom_id"].tolist(), frame["image_path"].tolist())
+
+    def _draw_full(self, bootstrap: int, draw_seed: int) -> tuple[Draw, np.ndarray, np.ndarray]:
+        """Draw all sets; unreadable images leave the pool and the same seed draws again."""
+        while True:
+            pool = ScenarioPool(self._excluding_unreadable(self.pool.frame), self.pool.n_missing_target)
+            draw = draw_from_pool(pool, self.spec, bootstrap, draw_seed)
+            train_images, failed_train = self._images(draw.train_set)
+            audit_images, failed_audit = self._images(draw.audit_set)
+            if not failed_train and not failed_audit:
+                return draw, train_images, audit_images
+            logger.warning(
+                "scenario %s bootstrap %d: %d unreadable image(s) excluded, redrawing",
+                self.spec.name,
+                bootstrap,
+                len(failed_train) + len(failed_audit),
+            )
+
+    def _draw_audit_only(self, fixed: Draw, bootstrap: int, draw_seed: int) -> tuple[Draw, np.ndarray]:
+        """Redraw only the audit set from the fixed audit pool (``retrain=False``)."""
+        fraction = self.spec.audit_slice_fraction(bootstrap)
+        while True:
+            rng = np.random.default_rng(np.random.SeedSequence([draw_seed, bootstrap]))
+            audit_pool = self._excluding_unreadable(fixed.audit_pool)
+            audit, audit_qa = draw_audit_set(audit_pool, self.spec, fraction, rng)
+            audit_images, failed = self._images(audit)
+            if not failed:
+                qa = {**fixed.qa, "bootstrap": bootstrap, "seed": draw_seed, "audit": audit_qa}
+                draw = Draw(fixed.train_set, finalise_set(audit, bootstrap), qa, fixed.audit_pool)
+                return draw, audit_images
+
+    def _train(
+        self, train_set: pd.DataFrame, images: np.ndarray, seed: int
+    ) -> tuple[torch.nn.Module, dict[str, Any]]:
+        is_train = (train_set["role"] == "train").to_numpy()
+        model = build_classifier(self.config.name, seed=seed, **self.config.model_kwargs)
+        targets = train_set["target"].to_numpy()
+        return train_classifier(
+            model,
+            images[is_train],
+            targets[is_train],
+            images[~is_train],
+            targets[~is_train],
+            seed=seed,
+            show_progress=self.show_progress,
+            **self.config.training_kwargs(),
+        )
+
+
+def _bootstrap_qa(bootstrap: int, chosen: _Attempt, attempts: list[dict], accepted: bool) -> dict:
+    train_qa = chosen.draw.qa.get("train", {})
+    return {
+        "bootstrap": bootstrap,
+        "accepted": accepted,
+        "accuracy_gap": chosen.accuracy["gap"],
+        "slice_accuracy": chosen.accuracy["slice_accuracy"],
+        "non_slice_accuracy": chosen.accuracy["non_slice_accuracy"],
+        "retries": len(attempts) - 1,
+        "audit_slice_fraction": chosen.draw.qa["audit"]["requested_slice_fraction"],
+        **{k: train_qa[k] for k in INJECTION_KEYS if k in train_qa},
+        "attempts": attempts,
+        "draw": chosen.draw.qa,
+        "training": chosen.history,
+    }
+
+
+def run_scenario(
+    cohort: pd.DataFrame,
+    spec: ScenarioSpec,
+    image_root: str | Path,
+    *,
+    n_bootstraps: int,
+    retrain: bool = True,
+    max_retries: int = 2,
+    min_gap: float = 0.10,
+    classifier: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    image_loader: ImageLoader | None = None,
+    max_cached_images: int | None = None,
+    show_progress: bool = True,
+) -> ScenarioRun:
+    """Run ``n_bootstraps`` injections of ``spec`` on ``cohort`` and audit the trained classifiers.
+
+    Args:
+        cohort: the cohort table (``medslice.mimic.schemas.COHORT_COLUMNS``).
+        spec: the scenario.
+        image_root: folder the cohort's ``image_path`` values are relative to.
+        n_bootstraps: number of bootstraps; bootstrap b uses ``spec.audit_slice_fraction(b)``.
+        retrain: retrain per bootstrap (the paper), or train once and only redraw audit sets.
+        max_retries: redraws allowed per bootstrap when the accuracy gap stays below ``min_gap``.
+        min_gap: accuracy gap (non-slice minus slice) a draw needs to count.
+        classifier: a ``ClassifierConfig`` mapping (default: ``small_cnn`` with CPU defaults).
+        seed: the one seed every draw, initialisation and shuffle derives from.
+        image_loader: ``(paths, size) -> (uint8 (N, size, size), report)``; default
+            ``medslice.encoders.image_loading.load_images``.
+        max_cached_images: bound on decoded images kept across bootstraps (None: all).
+        show_progress: tqdm bars over bootstraps and epochs.
+
+    Returns:
+        ``ScenarioRun(train_sets, audit_sets, classifiers, predictions, qa)``: the sets of every
+        bootstrap (``bootstrap`` column; with ``retrain=False`` the one training set is bootstrap
+        0's), the state dicts keyed by bootstrap (with ``retrain=False`` every key holds the same
+        one), predictions with ``PREDICTION_COLUMNS``, and a JSON-friendly QA dict.
+    """
+    if n_bootstraps < 1:
+        raise ValueError(f"n_bootstraps must be >= 1, got {n_bootstraps}")
+    if max_retries < 0:
+        raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+    config = ClassifierConfig.from_dict(classifier)
+    cache = ImageCache(
+        image_loader or default_image_loader(),
+        image_root,
+        config.image_size,
+        max_images=max_cached_images,
+    )
+    runner = _ScenarioRunner(
+        cohort, spec, cache, config, seed=seed, retrain=retrain, show_progress=show_progress
+    )
+    train_sets, audit_sets, predictions, bootstraps = [], [], [], []
+    classifiers: dict[int, dict[str, torch.Tensor]] = {}
+    bar = tqdm(range(n_bootstraps), desc=f"{spec.name} bootstraps", disable=not show_progress)
+    for bootstrap in bar:
+        attempts: list[dict[str, Any]] = []
+        for attempt_index in range(max_retries + 1):
+            chosen = runner.attempt(bootstrap, attempt_index)
+            accepted = bool(chosen.accuracy["gap"] >= min_gap - _GAP_EPSILON)
+            attempts.append({**chosen.record, "accepted": accepted})
+            if accepted:
+                break
+        if not accepted:
+            logger.warning(
+                "scenario %s bootstrap %d: accuracy gap %.3f < %.2f after %d retries; kept as not accepted",
+                spec.name,
+                bootstrap,
+                chosen.accuracy["gap"],
+                min_gap,
+                max_retries,
+            )
+        bootstraps.append(_bootstrap_qa(bootstrap, chosen, attempts, accepted))
+        if retrain or bootstrap == 0:
+            train_sets.append(chosen.draw.train_set)
+        audit = chosen.draw.audit_set
+        audit_sets.append(audit)
+        classifiers[bootstrap] = chosen.state
+        predictions.append(
+            pd.DataFrame(
+                {
+                    "dicom_id": audit["dicom_id"],
+                    "bootstrap": audit["bootstrap"],
+                    "target": audit["target"],
+                    "prob": chosen.probs,
+                    "pred": (chosen.probs >= 0.5).astype("int64"),
+                    "in_slice": audit["in_slice"],
+                    "attribute": audit["attribute"],
+                    "accepted": accepted,
+                }
+            )
+        )
+        bar.set_postfix(gap=f"{chosen.accuracy['gap']:.2f}", accepted=accepted)
+    qa = {
+        "scenario": spec.name,
+        "spec": spec.to_dict(),
+        "classifier": config.to_dict(),
+        "seed": seed,
+        "n_bootstraps": n_bootstraps,
+        "retrain": retrain,
+        "min_gap": min_gap,
+        "max_retries": max_retries,
+        "n_accepted": sum(b["accepted"] for b in bootstraps),
+        "accepted_share": sum(b["accepted"] for b in bootstraps) / n_bootstraps,
+        "total_retries": sum(b["retries"] for b in bootstraps),
+        "mean_accuracy_gap": float(np.nanmean([b["accuracy_gap"] for b in bootstraps])),
+        "not_accepted": [
+            {"bootstrap": b["bootstrap"], "accuracy_gap": b["accuracy_gap"]}
+            for b in bootstraps
+            if not b["accepted"]
+        ],
+        "unreadable_images": [{"dicom_id": k, "path": v} for k, v in cache.unreadable.items()],
+        "images_decoded": cache.n_decoded,
+        "bootstraps": bootstraps,
+    }
+    return ScenarioRun(
+        pd.concat(train_sets, ignore_index=True),
+        pd.concat(audit_sets, ignore_index=True),
+        classifiers,
+        pd.concat(predictions, ignore_index=True).loc[:, list(PREDICTION_COLUMNS)],
+        qa,
+    )

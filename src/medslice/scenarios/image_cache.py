@@ -1,0 +1,108 @@
+"""Decode each image once per scenario run, however many bootstraps draw it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# (paths, size) -> (uint8 (N, size, size), report); the report names failed positions through
+# ``failed_indices`` (medslice.encoders.image_loading.LoadReport), or is a sequence of them, or
+# None.
+ImageLoader = Callable[[Sequence[Path], int], tuple[np.ndarray, Any]]
+
+
+def default_image_loader() -> ImageLoader:
+    """``medslice.encoders.image_loading.load_images``, imported only when needed."""
+    try:
+        from medslice.encoders.image_loading import load_images
+    except ImportError as error:  # pragma: no cover - only when the encoders package is absent
+        raise ImportError(
+            "run_scenario needs medslice.encoders.image_loading.load_images, or pass image_loader="
+        ) from error
+    return load_images
+
+
+def failed_positions(report: Any) -> list[int]:
+    """Positions a loader reported as unreadable, whatever form its report takes."""
+    if report is None:
+        return []
+    failed = getattr(report, "failed_indices", report)
+    return sorted(int(i) for i in np.asarray(failed, dtype=np.int64).ravel())
+
+
+class ImageCache:
+    """A ``dicom_id -> uint8 (H, W)`` cache in front of an image loader.
+
+    Args:
+        loader: the image loader (see ``ImageLoader``).
+        image_root: folder the cohort's relative ``image_path`` values are resolved against.
+        size: side in pixels asked of the loader.
+        max_images: evict the oldest cached images beyond this count (None: keep all).
+
+    Unreadable images are remembered in ``unreadable`` (``dicom_id -> path``) and never asked for
+    again.
+    """
+
+    def __init__(
+        self,
+        loader: ImageLoader,
+        image_root: str | Path,
+        size: int,
+        *,
+        max_images: int | None = None,
+    ) -> None:
+        self.loader = loader
+        self.image_root = Path(image_root)
+        self.size = size
+        self.max_images = max_images
+        self.unreadable: dict[str, str] = {}
+        self.n_decoded = 0
+        self._images: dict[str, np.ndarray] = {}
+
+    def fetch(self, dicom_ids: Sequence[str], image_paths: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """Images for ``dicom_ids`` in order, decoding only those not cached yet.
+
+        Returns the stacked ``uint8 (N, H, W)`` array and the ids that could not be read (empty when
+        all loaded; the array is then only meaningful once the caller has dropped those rows and
+        asked again).
+        """
+        ids = [str(i) for i in dicom_ids]
+        wanted = {i: p for i, p in zip(ids, image_paths, strict=True) if i not in self._images}
+        new_failures = [i for i in ids if i in self.unreadable]
+        wanted = {i: p for i, p in wanted.items() if i not in self.unreadable}
+        if wanted:
+            paths = [self.image_root / p for p in wanted.values()]
+            images, report = self.loader(paths, self.size)
+            images = np.asarray(images)
+            if images.shape[0] != len(paths):
+                raise ValueError(f"image_loader returned {images.shape[0]} images for {len(paths)} paths")
+            failed = set(failed_positions(report))
+            for position, (dicom_id, path) in enumerate(wanted.items()):
+                if position in failed:
+                    self.unreadable[dicom_id] = str(self.image_root / path)
+                    new_failures.append(dicom_id)
+                else:
+                    self._images[dicom_id] = np.asarray(images[position], dtype=np.uint8)
+            self.n_decoded += len(paths) - len(failed)
+            self._evict(keep=set(ids))
+        if new_failures:
+            return np.zeros((0, self.size, self.size), dtype=np.uint8), sorted(set(new_failures))
+        if not ids:
+            return np.zeros((0, self.size, self.size), dtype=np.uint8), []
+        return np.stack([self._images[i] for i in ids]), []
+
+    def __len__(self) -> int:
+        """Number of cached images."""
+        return len(self._images)
+
+    def _evict(self, keep: set[str]) -> None:
+        if self.max_images is None:
+            return
+        for dicom_id in list(self._images):
+            if len(self._images) <= self.max_images:
+                break
+            if dicom_id not in keep:
+                del self._images[dicom_id]

@@ -1,0 +1,100 @@
+"""train_classifier / predict_proba on tiny images where the class is visible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from medslice.classifiers import build_classifier, predict_proba, train_classifier
+from medslice.classifiers.augment import augment_batch
+
+TINY = {"width": 4, "n_blocks": 3}
+FAST = {"lr": 1e-2, "batch_size": 16, "max_epochs": 6, "patience": 3}
+
+
+def _train(data: dict, seed: int, **overrides: object) -> tuple[torch.nn.Module, dict]:
+    model = build_classifier("small_cnn", seed=seed, **TINY)
+    settings = {**FAST, **overrides}
+    return train_classifier(
+        model,
+        data["train_x"],
+        data["train_y"],
+        data["val_x"],
+        data["val_y"],
+        seed=seed,
+        show_progress=False,
+        **settings,
+    )
+
+
+def test_small_cnn_learns_a_visible_class_and_beats_chance(square_data: dict) -> None:
+    model, history = _train(square_data, seed=0)
+    probs = predict_proba(model, square_data["test_x"])
+    assert probs.shape == (64,) and ((probs >= 0) & (probs <= 1)).all()
+    accuracy = ((probs >= 0.5) == square_data["test_y"]).mean()
+    assert accuracy >= 0.8
+    assert history["epochs"][history["best_epoch"]]["val_loss"] == history["best_val_loss"]
+
+
+def test_training_is_deterministic_given_the_seed(square_data: dict) -> None:
+    first, _ = _train(square_data, seed=3, max_epochs=2, augment=True)
+    second, _ = _train(square_data, seed=3, max_epochs=2, augment=True)
+    other, _ = _train(square_data, seed=4, max_epochs=2, augment=True)
+    for key, value in first.state_dict().items():
+        assert torch.equal(value, second.state_dict()[key]), key
+    assert any(not torch.equal(v, other.state_dict()[k]) for k, v in first.state_dict().items())
+
+
+def test_best_weights_are_restored(square_data: dict) -> None:
+    model, history = _train(square_data, seed=1, max_epochs=4, patience=1)
+    probs = predict_proba(model, square_data["val_x"])
+    targets = square_data["val_y"]
+    loss = -np.mean(np.log(np.where(targets == 1, probs, 1 - probs)))
+    assert loss == pytest.approx(history["best_val_loss"], rel=1e-4)
+    assert len(history["epochs"]) <= 4
+
+
+def test_training_leaves_the_global_rng_alone(square_data: dict) -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    _train(square_data, seed=0, max_epochs=1)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize(
+    ("argument", "kwargs", "message"),
+    [
+        ("train_images", {"train_images": np.zeros((4, 8, 8), dtype=np.float32)}, "uint8"),
+        ("train_targets", {"train_targets": np.array([0, 1, 2, 1])}, "only 0 and 1"),
+        ("val_targets", {"val_targets": np.array([0, 1])}, r"shape \(4,\)"),
+        ("patience", {"patience": 0}, "patience must be"),
+    ],
+)
+def test_bad_inputs_name_the_argument(argument: str, kwargs: dict, message: str) -> None:
+    images = np.zeros((4, 8, 8), dtype=np.uint8)
+    call = {
+        "train_images": images,
+        "train_targets": np.array([0, 1, 0, 1]),
+        "val_images": images,
+        "val_targets": np.array([0, 1, 0, 1]),
+        "lr": 1e-3,
+        "batch_size": 2,
+        "max_epochs": 1,
+        "patience": 1,
+        "seed": 0,
+        **kwargs,
+    }
+    model = build_classifier("small_cnn", seed=0, width=2, n_blocks=1)
+    with pytest.raises(ValueError, match=f"{argument}.*{message}|{message}"):
+        train_classifier(model, **call, show_progress=False)
+
+
+def test_augmentation_is_seeded_and_stays_in_range() -> None:
+    images = torch.rand(4, 1, 16, 16)
+    first = augment_batch(images, torch.Generator().manual_seed(0))
+    second = augment_batch(images, torch.Generator().manual_seed(0))
+    other = augment_batch(images, torch.Generator().manual_seed(1))
+    assert torch.equal(first, second) and not torch.equal(first, other)
+    assert first.shape == images.shape and first.min() >= 0 and first.max() <= 1

@@ -1,0 +1,160 @@
+"""run_scenario on a tiny cohort with in-memory images: training, the gap check and retries."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medslice.scenarios import PREDICTION_COLUMNS, ScenarioSpec, accuracy_gap, run_scenario
+
+SIZE = 16
+SPEC = {
+    "target": "pneumothorax",
+    "attribute": "support_devices == 1",
+    "slice": "target == 0 and attribute",
+    "mechanism": {
+        "kind": "correlation",
+        "correlation": 0.8,
+        "target_prevalence": 0.5,
+        "attribute_prevalence": 0.5,
+    },
+    "audit_slice_fractions": [0.2, 0.3],
+    "n_train": 80,
+    "n_validate": 24,
+    "n_audit": 40,
+}
+CLASSIFIER = {
+    "name": "small_cnn",
+    "image_size": SIZE,
+    "width": 4,
+    "n_blocks": 2,
+    "lr": 2e-2,
+    "batch_size": 16,
+    "max_epochs": 4,
+    "patience": 2,
+}
+
+
+class InMemoryLoader:
+    """Serves images by path; support devices show as a bright square. Counts every decode."""
+
+    def __init__(self, cohort: pd.DataFrame, root: Path, unreadable: Sequence[str] = ()) -> None:
+        rng = np.random.default_rng(0)
+        self.images: dict[str, np.ndarray] = {}
+        for path, device in zip(cohort["image_path"], cohort["support_devices"], strict=True):
+            image = rng.integers(0, 100, (SIZE, SIZE), dtype=np.uint8)
+            if device == 1:
+                image[4:12, 4:12] += 150
+            self.images[str(root / path)] = image
+        self.unreadable = {str(root / p) for p in unreadable}
+        self.decodes: Counter[str] = Counter()
+
+    def __call__(self, paths: Sequence[Path], size: int) -> tuple[np.ndarray, np.ndarray]:
+        assert size == SIZE
+        images = np.zeros((len(paths), size, size), dtype=np.uint8)
+        failed = []
+        for index, path in enumerate(paths):
+            self.decodes[str(path)] += 1
+            if str(path) in self.unreadable:
+                failed.append(index)
+            else:
+                images[index] = self.images[str(path)]
+        return images, np.array(failed, dtype=np.int64)
+
+
+@pytest.fixture(scope="module")
+def spec() -> ScenarioSpec:
+    """A tiny spurious-correlation scenario."""
+    return ScenarioSpec.from_dict("spurious_correlation", SPEC)
+
+
+def _run(cohort: pd.DataFrame, spec: ScenarioSpec, loader: InMemoryLoader, **kwargs: object):
+    settings = {"n_bootstraps": 2, "max_retries": 1, "classifier": CLASSIFIER, "seed": 0}
+    settings.update(kwargs)
+    return run_scenario(cohort, spec, Path("/images"), image_loader=loader, show_progress=False, **settings)
+
+
+def test_spurious_shortcut_creates_the_failure(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+    loader = InMemoryLoader(cohort, Path("/images"))
+    train_sets, audit_sets, classifiers, predictions, qa = _run(cohort, spec, loader, min_gap=0.1)
+    assert list(predictions.columns) == list(PREDICTION_COLUMNS)
+    assert sorted(classifiers) == [0, 1] and sorted(predictions["bootstrap"].unique()) == [0, 1]
+    for bootstrap in (0, 1):
+        audit = audit_sets[audit_sets["bootstrap"] == bootstrap]
+        preds = predictions[predictions["bootstrap"] == bootstrap]
+        assert preds["dicom_id"].tolist() == audit["dicom_id"].tolist()
+        gap = accuracy_gap(preds["target"], preds["pred"], preds["in_slice"])["gap"]
+        assert gap == pytest.approx(qa["bootstraps"][bootstrap]["accuracy_gap"])
+        train_subjects = set(train_sets.loc[train_sets["bootstrap"] == bootstrap, "subject_id"])
+        assert not train_subjects & set(audit["subject_id"])
+    # the classifier can only see the devices, so device-bearing negatives fail
+    assert qa["mean_accuracy_gap"] >= 0.3 and qa["n_accepted"] == 2
+    assert predictions["accepted"].all()
+    # every image was decoded at most once across bootstraps and retries
+    assert max(loader.decodes.values()) == 1
+    assert qa["images_decoded"] == len(loader.decodes)
+    json.dumps(qa)  # the QA is stored as JSON by the pipeline
+
+
+def test_unreachable_gap_is_retried_counted_and_kept(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+    loader = InMemoryLoader(cohort, Path("/images"))
+    _, audit_sets, classifiers, predictions, qa = _run(cohort, spec, loader, min_gap=1.5, max_retries=2)
+    assert qa["n_accepted"] == 0 and qa["total_retries"] == 4
+    assert [b["retries"] for b in qa["bootstraps"]] == [2, 2]
+    assert [len(b["attempts"]) for b in qa["bootstraps"]] == [3, 3]
+    assert len({a["draw_seed"] for b in qa["bootstraps"] for a in b["attempts"]}) == 6
+    assert [n["bootstrap"] for n in qa["not_accepted"]] == [0, 1]
+    assert not predictions["accepted"].any() and len(predictions) == len(audit_sets) == 80
+    assert sorted(classifiers) == [0, 1]
+
+
+def test_easy_gap_is_accepted_without_retries(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+    loader = InMemoryLoader(cohort, Path("/images"))
+    *_, qa = _run(cohort, spec, loader, min_gap=-1.0, max_retries=3)
+    assert qa["total_retries"] == 0 and qa["accepted_share"] == 1.0
+
+
+def test_without_retraining_one_model_serves_every_bootstrap(
+    cohort: pd.DataFrame, spec: ScenarioSpec
+) -> None:
+    loader = InMemoryLoader(cohort, Path("/images"))
+    train_sets, audit_sets, classifiers, _, qa = _run(
+        cohort, spec, loader, retrain=False, n_bootstraps=3, min_gap=-1.0
+    )
+    assert set(train_sets["bootstrap"]) == {0}
+    assert classifiers[0] is classifiers[1] is classifiers[2]
+    assert audit_sets.groupby("bootstrap")["in_slice"].sum().tolist() == [8, 12, 8]
+    audit_subjects = set(audit_sets["subject_id"])
+    assert not audit_subjects & set(train_sets["subject_id"])
+    assert [a["train_seed"] is None for b in qa["bootstraps"] for a in b["attempts"]] == [
+        False,
+        True,
+        True,
+    ]
+
+
+def test_same_seed_same_run(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+    runs = [
+        _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), n_bootstraps=1, min_gap=-1)
+        for _ in range(2)
+    ]
+    pd.testing.assert_frame_equal(runs[0].predictions, runs[1].predictions)
+    pd.testing.assert_frame_equal(runs[0].train_sets, runs[1].train_sets)
+
+
+def test_unreadable_images_are_excluded_and_reported(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+    probe = _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), n_bootstraps=1, min_gap=-1)
+    broken = probe.audit_sets["image_path"].iloc[:3].tolist()
+    loader = InMemoryLoader(cohort, Path("/images"), unreadable=broken)
+    train_sets, audit_sets, _, _, qa = _run(cohort, spec, loader, n_bootstraps=1, min_gap=-1)
+    reported = {row["path"] for row in qa["unreadable_images"]}
+    assert reported == {str(Path("/images") / p) for p in broken}
+    used = set(train_sets["image_path"]) | set(audit_sets["image_path"])
+    assert not used & set(broken)
+    assert len(audit_sets) == SPEC["n_audit"]
