@@ -35,7 +35,7 @@ FULL_COLUMNS = 2544
 # positive studies for the spurious-correlation scenario.
 DEFAULT_PREVALENCE: dict[str, float] = {
     "atelectasis": 0.14,
-    "cardiomegaly": 0.17,
+    "cardiomegaly": 0.24,
     "consolidation": 0.05,
     "edema": 0.10,
     "enlarged_cardiomediastinum": 0.04,
