@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from functools import partial, update_wrapper
 
@@ -9,48 +10,52 @@ from kedro.pipeline import Pipeline, node
 
 from medslice.pipelines.evaluation import nodes
 
-REPORT_PARAMETERS = ["seed", "synthetic", "ingestion", "failure_injection", "slice_discovery", "explanation"]
-
 
 def _bound(function: object, **names: str) -> object:
     return update_wrapper(partial(function, **names), function)
 
 
-def create_pipeline(
-    scenarios: Iterable[str] = (), variants: Iterable[str] = (), **kwargs: object
-) -> Pipeline:
-    """``{scenario}.{variant}.evaluate_variant`` and ``{scenario}.evaluate_baseline``, then the report."""
-    scenarios, variants = list(scenarios), list(variants)
-    nodes_ = []
-    metric_tables = []
-    for scenario in scenarios:
-        nodes_.append(
+def _variant_pipeline(scenario: str, variant: str) -> Pipeline:
+    template = Pipeline(
+        [
+            node(
+                _bound(nodes.evaluate_variant, scenario=scenario, variant=variant),
+                inputs=["slices", "predictions", "explanations", "params:evaluation"],
+                outputs="metrics",
+                name="evaluate_variant",
+            )
+        ]
+    )
+    return Pipeline(
+        template,
+        namespace=variant,
+        inputs={"predictions"},
+        parameters={"params:evaluation": "params:evaluation"},
+    )
+
+
+def _scenario_pipeline(scenario: str, variants: list[str]) -> Pipeline:
+    baseline = Pipeline(
+        [
             node(
                 _bound(nodes.evaluate_baseline, scenario=scenario),
-                inputs=f"{scenario}.predictions",
-                outputs=f"{scenario}.baseline_metrics",
-                name=f"{scenario}.evaluate_baseline",
-                namespace=scenario,
+                inputs="predictions",
+                outputs="baseline_metrics",
+                name="evaluate_baseline",
             )
-        )
-        metric_tables.append(f"{scenario}.baseline_metrics")
-        for variant in variants:
-            prefix = f"{scenario}.{variant}"
-            nodes_.append(
-                node(
-                    _bound(nodes.evaluate_variant, scenario=scenario, variant=variant),
-                    inputs=[
-                        f"{prefix}.slices",
-                        f"{scenario}.predictions",
-                        f"{prefix}.explanations",
-                        "params:evaluation",
-                    ],
-                    outputs=f"{prefix}.metrics",
-                    name=f"{prefix}.evaluate_variant",
-                    namespace=prefix,
-                )
-            )
-            metric_tables.append(f"{prefix}.metrics")
+        ]
+    )
+    per_variant = sum((_variant_pipeline(scenario, v) for v in variants), Pipeline([]))
+    return Pipeline(
+        baseline + per_variant, namespace=scenario, parameters={"params:evaluation": "params:evaluation"}
+    )
+
+
+def _aggregate(scenarios: list[str], variants: list[str]) -> Pipeline:
+    metric_tables = [
+        *(f"{s}.baseline_metrics" for s in scenarios),
+        *(f"{s}.{v}.metrics" for s in scenarios for v in variants),
+    ]
     report_inputs = {
         "metrics_summary": "metrics_summary",
         "cohort": "cohort",
@@ -63,24 +68,37 @@ def create_pipeline(
         for variant in variants:
             for kind in ("slices", "slice_summary", "explanations"):
                 report_inputs[f"{scenario}__{variant}__{kind}"] = f"{scenario}.{variant}.{kind}"
-    nodes_ += [
-        node(
-            nodes.combine_metrics,
-            inputs=metric_tables,
-            outputs=["metrics", "metrics_summary"],
-            name="combine_metrics",
-        ),
-        node(
-            nodes.write_summary,
-            inputs="metrics_summary",
-            outputs=["audit_summary", "precision_chart"],
-            name="write_summary",
-        ),
-        node(
-            nodes.build_audit_report,
-            inputs=report_inputs,
-            outputs="audit_report",
-            name="build_audit_report",
-        ),
-    ]
-    return Pipeline(nodes_)
+    # These nodes gather namespaced outputs by their full, dotted names on purpose.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*contain '.' characters.*")
+        return Pipeline(
+            [
+                node(
+                    nodes.combine_metrics,
+                    inputs=metric_tables,
+                    outputs=["metrics", "metrics_summary"],
+                    name="combine_metrics",
+                ),
+                node(
+                    nodes.write_summary,
+                    inputs="metrics_summary",
+                    outputs=["audit_summary", "precision_chart"],
+                    name="write_summary",
+                ),
+                node(
+                    nodes.build_audit_report,
+                    inputs=report_inputs,
+                    outputs="audit_report",
+                    name="build_audit_report",
+                ),
+            ]
+        )
+
+
+def create_pipeline(
+    scenarios: Iterable[str] = (), variants: Iterable[str] = (), **kwargs: object
+) -> Pipeline:
+    """``{scenario}.{variant}.evaluate_variant`` and ``{scenario}.evaluate_baseline``, then the report."""
+    scenarios, variants = list(scenarios), list(variants)
+    per_scenario = sum((_scenario_pipeline(s, variants) for s in scenarios), Pipeline([]))
+    return per_scenario + _aggregate(scenarios, variants)

@@ -1,0 +1,102 @@
+"""The registry and the base catalog: every pipeline by name, every dataset declared where it belongs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kedro.framework.project import configure_project
+from kedro.framework.session import KedroSession
+from kedro.io import MemoryDataset
+
+from medslice.pipeline_registry import register_pipelines
+from medslice.pipelines.declared import declared_scenarios, declared_variants
+
+PROJECT = Path(__file__).resolve().parents[1]
+PAPER_SCENARIOS = {"spurious_correlation", "rare_slice", "noisy_label"}
+VARIANTS = {
+    "image",
+    "report",
+    "metadata",
+    "image_report",
+    "image_metadata",
+    "report_metadata",
+    "image_report_metadata",
+}
+# Datasets that may stay in memory: QA pieces merged into persisted JSON, and runtime parameters.
+# Raw inputs are read-only; the report, its summary and chart have fixed paths people open.
+UNVERSIONED = {
+    "mimic_cxr_jpg",
+    "mimic_cxr_reports",
+    "mimic_iv_patients",
+    "mimic_iv_admissions",
+    "audit_report",
+    "audit_summary",
+    "precision_chart",
+}
+TRANSIENT = {"images_qa", "reports_qa", "labels_qa", "patients_qa", "cohort_qa", "parameters"}
+
+
+@pytest.fixture(scope="module")
+def pipelines() -> dict:
+    return register_pipelines()
+
+
+def test_every_pipeline_is_registered_and_audit_is_the_default(pipelines: dict) -> None:
+    expected = {
+        "synthetic",
+        "ingestion",
+        "embedding",
+        "failure_injection",
+        "slice_discovery",
+        "explanation",
+        "evaluation",
+        "audit",
+        "audit_predictions",
+        "__default__",
+    }
+    assert expected <= set(pipelines)
+    assert set(pipelines["__default__"].nodes) == set(pipelines["audit"].nodes)
+    stages = ("ingestion", "embedding", "failure_injection", "slice_discovery", "explanation", "evaluation")
+    assert {n.name for s in stages for n in pipelines[s].nodes} == {n.name for n in pipelines["audit"].nodes}
+    assert not set(pipelines["synthetic"].nodes) & set(pipelines["audit"].nodes)
+
+
+def test_declared_scenarios_and_variants_become_namespaces(pipelines: dict) -> None:
+    assert set(declared_scenarios()) >= PAPER_SCENARIOS
+    assert len(declared_scenarios()) >= 5
+    assert set(declared_variants()) == VARIANTS
+    names = {n.name for n in pipelines["audit"].nodes}
+    for scenario in declared_scenarios():
+        assert f"{scenario}.inject_failures" in names
+        for variant in VARIANTS:
+            assert f"{scenario}.{variant}.discover_slices" in names
+            assert f"{scenario}.{variant}.explain_slices" in names
+
+
+def test_every_audit_dataset_is_declared_and_outputs_are_versioned() -> None:
+    configure_project("medslice")
+    with KedroSession.create(project_path=PROJECT, env="base") as session:
+        context = session.load_context()
+        catalog = context.catalog
+        audit = register_pipelines()["audit"]
+        undeclared, unversioned = [], []
+        for name in sorted(audit.datasets()):
+            if name.startswith("params:") or name in TRANSIENT:
+                continue
+            dataset = catalog.get(name)
+            if isinstance(dataset, MemoryDataset):
+                undeclared.append(name)
+            elif name not in UNVERSIONED and getattr(dataset, "_version", None) is None:
+                unversioned.append(name)
+        assert not undeclared, f"datasets that would silently stay in memory: {undeclared}"
+        assert not unversioned, f"datasets that are not versioned: {unversioned}"
+
+
+def test_patient_level_datasets_are_hidden_from_viz_previews() -> None:
+    configure_project("medslice")
+    with KedroSession.create(project_path=PROJECT, env="base") as session:
+        catalog = session.load_context().catalog
+        for name in ("mimic_iv_patients", "mimic_iv_admissions", "patients", "cohort", "images", "reports"):
+            metadata = catalog.get(name).metadata or {}
+            assert metadata.get("kedro-viz", {}).get("preview") is False, name
