@@ -111,6 +111,7 @@ def view_group(view_position: str | None) -> str:
         return "frontal"
     return "unknown"
 
+
 # The cohort (03_primary): one row per image. Downstream stages (scenarios, explanation, reporting) rely
 # on these names, so they live here rather than in the cohort builder.
 LABEL_COLUMNS_SNAKE: tuple[str, ...] = tuple(snake_label(n) for n in LABEL_NAMES)

@@ -1,0 +1,51 @@
+"""Merge the per-stage QA dicts into the ``ingestion_qa`` JSON, with a full accounting of images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _image_accounting(images: dict[str, Any], cohort: dict[str, Any]) -> dict[str, Any]:
+    """Check that every metadata row ended in the cohort or in exactly one named bucket."""
+    excluded = {f"images.{name}": bucket["count"] for name, bucket in images["excluded_images"].items()}
+    excluded.update({f"cohort.{name}": bucket["count"] for name, bucket in cohort["excluded_images"].items()})
+    accounted = cohort["rows"] + sum(excluded.values())
+    stages_agree = images["rows"] == cohort["input_images"]
+    return {
+        "metadata_rows": images["metadata_rows"],
+        "cohort_rows": cohort["rows"],
+        "excluded": excluded,
+        "accounted_rows": accounted,
+        "balanced": bool(stages_agree and accounted == images["metadata_rows"]),
+    }
+
+
+def merge_qa(*qas: dict) -> dict:
+    """Combine the QA dicts of the ingestion stages into one JSON-ready dict.
+
+    Each stage returns ``{stage_name: {...}}``; the stages are merged side by side (a stage given
+    twice is a ValueError). When both the ``images`` and ``cohort`` stages are present, an
+    ``accounting`` entry states that every metadata row is either a cohort row or counted in one
+    named exclusion bucket (``images.missing_file``, ``cohort.view_filter``, ...): nothing is
+    dropped silently. An accounting that does not balance is a ValueError, because it means rows
+    went missing unseen.
+    """
+    merged: dict[str, Any] = {}
+    for qa in qas:
+        if not isinstance(qa, dict):
+            raise TypeError(f"each QA must be a dict, got {type(qa).__name__}")
+        for stage, content in qa.items():
+            if stage in merged:
+                raise ValueError(f"QA stage {stage!r} is given twice")
+            merged[stage] = content
+    if "images" in merged and "cohort" in merged:
+        accounting = _image_accounting(merged["images"], merged["cohort"])
+        if not accounting["balanced"]:
+            raise ValueError(
+                "ingestion QA does not balance: "
+                f"{accounting['metadata_rows']} metadata rows but {accounting['cohort_rows']} "
+                f"cohort rows + {accounting['excluded']} exclusions; the cohort must be built "
+                "from this run's images table"
+            )
+        merged["accounting"] = accounting
+    return merged
