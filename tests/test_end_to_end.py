@@ -65,7 +65,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("project")
     shutil.copy(PROJECT / "pyproject.toml", project)
     shutil.copy(PROJECT / ".telemetry", project)
-    (project / "src").symlink_to(PROJECT / "src")
+    # Kedro wants a src/ folder; medslice itself is imported from the installed package.
+    (project / "src").mkdir()
     shutil.copytree(PROJECT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
     (project / "conf" / "local").mkdir()
     for layer in LAYERS:

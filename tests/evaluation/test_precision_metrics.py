@@ -60,9 +60,7 @@ def test_paper_precision_divides_small_slices_by_ten() -> None:
     attribute = np.array([1, 1, 0, 1, 0, 0])
     membership = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.1])  # 0.5 is not a member (> 0.5 needed)
     expected = (0.9 + 0.8 + 0.6) / 10
-    assert paper_precision_at_10(membership, attribute, targets, expected_class=0) == pytest.approx(
-        expected
-    )
+    assert paper_precision_at_10(membership, attribute, targets, expected_class=0) == pytest.approx(expected)
 
 
 def test_paper_precision_keeps_top_ten_and_filters_by_majority_class() -> None:

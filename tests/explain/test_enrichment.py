@@ -31,9 +31,7 @@ def _cohort() -> tuple[pd.DataFrame, np.ndarray]:
     view[:16] = "lateral"  # the slice is mostly lateral
     devices = rng.integers(0, 2, size=n).astype(float)
     devices[5] = np.nan  # an uncertain label stays a category of its own
-    frame = pd.DataFrame(
-        {"view": view, "support_devices": devices, "gender": rng.choice(["F", "M"], n)}
-    )
+    frame = pd.DataFrame({"view": view, "support_devices": devices, "gender": rng.choice(["F", "M"], n)})
     return frame, in_slice
 
 
@@ -62,15 +60,11 @@ def test_table_matches_fisher_exact_and_definitions() -> None:
             assert row.lift == np.inf
         table_2x2 = [[a, in_slice.sum() - a], [b, reference.sum() - b]]
         assert row.p_value == pytest.approx(fisher_exact(table_2x2).pvalue)
-    np.testing.assert_allclose(
-        table["q_value"], false_discovery_control(table["p_value"].to_numpy())
-    )
+    np.testing.assert_allclose(table["q_value"], false_discovery_control(table["p_value"].to_numpy()))
     assert (table["significant"] == (table["q_value"] <= 0.05)).all()
     top = table.iloc[0]
     assert (top["column"], top["value"]) in {("view", "lateral"), ("view", "frontal")}
-    assert table.loc[
-        (table["column"] == "view") & (table["value"] == "lateral"), "significant"
-    ].item()
+    assert table.loc[(table["column"] == "view") & (table["value"] == "lateral"), "significant"].item()
     assert table["q_value"].is_monotonic_increasing
 
 

@@ -40,9 +40,7 @@ def test_montage_png_has_expected_size_and_content() -> None:
 
 def test_single_row_and_title_change_the_height() -> None:
     paths = [f"{i}.jpg" for i in range(3)]
-    figure = slice_montage(
-        _loader, paths, [0.6, 0.7, 0.8], [1, 1, 0], [0, 0, 0], n=8, size=32, title="t"
-    )
+    figure = slice_montage(_loader, paths, [0.6, 0.7, 0.8], [1, 1, 0], [0, 0, 0], n=8, size=32, title="t")
     width, height = figure.get_size_inches() * figure.dpi
     assert (round(width), round(height)) == (3 * 32, 32 + 2 * CAPTION_HEIGHT)
     with pytest.raises(ValueError, match="membership must have shape"):

@@ -85,9 +85,7 @@ def test_reference_without_targets_is_the_global_mean() -> None:
     explainer.fit([])
     table = explainer.explain(embeddings, membership)
     direction = embeddings[:3].mean(axis=0) - embeddings.mean(axis=0)
-    assert table["score"].iloc[0] == pytest.approx(
-        (explainer.candidate_embeddings_ @ direction).max()
-    )
+    assert table["score"].iloc[0] == pytest.approx((explainer.candidate_embeddings_ @ direction).max())
 
 
 def test_errors_name_the_problem() -> None:
