@@ -70,9 +70,10 @@ def evaluate_slices(
                 membership, truth["attribute"].astype(bool).to_numpy(), targets, expected
             )
         mine = explanations[explanations["bootstrap"] == bootstrap]
+        # Without declared synonyms there is nothing to look for: no hit metric rather than a false zero.
         for kind, source, name in (("token", "combined", "token_hit"), ("phrase", "clip", "phrase_hit")):
             chosen = mine[(mine["kind"] == kind) & (mine["source"] == source)]
-            if chosen.empty:
+            if chosen.empty or not synonyms:
                 continue
             hits = [
                 explanation_hit(group.sort_values("rank")["term"].tolist(), synonyms, top_k=top_k)

@@ -136,3 +136,30 @@ def explain_slices(
             rows += [{"bootstrap": int(bootstrap), "slice": slice_index, **row} for row in found]
     frame = pd.DataFrame(rows, columns=list(EXPLANATION_COLUMNS))
     return frame.astype({"bootstrap": "int64", "slice": "int64", "rank": "int64"})
+
+
+def add_hypotheses(explanations: pd.DataFrame, generator: Any, top_k: int = 5) -> pd.DataFrame:
+    """Append ``kind = hypothesis`` rows: a local LLM's hypotheses from each slice's top combined tokens.
+
+    ``generator`` is a loaded :class:`~medslice.explain.llm_hypotheses.LLMHypotheses` (or anything with
+    ``generate(tokens) -> list[str]``).
+    """
+    tokens = explanations[(explanations["kind"] == "token") & (explanations["source"] == "combined")]
+    rows = []
+    for (bootstrap, slice_index), group in tokens.groupby(["bootstrap", "slice"], sort=True):
+        terms = group.sort_values("rank")["term"].head(top_k).tolist()
+        for rank, text in enumerate(generator.generate(terms)):
+            rows.append(
+                {
+                    "bootstrap": bootstrap,
+                    "slice": slice_index,
+                    "kind": "hypothesis",
+                    "source": "llm",
+                    "rank": rank,
+                    "term": text,
+                    "score": float("nan"),
+                }
+            )
+    if not rows:
+        return explanations
+    return pd.concat([explanations, pd.DataFrame(rows, columns=list(EXPLANATION_COLUMNS))], ignore_index=True)

@@ -128,8 +128,15 @@ def build_report(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
     )
     cards: list[SliceCard] = []
-    for scenario, variant in best_variants(metrics_summary).items():
-        if variant is None or f"{scenario}__{variant}__slices" not in artifacts:
+    best = best_variants(metrics_summary) if len(metrics_summary) else {}
+    scenarios = [key.removesuffix("__predictions") for key in artifacts if key.endswith("__predictions")]
+    for scenario in scenarios:
+        variants = [
+            k.split("__")[1] for k in artifacts if k.startswith(f"{scenario}__") and k.endswith("__slices")
+        ]
+        # Without planted truth (a user's own predictions) nothing ranks the variants: show the richest one.
+        variant = best.get(scenario) or max(variants, key=lambda v: (v.count("_"), v), default=None)
+        if variant is None:
             continue
         cards += slice_cards(
             scenario,

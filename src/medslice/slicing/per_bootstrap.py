@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,8 @@ from medslice.slicing.fusion import fuse_modalities
 from medslice.slicing.spotlight import SpotlightSlicer
 from medslice.slicing.summary import summarize_slices
 
+logger = logging.getLogger(__name__)
+
 SLICERS: dict[str, type] = {
     "domino": DominoSlicer,
     "error_cluster": ErrorClusterSlicer,
@@ -26,12 +29,21 @@ SLICERS: dict[str, type] = {
 
 
 def build_slicer(config: Mapping[str, Any], random_state: int | None = None) -> Any:
-    """A slicer from ``{"method": "domino", **constructor arguments}``."""
+    """A slicer from ``{"method": "domino", **constructor arguments}``.
+
+    Keys the chosen slicer does not take (e.g. Domino's mixture settings when ``method`` is ``spotlight``)
+    are logged and left out, so that switching method in one environment needs no other change.
+    """
     settings = dict(config)
     method = settings.pop("method", "domino")
     if method not in SLICERS:
         raise ValueError(f"slicer method {method!r} is unknown; known: {sorted(SLICERS)}")
-    if "random_state" in SLICERS[method]().get_params():
+    accepted = SLICERS[method]().get_params()
+    ignored = sorted(set(settings) - set(accepted))
+    if ignored:
+        logger.info("slicer %s ignores %s", method, ignored)
+    settings = {key: value for key, value in settings.items() if key in accepted}
+    if "random_state" in accepted:
         settings.setdefault("random_state", random_state)
     return SLICERS[method](**settings)
 

@@ -30,6 +30,11 @@ def train_encoder(
     """
     settings = embedding["encoder"]
     if not settings.get("train", True):
+        if not settings.get("model"):
+            raise ValueError(
+                "embedding.encoder.train is false, so embedding.encoder.model must name the model to use "
+                "(e.g. hf-hub:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224 or local-dir:/path)"
+            )
         return {"model": settings["model"], "pretrained": settings.get("pretrained")}
     pairs = cohort[(cohort["split"] == "train") & cohort["has_report"]]
     max_pairs = settings.get("max_pairs")

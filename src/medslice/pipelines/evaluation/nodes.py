@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from medslice.evaluation import summarize_metrics
+from medslice.evaluation import summarize_metrics, tidy_metrics
 from medslice.evaluation.audit import baseline_metrics, evaluate_slices
 from medslice.mimic.reader import MimicCxrJpg
 from medslice.reporting import headline_markdown, precision_bar_chart
@@ -22,6 +22,7 @@ def evaluate_variant(
     predictions: pd.DataFrame,
     explanations: pd.DataFrame,
     evaluation: dict[str, Any],
+    slicer: dict[str, Any],
     *,
     scenario: str,
     variant: str,
@@ -34,6 +35,7 @@ def evaluate_variant(
         scenario=scenario,
         variant=variant,
         synonyms=evaluation.get("synonyms", {}).get(scenario, []),
+        method=str(slicer.get("method", "domino")),
         top_k=int(evaluation.get("top_k", 5)),
     )
 
@@ -43,10 +45,17 @@ def evaluate_baseline(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFra
     return baseline_metrics(predictions, scenario=scenario)
 
 
-def combine_metrics(*tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All metrics in one tidy table, and their means with 95% bootstrap CIs."""
-    metrics = pd.concat([t for t in tables if len(t)], ignore_index=True) if tables else pd.DataFrame()
-    return metrics, summarize_metrics(metrics)
+def combine_metrics(seed: int, *tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All metrics in one tidy table, and their means with 95% bootstrap CIs.
+
+    A user's own predictions carry no planted truth, so their tables are empty; the result is then an
+    empty table with the same columns rather than an error.
+    """
+    metrics = tidy_metrics([])
+    filled = [t for t in tables if len(t)]
+    if filled:
+        metrics = pd.concat(filled, ignore_index=True)
+    return metrics, summarize_metrics(metrics, seed=seed)
 
 
 def write_summary(metrics_summary: pd.DataFrame) -> tuple[str, Figure]:

@@ -20,7 +20,13 @@ def _variant_pipeline(scenario: str, variant: str) -> Pipeline:
         [
             node(
                 _bound(nodes.evaluate_variant, scenario=scenario, variant=variant),
-                inputs=["slices", "predictions", "explanations", "params:evaluation"],
+                inputs=[
+                    "slices",
+                    "predictions",
+                    "explanations",
+                    "params:evaluation",
+                    "params:slice_discovery.slicer",
+                ],
                 outputs="metrics",
                 name="evaluate_variant",
             )
@@ -30,7 +36,7 @@ def _variant_pipeline(scenario: str, variant: str) -> Pipeline:
         template,
         namespace=variant,
         inputs={"predictions"},
-        parameters={"params:evaluation": "params:evaluation"},
+        parameters={"params:evaluation", "params:slice_discovery.slicer"},
     )
 
 
@@ -47,7 +53,9 @@ def _scenario_pipeline(scenario: str, variants: list[str]) -> Pipeline:
     )
     per_variant = sum((_variant_pipeline(scenario, v) for v in variants), Pipeline([]))
     return Pipeline(
-        baseline + per_variant, namespace=scenario, parameters={"params:evaluation": "params:evaluation"}
+        baseline + per_variant,
+        namespace=scenario,
+        parameters={"params:evaluation", "params:slice_discovery.slicer"},
     )
 
 
@@ -75,7 +83,7 @@ def _aggregate(scenarios: list[str], variants: list[str]) -> Pipeline:
             [
                 node(
                     nodes.combine_metrics,
-                    inputs=metric_tables,
+                    inputs=["params:seed", *metric_tables],
                     outputs=["metrics", "metrics_summary"],
                     name="combine_metrics",
                 ),

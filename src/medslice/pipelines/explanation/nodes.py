@@ -10,7 +10,9 @@ import pyarrow as pa
 
 from medslice.encoders import ClipEncoder
 from medslice.explain import PhraseRankingExplainer
+from medslice.explain.audit import add_hypotheses
 from medslice.explain.audit import explain_slices as explain_audit_slices
+from medslice.explain.llm_hypotheses import LLMHypotheses
 from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
 from medslice.slicing.embedding_tables import aligned_modalities, table_matrix
 
@@ -60,7 +62,7 @@ def explain_slices(
         "metadata": indexed["metadata_sentence"].fillna(""),
     }
     columns = [c for c in explanation.get("enrichment_columns", CATEGORICAL_COHORT_COLUMNS) if c in indexed]
-    return explain_audit_slices(
+    explanations = explain_audit_slices(
         slices,
         predictions,
         indexed[columns],
@@ -70,3 +72,8 @@ def explain_slices(
         top_k=int(explanation.get("top_k", 5)),
         max_enrichment_rows=int(explanation.get("max_enrichment_rows", 10)),
     )
+    llm = explanation.get("llm") or {}
+    if llm.get("enabled"):
+        generator = LLMHypotheses(llm["model_path"], n_hypotheses=int(llm.get("n_hypotheses", 3))).load()
+        explanations = add_hypotheses(explanations, generator)
+    return explanations
