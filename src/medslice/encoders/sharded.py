@@ -1,0 +1,144 @@
+"""Embeddings as Parquet (``id`` + fixed-size float32 list), written in resumable shards.
+
+Each shard carries the encoder identity in its Parquet schema metadata. A rerun over the same ids
+with the same encoder skips the shards already on disk, so an interrupted 377k-image run resumes
+where it stopped; a shard written by another encoder (or for other ids) is rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+IDENTITY_METADATA_KEY = b"medslice.encoder_identity"
+EMBEDDING_COLUMN = "embedding"
+SHARD_PATTERN = "shard-{index:05d}.parquet"
+
+
+def _identity_json(identity: dict[str, Any]) -> bytes:
+    return json.dumps(identity, sort_keys=True, default=str).encode()
+
+
+def embeddings_to_arrow(
+    ids: Sequence[Any], id_name: str, matrix: np.ndarray, identity: dict[str, Any]
+) -> pa.Table:
+    """An Arrow table ``{id_name, embedding: fixed_size_list<float32>[D]}`` with the identity.
+
+    Args:
+        ids: One id per row of ``matrix``.
+        id_name: Name of the id column (e.g. ``"dicom_id"``).
+        matrix: ``(N, D)`` embeddings (cast to float32).
+        identity: Encoder provenance, stored as JSON in the schema metadata.
+    """
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim != 2:
+        raise ValueError(f"`matrix` must be 2-D (N, D), got shape {matrix.shape}")
+    if len(ids) != matrix.shape[0]:
+        raise ValueError(f"`ids` has {len(ids)} entries but `matrix` has {matrix.shape[0]} rows")
+    if id_name == EMBEDDING_COLUMN:
+        raise ValueError(f"`id_name` cannot be {EMBEDDING_COLUMN!r}")
+    width = matrix.shape[1]
+    flat = pa.array(np.ascontiguousarray(matrix).reshape(-1), type=pa.float32())
+    embedding = pa.FixedSizeListArray.from_arrays(flat, width)
+    table = pa.table({id_name: pa.array(list(ids)), EMBEDDING_COLUMN: embedding})
+    return table.replace_schema_metadata({IDENTITY_METADATA_KEY: _identity_json(identity)})
+
+
+def identity_from_arrow(table_or_schema: pa.Table | pa.Schema) -> dict[str, Any] | None:
+    """The encoder identity stored by :func:`embeddings_to_arrow`, or None if absent."""
+    schema = table_or_schema if isinstance(table_or_schema, pa.Schema) else table_or_schema.schema
+    raw = (schema.metadata or {}).get(IDENTITY_METADATA_KEY)
+    return json.loads(raw) if raw is not None else None
+
+
+def embeddings_from_frame(frame: pd.DataFrame, column: str = EMBEDDING_COLUMN) -> np.ndarray:
+    """The ``(N, D)`` float32 matrix of an embedding column (lists or arrays, one per row)."""
+    if column not in frame.columns:
+        raise KeyError(f"Embedding column {column!r} not in frame columns {list(frame.columns)}")
+    if len(frame) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    values = frame[column].to_numpy()
+    widths = {len(v) for v in values}
+    if len(widths) != 1:
+        raise ValueError(f"Column {column!r} mixes embedding widths {sorted(widths)}")
+    return np.stack([np.asarray(v, dtype=np.float32) for v in values])
+
+
+def _shard_is_current(path: Path, id_name: str, ids: list[Any], identity: bytes) -> bool:
+    """True when ``path`` holds exactly ``ids`` embedded by the encoder ``identity``."""
+    try:
+        schema = pq.read_schema(path)
+        if (schema.metadata or {}).get(IDENTITY_METADATA_KEY) != identity:
+            return False
+        stored = pq.read_table(path, columns=[id_name]).column(id_name).to_pylist()
+    except (OSError, pa.ArrowException, KeyError):  # unreadable/partial: write it again
+        return False
+    return stored == ids
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    # A crash mid-write must not leave a shard that looks complete.
+    partial = path.with_suffix(".parquet.partial")
+    pq.write_table(table, partial)
+    os.replace(partial, path)
+
+
+def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
+    ids: Sequence[Any],
+    items: Sequence[Any],
+    encode_fn: Callable[[Sequence[Any]], np.ndarray],
+    shard_dir: str | Path,
+    shard_size: int,
+    identity: dict[str, Any],
+    *,
+    id_name: str = "id",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Embed ``items`` shard by shard into Parquet files, resuming from shards already written.
+
+    Args:
+        ids: One id per item (stored in the ``id_name`` column).
+        items: What ``encode_fn`` takes (image paths, texts, ...).
+        encode_fn: Maps a slice of ``items`` to an ``(n, D)`` array.
+        shard_dir: Folder of ``shard-00000.parquet``, ``shard-00001.parquet``...
+        shard_size: Items per shard.
+        identity: Encoder provenance; shards written with another identity are redone.
+        id_name: Name of the id column.
+        progress: Show a tqdm bar over shards.
+
+    Returns:
+        All embeddings, ``{id_name, embedding}``, in input order.
+    """
+    if len(ids) != len(items):
+        raise ValueError(f"`ids` ({len(ids)}) and `items` ({len(items)}) must have equal length")
+    if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size < 1:
+        raise ValueError(f"`shard_size` must be a positive integer, got {shard_size!r}")
+    folder = Path(shard_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    identity_bytes = _identity_json(identity)
+    n_shards = (len(ids) + shard_size - 1) // shard_size
+    tables = []
+    for index in tqdm(range(n_shards), desc="embedding shards", disable=not progress):
+        lo, hi = index * shard_size, min(len(ids), (index + 1) * shard_size)
+        shard_ids = list(ids[lo:hi])
+        path = folder / SHARD_PATTERN.format(index=index)
+        if not _shard_is_current(path, id_name, shard_ids, identity_bytes):
+            matrix = np.asarray(encode_fn(items[lo:hi]))
+            _write_atomically(embeddings_to_arrow(shard_ids, id_name, matrix, identity), path)
+        tables.append(pq.read_table(path))
+    # Shards past the end belong to an earlier, longer id list.
+    for stale in folder.glob("shard-*.parquet"):
+        if int(stale.stem.split("-")[1]) >= n_shards:
+            stale.unlink()
+    if not tables:
+        return pd.DataFrame({id_name: [], EMBEDDING_COLUMN: []})
+    return pa.concat_tables(tables).to_pandas()
