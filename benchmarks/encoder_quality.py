@@ -63,6 +63,33 @@ def build_pairs(release: object, root: Path) -> pd.DataFrame:
     return frame
 
 
+def load_or_write_release(workdir: Path, n_subjects: int, seed: int) -> pd.DataFrame:
+    """Write a synthetic release under ``workdir`` (or reuse one) and return its pairs table.
+
+    The pairs are saved beside the images: regenerating the tables later could pair old pixels
+    with labels from a newer generator.
+    """
+    root, pairs_file = workdir / "release", workdir / "pairs.parquet"
+    if pairs_file.is_file() and (root / "IMAGE_FILENAMES").is_file():
+        return pd.read_parquet(pairs_file)
+    # "Lung Opacity": the writer's test-set schema; the encoder never reads that file.
+    config = SyntheticConfig(n_subjects=n_subjects, test_set_opacity_name="Lung Opacity")
+    release = generate_release(config, seed=seed)
+    write_release(
+        root,
+        metadata=release.metadata,
+        chexpert=release.chexpert,
+        negbio=release.negbio,
+        split=release.split,
+        test_set_labeled=release.test_set_labeled,
+        images=release.iter_images(n_jobs=os.cpu_count() or 1),
+        n_images=len(release.metadata),
+    )
+    pairs = build_pairs(release, root)
+    pairs.to_parquet(pairs_file)
+    return pairs
+
+
 def split_by_patient(
     frame: pd.DataFrame, eval_images: int, max_train: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -92,32 +119,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="feature processes")
+    parser.add_argument("--precision", default="fp32", help="locked towers: fp32, bf16 or auto")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the release/model here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         started = time.perf_counter()
-        # "Lung Opacity": the writer's test-set schema; the encoder never reads that file.
-        config = SyntheticConfig(n_subjects=args.n_subjects, test_set_opacity_name="Lung Opacity")
-        release = generate_release(config, seed=args.seed)
-        root = workdir / "release"
-        if not (root / "IMAGE_FILENAMES").is_file():
-            write_release(
-                root,
-                metadata=release.metadata,
-                chexpert=release.chexpert,
-                negbio=release.negbio,
-                split=release.split,
-                test_set_labeled=release.test_set_labeled,
-                images=release.iter_images(n_jobs=os.cpu_count() or 1),
-                n_images=len(release.metadata),
-            )
-        print(f"release: {len(release.metadata)} images in {time.perf_counter() - started:.0f} s")
+        pairs = load_or_write_release(workdir, args.n_subjects, args.seed)
+        print(f"release: {len(pairs)} images in {time.perf_counter() - started:.0f} s")
 
-        train, evaluation = split_by_patient(
-            build_pairs(release, root), args.eval_images, args.max_train, args.seed
-        )
+        train, evaluation = split_by_patient(pairs, args.eval_images, args.max_train, args.seed)
         print(f"train pairs {len(train)}, held-out images {len(evaluation)}")
         log = train_lit_clip(
             train["path"].tolist(),
@@ -127,15 +139,17 @@ def main() -> None:
             epochs=args.epochs,
             seed=args.seed,
             num_workers=args.workers,
+            precision=args.precision,
         )
         print(
             f"training: {log['wall_seconds']:.0f} s (features {log['feature_seconds']:.0f} s), "
             f"{log['n_distinct_texts']} distinct reports, loss {log['loss_per_epoch'][0]:.3f} -> "
-            f"{log['loss_per_epoch'][-1]:.3f}; target <= 300 s"
+            f"{log['loss_per_epoch'][-1]:.3f}, {log['settings']['feature_precision']} features; "
+            "target <= 300 s"
         )
 
         encoder = ClipEncoder(f"local-dir:{workdir / 'encoder'}")
-        image_emb, load_report = encoder.encode_images(evaluation["path"].tolist())
+        image_emb, load_report = encoder.encode_images(evaluation["path"].tolist(), num_workers=args.workers)
         text_emb = encoder.encode_texts(evaluation["report"].tolist())
         keep = load_report.loaded_mask
         labels = evaluation.loc[keep, [*PROBED_LABELS, "lateral"]].reset_index(drop=True)

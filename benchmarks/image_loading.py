@@ -35,9 +35,7 @@ FULL_ROWS, FULL_COLUMNS = 3056, 2544
 def _smooth_base(rng: np.random.Generator) -> np.ndarray:
     """A radiograph-like float image: smooth random field, two dark lungs, a bright spine."""
     coarse = rng.normal(0.0, 1.0, size=(24, 20)).astype(np.float32)
-    field = Image.fromarray(coarse, mode="F").resize(
-        (FULL_COLUMNS, FULL_ROWS), Image.Resampling.BICUBIC
-    )
+    field = Image.fromarray(coarse, mode="F").resize((FULL_COLUMNS, FULL_ROWS), Image.Resampling.BICUBIC)
     base = np.asarray(field, dtype=np.float32) * 18.0 + 150.0
     rows, cols = np.ogrid[:FULL_ROWS, :FULL_COLUMNS]
     for centre_col in (0.3, 0.7):
@@ -126,17 +124,13 @@ def main() -> None:
             for name, decode in decoders.items():
                 rates[name] = max(rates[name], images_per_second(decode, paths, args.size))
 
-        psnrs = [
-            psnr_db(decode_grayscale(p, args.size), reference_decode(p, args.size)) for p in paths
-        ]
+        psnrs = [psnr_db(decode_grayscale(p, args.size), reference_decode(p, args.size)) for p in paths]
 
     speedup = rates["ours"] / rates["naive"]
     floor_ratio = rates["floor"] / rates["ours"]
     print(f"naive  {rates['naive']:8.1f} img/s/core")
     print(f"ours   {rates['ours']:8.1f} img/s/core  ({speedup:.2f}x naive, target >= 3x)")
-    print(
-        f"floor  {rates['floor']:8.1f} img/s/core  (floor/ours = {floor_ratio:.3f}, target <= 1.25)"
-    )
+    print(f"floor  {rates['floor']:8.1f} img/s/core  (floor/ours = {floor_ratio:.3f}, target <= 1.25)")
     print(f"PSNR ours vs full-resolution: mean {np.mean(psnrs):.2f} dB, min {np.min(psnrs):.2f} dB")
     print(
         json.dumps(

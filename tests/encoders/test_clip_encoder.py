@@ -54,6 +54,8 @@ def test_encodes_images_and_texts(tiny_encoder: ClipEncoder, phantom_paths: list
     # Different inputs give different embeddings; order is preserved despite length sorting.
     assert not np.allclose(images[0], images[1])
     single = tiny_encoder.encode_texts([TEXTS[2]], progress=False)
+    forked = tiny_encoder.encode_texts(TEXTS, num_workers=2, progress=False)
+    np.testing.assert_allclose(forked, texts, atol=1e-5)
     np.testing.assert_allclose(single[0], texts[2], atol=1e-6)
 
 

@@ -40,5 +40,13 @@ def test_identity_hashes_the_weights(minilm: TransformersTextEncoder) -> None:
 
 
 def test_missing_folder_names_the_conf_key(tmp_path: Path) -> None:
-    with pytest.raises(MissingModelError, match="embedding.text_encoder.model_path"):
+    with pytest.raises(MissingModelError, match="embedding.report_encoder.model_path"):
         TransformersTextEncoder(tmp_path / "nowhere")
+
+
+def test_worker_processes_give_the_same_embeddings(minilm: TransformersTextEncoder) -> None:
+    texts = ["left lower lobe opacity", "no pneumothorax", "left lower lobe opacity", "stable"]
+    here = minilm.encode_texts(texts, progress=False)
+    forked = minilm.encode_texts(texts, num_workers=2, progress=False)
+    np.testing.assert_allclose(forked, here, atol=1e-5)
+    np.testing.assert_array_equal(here[0], here[2])  # a repeated text is encoded once

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from medslice.encoders.batch_map import map_batches
 from medslice.encoders.clip_sources import LOCAL_DIR_PREFIX, ClipSource, resolve_clip_source
 from medslice.encoders.devices import inference_context, pick_device
 from medslice.encoders.hashing import sha256_file, sha256_state_dict
@@ -212,19 +212,31 @@ class ClipEncoder:
         return tokens[:, : int(used.max()) + 1] if used.numel() else tokens
 
     def encode_texts(
-        self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = True
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        num_workers: int = 0,
+        progress: bool = True,
     ) -> np.ndarray:
-        """Embed texts; returns ``float32 (N, D)`` L2-normalised, in input order."""
+        """Embed texts; returns ``float32 (N, D)`` L2-normalised, in input order.
+
+        Each distinct text is encoded once. On a CPU, ``num_workers`` forked single-threaded
+        processes share the batches (faster than threads; set it to the core count).
+        """
         distinct, rows = distinct_texts(validated_texts(texts))
-        embeddings = np.zeros((len(distinct), self.embed_dim), np.float32)
-        with inference_context(self.device_):
-            for batch in tqdm(
-                length_batches(distinct, batch_size or self.batch_size),
-                desc="texts",
-                unit="batch",
-                disable=not progress,
-            ):
-                tokens = self.tokenizer_([distinct[i] for i in batch])
+        batches = length_batches(distinct, batch_size or self.batch_size)
+
+        def job(number: int) -> np.ndarray:
+            tokens = self.tokenizer_([distinct[i] for i in batches[number]])
+            with inference_context(self.device_):
                 features = self.model_.encode_text(self._trim_padding(tokens).to(self.device_))
-                embeddings[batch] = F.normalize(features.float(), dim=-1).cpu().numpy()
+            return F.normalize(features.float(), dim=-1).cpu().numpy()
+
+        workers = num_workers if self.device_.type == "cpu" else 0
+        embeddings = np.zeros((len(distinct), self.embed_dim), np.float32)
+        for number, features in enumerate(
+            map_batches(job, len(batches), workers, desc="texts", progress=progress)
+        ):
+            embeddings[batches[number]] = features
         return embeddings[rows]

@@ -105,3 +105,8 @@ def create_lite0_imagenet(num_classes: int = 1000) -> nn.Module:
 
     model = timm.create_model(LITE0_TIMM_NAME, pretrained=False, num_classes=num_classes)
     return load_lite0_imagenet_weights(model).eval()
+
+
+def load_lite0(num_classes: int = 1000) -> nn.Module:
+    """Alias of :func:`create_lite0_imagenet` (the name ``medslice.classifiers`` looks for)."""
+    return create_lite0_imagenet(num_classes=num_classes)

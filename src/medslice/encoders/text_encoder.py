@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
+from medslice.encoders.batch_map import map_batches
 from medslice.encoders.devices import inference_context, pick_device
 from medslice.encoders.errors import MissingModelError
 from medslice.encoders.hashing import sha256_file, sha256_state_dict
 from medslice.encoders.text_batching import distinct_texts, length_batches, validated_texts
 
-TEXT_MODEL_CONF_KEYS = ("embedding.text_encoder.model_path",)
+TEXT_MODEL_CONF_KEYS = ("embedding.report_encoder.model_path", "embedding.metadata_encoder.model_path")
 
 
 def default_text_model_path() -> Path:
@@ -110,26 +110,38 @@ class TransformersTextEncoder:
         return dict(self._identity)
 
     def encode_texts(
-        self, texts: Sequence[str], *, batch_size: int | None = None, progress: bool = True
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        num_workers: int = 0,
+        progress: bool = True,
     ) -> np.ndarray:
-        """Embed texts; returns ``float32 (N, hidden_size)`` L2-normalised, in input order."""
+        """Embed texts; returns ``float32 (N, hidden_size)`` L2-normalised, in input order.
+
+        Each distinct text is encoded once. On a CPU, ``num_workers`` forked single-threaded
+        processes share the batches (faster than threads; set it to the core count).
+        """
         distinct, rows = distinct_texts(validated_texts(texts))
-        embeddings = np.zeros((len(distinct), self.embed_dim), np.float32)
-        with inference_context(self.device_):
-            for batch in tqdm(
-                length_batches(distinct, batch_size or self.batch_size),
-                desc="texts",
-                unit="batch",
-                disable=not progress,
-            ):
-                tokens = self.tokenizer_(
-                    [distinct[i] for i in batch],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(self.device_)
+        batches = length_batches(distinct, batch_size or self.batch_size)
+
+        def job(number: int) -> np.ndarray:
+            tokens = self.tokenizer_(
+                [distinct[i] for i in batches[number]],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device_)
+            with inference_context(self.device_):
                 hidden = self.model_(**tokens).last_hidden_state
                 pooled = mean_pool(hidden.float(), tokens["attention_mask"])
-                embeddings[batch] = F.normalize(pooled, dim=-1).cpu().numpy()
+            return F.normalize(pooled, dim=-1).cpu().numpy()
+
+        workers = num_workers if self.device_.type == "cpu" else 0
+        embeddings = np.zeros((len(distinct), self.embed_dim), np.float32)
+        for number, features in enumerate(
+            map_batches(job, len(batches), workers, desc="texts", progress=progress)
+        ):
+            embeddings[batches[number]] = features
         return embeddings[rows]
