@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medslice.scenarios import PREDICTION_COLUMNS, ScenarioSpec, accuracy_gap, run_scenario
+from medslice.scenarios import (
+    PREDICTION_COLUMNS,
+    PoolTooSmallError,
+    ScenarioSpec,
+    accuracy_gap,
+    run_scenario,
+)
 
 SIZE = 16
 SPEC = {
@@ -158,3 +164,36 @@ def test_unreadable_images_are_excluded_and_reported(cohort: pd.DataFrame, spec:
     used = set(train_sets["image_path"]) | set(audit_sets["image_path"])
     assert not used & set(broken)
     assert len(audit_sets) == SPEC["n_audit"]
+
+
+def test_a_redraw_from_a_thin_pool_counts_as_a_failed_attempt(
+    cohort: pd.DataFrame, spec: ScenarioSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medslice.scenarios import bootstrap as bootstrap_module
+
+    real_attempt = bootstrap_module._ScenarioRunner.attempt
+
+    def thin_first_draw(self, bootstrap: int, attempt_index: int):  # noqa: ANN001, ANN202
+        if attempt_index == 0:
+            raise PoolTooSmallError("cell target=1, attribute=True needs 36 rows but the pool has only 33")
+        return real_attempt(self, bootstrap, attempt_index)
+
+    monkeypatch.setattr(bootstrap_module._ScenarioRunner, "attempt", thin_first_draw)
+    loader = InMemoryLoader(cohort, Path("/images"))
+    *_, qa = _run(cohort, spec, loader, min_gap=-1.0, max_retries=2)
+    assert [b["pool_errors"] for b in qa["bootstraps"]] == [1, 1]
+    assert [b["retries"] for b in qa["bootstraps"]] == [1, 1]
+    assert qa["n_accepted"] == 2
+
+
+def test_a_pool_too_thin_for_every_attempt_is_an_error(
+    cohort: pd.DataFrame, spec: ScenarioSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medslice.scenarios import bootstrap as bootstrap_module
+
+    def always_thin(self, bootstrap: int, attempt_index: int):  # noqa: ANN001, ANN202
+        raise PoolTooSmallError("the pool has only 3")
+
+    monkeypatch.setattr(bootstrap_module._ScenarioRunner, "attempt", always_thin)
+    with pytest.raises(PoolTooSmallError, match="only 3"):
+        _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), max_retries=1)

@@ -31,6 +31,7 @@ from medslice.scenarios.draw import (
     prepare_pool,
 )
 from medslice.scenarios.image_cache import ImageCache, ImageLoader, default_image_loader
+from medslice.scenarios.mechanisms import PoolTooSmallError
 from medslice.scenarios.spec import ScenarioSpec
 
 logger = logging.getLogger(__name__)
@@ -200,6 +201,7 @@ def _bootstrap_qa(bootstrap: int, chosen: _Attempt, attempts: list[dict], accept
         "slice_accuracy": chosen.accuracy["slice_accuracy"],
         "non_slice_accuracy": chosen.accuracy["non_slice_accuracy"],
         "retries": len(attempts) - 1,
+        "pool_errors": sum("pool_error" in a for a in attempts),
         "audit_slice_fraction": chosen.draw.qa["audit"]["requested_slice_fraction"],
         **{k: train_qa[k] for k in INJECTION_KEYS if k in train_qa},
         "attempts": attempts,
@@ -265,12 +267,22 @@ def run_scenario(
     bar = tqdm(range(n_bootstraps), desc=f"{spec.name} bootstraps", disable=not show_progress)
     for bootstrap in bar:
         attempts: list[dict[str, Any]] = []
+        chosen, accepted, pool_error = None, False, None
         for attempt_index in range(max_retries + 1):
-            chosen = runner.attempt(bootstrap, attempt_index)
+            try:
+                attempt = runner.attempt(bootstrap, attempt_index)
+            except PoolTooSmallError as error:
+                # A redraw can land on a thinner pool than the first draw: count it as a failed attempt.
+                pool_error = error
+                attempts.append({"attempt": attempt_index, "pool_error": str(error), "accepted": False})
+                continue
+            chosen = attempt
             accepted = bool(chosen.accuracy["gap"] >= min_gap - _GAP_EPSILON)
             attempts.append({**chosen.record, "accepted": accepted})
             if accepted:
                 break
+        if chosen is None:
+            raise pool_error
         if not accepted:
             logger.warning(
                 "scenario %s bootstrap %d: accuracy gap %.3f < %.2f after %d retries; kept as not accepted",

@@ -30,7 +30,7 @@ PAPER_SCENARIOS: dict[str, dict[str, Any]] = {
             "attribute_prevalence": 0.3,
         },
         **_AUDIT,
-        "n_validate": 150,
+        "n_validate": 100,
     },
     "rare_slice": {
         "description": "Lateral cardiomegaly is 2% of training; lateral positives become false negatives.",
