@@ -6,8 +6,9 @@ diagonal covariances, k-means initialisation, float32 EM) and print:
 * ``fit_s``: the whole fit (PCA + k-means + EM), and ``fit_cpu_s`` its CPU time (on a shared machine,
   CPU time well below ``cores x fit_s`` means the fit was waiting for cores);
 * ``iter_s``: one EM iteration (E-step + M-step), best of several, on the same data;
-* ``floor_iter_s``: the plain float32 work that bounds one iteration, measured in the same run: two
-  (n x 128) @ (128 x K) products (the expanded diagonal log-density) plus one n x K elementwise ``exp``;
+* ``floor_iter_s``: the plain float32 work that bounds one iteration, measured in the same run: the
+  E-step's two (n x 128) @ (128 x K) products (the expanded diagonal log-density) and one n x K ``exp``,
+  and the M-step's two (K x n) @ (n x 128) products (weighted sums of z and z^2);
 * ``p_at_10``: precision@10 of the planted error slice (best slice column, top 10 by membership).
 
 Run: ``.venv/bin/python benchmarks/slicer_speed.py [N ...]``. The last line is one JSON object.
@@ -88,11 +89,17 @@ def floor_work(n_samples: int, seed: int) -> Callable[[], None]:
     mean_over_var = rng.standard_normal((N_PCA, N_COMPONENTS), dtype=np.float32)
     quadratic = np.empty((n_samples, N_COMPONENTS), dtype=np.float32)
     linear = np.empty((n_samples, N_COMPONENTS), dtype=np.float32)
+    weighted_sum = np.empty((N_COMPONENTS, N_PCA), dtype=np.float32)
+    weighted_sq_sum = np.empty((N_COMPONENTS, N_PCA), dtype=np.float32)
 
     def floor() -> None:
+        # E-step: the diagonal log-density as two products, then the exponential of responsibilities.
         np.matmul(z_sq, minus_half_precision, out=quadratic)
         np.matmul(z, mean_over_var, out=linear)
         np.exp(quadratic, out=quadratic)
+        # M-step: responsibility-weighted sums of z and z^2 give the new means and variances.
+        np.matmul(quadratic.T, z, out=weighted_sum)
+        np.matmul(quadratic.T, z_sq, out=weighted_sq_sum)
 
     return floor
 
