@@ -100,3 +100,12 @@ def test_patient_level_datasets_are_hidden_from_viz_previews() -> None:
         for name in ("mimic_iv_patients", "mimic_iv_admissions", "patients", "cohort", "images", "reports"):
             metadata = catalog.get(name).metadata or {}
             assert metadata.get("kedro-viz", {}).get("preview") is False, name
+
+
+def test_one_scenario_runs_alone_with_namespaces(pipelines: dict) -> None:
+    # What `kedro run --namespaces=spurious_correlation` selects: that scenario's nodes and nothing else.
+    selected = pipelines["audit"].only_nodes_with_namespaces(["spurious_correlation"])
+    names = {n.name for n in selected.nodes}
+    assert "spurious_correlation.inject_failures" in names
+    assert all(name.startswith("spurious_correlation.") for name in names)
+    assert len(names) == 2 + 4 * len(VARIANTS)
