@@ -45,9 +45,15 @@ CENTRAL_LINE_ROUTES: dict[str, tuple[tuple[float, float], ...]] = {
 }
 
 
+# Radiopaque markers are drawn wide enough to survive downsampling to a classifier's 128-224 px, as the
+# real ones do at MIMIC's 2-3k px; thinner, they vanish and no device shortcut can exist.
+MARKER_SCALE = 2.5
+
+
 def _tube(ph: Phantom, u: np.ndarray, v: np.ndarray, width: float, stripe_gap: bool = False) -> None:
     """A plastic tube (faint wall) with a bright radiopaque stripe, optionally with a side-hole gap."""
     ph.sharp.polyline(u, v, width, 30)
+    width *= MARKER_SCALE
     if stripe_gap:
         cut = int(len(u) * 0.75)
         ph.sharp.polyline(u[:cut], v[:cut], width * 0.18, 210)
@@ -59,7 +65,7 @@ def _tube(ph: Phantom, u: np.ndarray, v: np.ndarray, width: float, stripe_gap: b
 def _wire(ph: Phantom, points: tuple[tuple[float, float], ...], value: int = 230) -> None:
     """A thin catheter or lead along a smooth curve through anatomical waypoints."""
     u, v = through(points)
-    ph.sharp.polyline(u, v, 0.0032, value)
+    ph.sharp.polyline(u, v, 0.0032 * MARKER_SCALE, value)
 
 
 def _generator(ph: Phantom, u: float, v: float, half_u: float, half_v: float) -> None:
