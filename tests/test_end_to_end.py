@@ -15,17 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from medslice.slicing import VARIANTS
+
 PROJECT = Path(__file__).resolve().parents[1]
 KEDRO = Path(sys.executable).parent / "kedro"
-VARIANTS = (
-    "image",
-    "report",
-    "metadata",
-    "image_report",
-    "image_metadata",
-    "report_metadata",
-    "image_report_metadata",
-)
 LAYERS = (
     "01_raw",
     "02_intermediate",
@@ -87,15 +80,7 @@ def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
     metrics = pd.read_parquet(_latest(reporting / "metrics.parquet"))
     assert list(metrics.columns) == ["scenario", "variant", "bootstrap", "method", "metric", "value"]
     domino = metrics[metrics["method"] == "domino"]
-    assert set(domino["variant"]) == {
-        "image",
-        "report",
-        "metadata",
-        "image_report",
-        "image_metadata",
-        "report_metadata",
-        "image_report_metadata",
-    }
+    assert set(domino["variant"]) == set(VARIANTS)
     assert {"precision_at_10", "paper_precision_at_10", "token_hit"} <= set(domino["metric"])
     assert metrics["value"].between(0, 1).all()
 

@@ -22,6 +22,7 @@ from medslice.slicing.projection import fit_pca, project
 from medslice.slicing.validation import (
     check_choice,
     check_embeddings,
+    check_fitted_embeddings,
     check_non_negative_float,
     check_positive_int,
     labels_and_predictions,
@@ -239,11 +240,7 @@ class DominoSlicer(BaseEstimator):
         Targets and predictions are needed because the posterior depends on them.
         """
         check_is_fitted(self, "slice_indices_")
-        z = check_embeddings(embeddings)
-        if z.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"embeddings has {z.shape[1]} features but the slicer was fitted on {self.n_features_in_}"
-            )
+        z = check_fitted_embeddings(embeddings, self.n_features_in_)
         y, y_hat = labels_and_predictions(targets, pred_probs, z.shape[0])
         if y.shape[1] != self.n_classes_:
             raise ValueError(

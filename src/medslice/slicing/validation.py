@@ -118,6 +118,14 @@ def target_matrix(
     return array
 
 
+def check_fitted_embeddings(embeddings: object, n_features_in: int) -> np.ndarray:
+    """Validate embeddings passed to a fitted slicer: finite, 2-D and as wide as those it was fitted on."""
+    z = check_embeddings(embeddings)
+    if z.shape[1] != n_features_in:
+        raise ValueError(f"embeddings has {z.shape[1]} features but the slicer was fitted on {n_features_in}")
+    return z
+
+
 def labels_and_predictions(
     targets: object, pred_probs: object, n_samples: int, reference: str = "embeddings"
 ) -> tuple[np.ndarray, np.ndarray]:
