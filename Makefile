@@ -42,8 +42,8 @@ test: setup  ## Set up, then run the test suite
 	$(BIN)/pytest
 
 lint: setup  ## ruff check and format check
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
 
 format: setup  ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks

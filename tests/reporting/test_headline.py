@@ -135,3 +135,22 @@ def test_an_empty_summary_gives_empty_tables_with_every_column() -> None:
     header = "| scenario | " + " | ".join([*MODALITY_VARIANTS, "baseline"]) + " |"
     assert header in headline_markdown(empty).splitlines()
     assert best_variants(empty) == {}
+
+
+def test_means_equal_but_for_rounding_bits_are_a_tie_not_a_win() -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in floating point; a mean summed in another order can differ so.
+    uneven = 0.1 + 0.2
+    assert uneven != 0.3
+    summary = as_summary(
+        [
+            summary_row("D", "image", 0.3),
+            summary_row("D", "report_metadata", uneven),
+            summary_row("D", "image_report", 0.2),
+        ]
+    )
+    long = headline_long(summary)
+    winners = set(long.loc[long["is_best"], "variant"])
+    assert winners == {"image", "report_metadata"}
+    (comparison,) = multimodal_comparisons(long)
+    assert comparison.beats == ()
+    assert [name for name, _ in comparison.does_not_beat] == ["report_metadata", "image_report"]

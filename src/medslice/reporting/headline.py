@@ -33,6 +33,11 @@ DCBENCH_METRIC = "precision_at_10"
 DISCOVERY_METHOD = "domino"
 BASELINE_METHOD = "baseline"
 BASELINE_METRIC = "attribute_fraction"
+# Means of the same precision values summed in another order can differ in the last bits (0.1 + 0.2 is
+# not 0.3); such near-equal means are a tie, not a win.
+TIE_TOLERANCE = 1e-9
+
+
 HEADLINE_COLUMNS: tuple[str, ...] = (
     "scenario",
     "variant",
@@ -166,7 +171,7 @@ def headline_long(
     long["is_baseline"] = long["is_baseline"].astype(bool)
     candidates = long["mean"].where(~long["is_baseline"])
     best_mean = candidates.groupby(long["scenario"], sort=False).transform("max")
-    long["is_best"] = (candidates == best_mean) & candidates.notna()
+    long["is_best"] = (candidates >= best_mean - TIE_TOLERANCE) & candidates.notna()
     return long
 
 
@@ -251,8 +256,8 @@ class MultimodalComparison:
 def multimodal_comparisons(long: pd.DataFrame) -> list[MultimodalComparison]:
     """Compare each scenario's multimodal variants with image-only, from :func:`headline_long`.
 
-    A variant "beats" image-only when its mean is strictly higher; variants without a value are
-    left out. Both lists are ordered from the highest mean down.
+    A variant "beats" image-only when its mean is higher by more than ``TIE_TOLERANCE``; variants
+    without a value are left out. Both lists are ordered from the highest mean down.
     """
     comparisons = []
     for scenario, group in long.groupby("scenario", sort=False):
@@ -269,8 +274,8 @@ def multimodal_comparisons(long: pd.DataFrame) -> list[MultimodalComparison]:
             ),
             key=lambda item: -item[1],
         )
-        beats = tuple(item for item in multimodal if item[1] > image_only)
-        rest = tuple(item for item in multimodal if not item[1] > image_only)
+        beats = tuple(item for item in multimodal if item[1] > image_only + TIE_TOLERANCE)
+        rest = tuple(item for item in multimodal if not item[1] > image_only + TIE_TOLERANCE)
         comparisons.append(
             MultimodalComparison(
                 str(scenario),

@@ -180,10 +180,18 @@ def _add_devices(rng: np.random.Generator, out: pd.DataFrame, config: SyntheticC
     age = out["age"].to_numpy(dtype=np.float64)
     base = config.prevalence["support_devices"]
     has_devices = _draw(rng, base, np.where(portable, 4.0, 0.35))
+    # Pneumothorax patients are sicker: many already carry the bedside kind of lines and tubes, even
+    # when imaged in the department.
+    sick = pneumothorax & ~has_devices & (rng.random(n) < 0.5)
+    has_devices |= sick
+    bedside = portable | sick
 
-    # Many pneumothoraces are imaged before a tube goes in, which keeps the unsupported ones common.
-    chest_tube_for_ptx = pneumothorax & (rng.random(n) < 0.4)
-    chest_tube_other = has_devices & portable & (rng.random(n) < 0.10)
+    # Only some pneumothoraces are drained (many are imaged before a tube goes in, or are small), and
+    # post-operative drains (cardiac and thoracic surgery fill an ICU) and tubes left in after the lung
+    # re-expanded make chest tubes common without pneumothorax, as in MIMIC. Otherwise the tube alone
+    # would mark pneumothorax, and a support-device shortcut would shrink to that one device type.
+    chest_tube_for_ptx = pneumothorax & (rng.random(n) < 0.2)
+    chest_tube_other = has_devices & (rng.random(n) < np.where(bedside, 0.30, 0.04))
     chest_tube = chest_tube_for_ptx | chest_tube_other
     effusion_side = out["pleural_effusion_side"].to_numpy()
     other_side = np.where(np.isin(effusion_side, ("right", "left")), effusion_side, _side(rng, n))
@@ -192,13 +200,13 @@ def _add_devices(rng: np.random.Generator, out: pd.DataFrame, config: SyntheticC
         chest_tube_for_ptx, out["pneumothorax_side"], np.where(chest_tube, other_side, "")
     ).astype(object)
 
-    ett = has_devices & portable & (rng.random(n) < 0.45)
-    line = has_devices & (rng.random(n) < np.where(portable, 0.55, 0.15))
-    pacemaker = has_devices & (rng.random(n) < np.where(portable, 0.12, 0.55) * np.clip(age / 70, 0.4, 1.4))
+    ett = has_devices & bedside & (rng.random(n) < 0.45)
+    line = has_devices & (rng.random(n) < np.where(bedside, 0.55, 0.15))
+    pacemaker = has_devices & (rng.random(n) < np.where(bedside, 0.12, 0.55) * np.clip(age / 70, 0.4, 1.4))
     # Every device-bearing study shows at least one device.
     nothing = has_devices & ~(chest_tube | ett | line | pacemaker)
-    line |= nothing & portable
-    pacemaker |= nothing & ~portable
+    line |= nothing & bedside
+    pacemaker |= nothing & ~bedside
     out["endotracheal_tube"] = ett
     out["ett_tip_cm"] = np.where(ett, np.clip(np.round(rng.normal(4.5, 1.3, n) * 2) / 2, 1.5, 8.0), 0.0)
     out["central_line"] = line
@@ -207,7 +215,7 @@ def _add_devices(rng: np.random.Generator, out: pd.DataFrame, config: SyntheticC
     )
     # Outpatients with a line have a PICC for long-term therapy.
     picc = np.where(rng.random(n) < 0.6, "right_picc", "left_picc")
-    out["central_line_type"] = np.where(line, np.where(portable, types, picc), "").astype(object)
+    out["central_line_type"] = np.where(line, np.where(bedside, types, picc), "").astype(object)
     out["pacemaker"] = pacemaker
     out["pacemaker_leads"] = np.where(pacemaker, np.where(rng.random(n) < 0.7, 2, 1), 0)
     out["support_devices"] = chest_tube | ett | line | pacemaker

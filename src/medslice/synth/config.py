@@ -45,7 +45,7 @@ DEFAULT_PREVALENCE: dict[str, float] = {
     "pleural_effusion": 0.18,
     "pleural_other": 0.02,
     "pneumonia": 0.06,
-    "pneumothorax": 0.13,
+    "pneumothorax": 0.16,
     "support_devices": 0.30,
 }
 
