@@ -13,10 +13,10 @@ from medslice.slicing.projection import fit_pca, project
 from medslice.slicing.validation import (
     check_choice,
     check_embeddings,
-    check_fitted_embeddings,
     check_non_negative_float,
     check_positive_int,
     labels_and_predictions,
+    membership_embeddings,
     misclassified,
 )
 
@@ -161,9 +161,7 @@ class ErrorClusterSlicer(BaseEstimator):
         common slicer interface and validated when given.
         """
         check_is_fitted(self, "slice_indices_")
-        z = check_fitted_embeddings(embeddings, self.n_features_in_)
-        if targets is not None and pred_probs is not None:
-            labels_and_predictions(targets, pred_probs, z.shape[0])
+        z = membership_embeddings(embeddings, self.n_features_in_, targets, pred_probs)
         if self.mixture_ is None:
             return np.zeros((z.shape[0], 0))
         return self.mixture_.predict_proba(project(self.pca_, z))[:, self.slice_indices_]

@@ -135,6 +135,20 @@ def labels_and_predictions(
     return y, y_hat
 
 
+def membership_embeddings(
+    embeddings: object, n_features_in: int, targets: object | None, pred_probs: object | None
+) -> np.ndarray:
+    """Validated embeddings for a slicer whose membership ignores labels.
+
+    ``targets`` and ``pred_probs`` belong to the common slicer interface; when both are given they are
+    still checked, so a caller's mistake surfaces here rather than in a slicer that does use them.
+    """
+    z = check_fitted_embeddings(embeddings, n_features_in)
+    if targets is not None and pred_probs is not None:
+        labels_and_predictions(targets, pred_probs, z.shape[0])
+    return z
+
+
 def predicted_labels(y_hat: np.ndarray) -> np.ndarray:
     """Hard class decisions from an (n, C) prediction matrix.
 
