@@ -126,6 +126,34 @@ def test_easy_gap_is_accepted_without_retries(cohort: pd.DataFrame, spec: Scenar
     assert qa["total_retries"] == 0 and qa["accepted_share"] == 1.0
 
 
+def test_the_gap_is_checked_on_a_draw_with_the_largest_slice_fraction(
+    cohort: pd.DataFrame, spec: ScenarioSpec
+) -> None:
+    probe = _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), min_gap=-1.0, max_retries=0)
+    first, second = probe.qa["bootstraps"]
+    # bootstrap 0 audits a 20% slice but is checked on a fresh audit-pool draw with the 30% slice
+    assert first["audit_slice_fraction"] == 0.2 and first["check_slice_fraction"] == 0.3
+    assert first["check_n_slice"] == round(0.3 * SPEC["n_audit"])
+    assert first["check_gap"] != pytest.approx(first["accuracy_gap"])
+    # bootstrap 1 audits the largest fraction, so its own audit set is the check set
+    assert second["check_slice_fraction"] == 0.3 and second["check_gap"] == second["accuracy_gap"]
+    # acceptance follows the check gap, not the audit set's: a threshold between them decides
+    threshold = (first["check_gap"] + first["accuracy_gap"]) / 2
+    run = _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), min_gap=threshold, max_retries=0)
+    assert run.qa["bootstraps"][0]["check_gap"] == first["check_gap"]
+    assert run.qa["bootstraps"][0]["accepted"] == (first["check_gap"] > first["accuracy_gap"])
+    assert run.qa["check_set"] == "largest_fraction"
+
+
+def test_the_gap_can_be_checked_on_each_audit_set(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+    run = _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), min_gap=-1.0, check_set="audit_set")
+    for record in run.qa["bootstraps"]:
+        assert record["check_gap"] == record["accuracy_gap"]
+        assert record["check_slice_fraction"] == record["audit_slice_fraction"]
+    with pytest.raises(ValueError, match="check_set must be one of"):
+        _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), check_set="validation")
+
+
 def test_without_retraining_one_model_serves_every_bootstrap(
     cohort: pd.DataFrame, spec: ScenarioSpec
 ) -> None:

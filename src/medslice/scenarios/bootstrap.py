@@ -2,10 +2,16 @@
 
 Per bootstrap the sets are drawn anew and the classifier is retrained (or, with ``retrain=False``,
 trained once on bootstrap 0 while only the audit sets are redrawn). A draw counts only when the
-audit accuracy gap (non-slice accuracy minus slice accuracy) reaches ``min_gap``; otherwise it is
+accuracy gap (non-slice accuracy minus slice accuracy) reaches ``min_gap``; otherwise it is
 redrawn with a new seed, up to ``max_retries`` times. Every retry is counted in the QA, and a
 bootstrap that never reaches the gap is kept with ``accepted = False`` and its gap, never dropped
 silently.
+
+Where the gap is measured is ``check_set``. ``"largest_fraction"`` (the default, as in the paper's
+code) measures it on an audit-pool draw whose slice is the largest of the audit slice fractions,
+the bootstrap's own audit set when its fraction is the largest: at 5% of 300 cases the slice holds
+15 cases, whose accuracy has a standard error of about 0.13, too coarse to tell whether the
+classifier carries the failure. ``"audit_set"`` measures it on the bootstrap's own audit set.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
 # The headline number of each mechanism, lifted from the training QA into the per-bootstrap QA.
 INJECTION_KEYS: tuple[str, ...] = ("achieved_correlation", "achieved_rare_share", "flipped_count")
 _GAP_EPSILON = 1e-9  # a gap of exactly min_gap must pass despite floating-point rounding
+CHECK_SETS: tuple[str, ...] = ("largest_fraction", "audit_set")
 
 
 class ScenarioRun(NamedTuple):
@@ -88,6 +95,7 @@ class _Attempt:
     history: dict[str, Any]
     probs: np.ndarray
     accuracy: dict[str, float]
+    check: dict[str, float]
     record: dict[str, Any]
 
 
@@ -103,9 +111,11 @@ class _ScenarioRunner:
         *,
         seed: int,
         retrain: bool,
+        check_set: str,
         show_progress: bool,
     ) -> None:
         self.spec = spec
+        self.check_set = check_set
         self.pool = prepare_pool(cohort, spec)
         self.cache = cache
         self.config = config
@@ -131,13 +141,34 @@ class _ScenarioRunner:
         audit = draw.audit_set
         probs = predict_proba(model, audit_images)
         accuracy = accuracy_gap(audit["target"].to_numpy(), probs >= 0.5, audit["in_slice"].to_numpy())
+        check = self._check(model, draw, bootstrap, accuracy, derive_seed(self.seed, bootstrap, attempt, 2))
         record = {
             "attempt": attempt,
             "draw_seed": draw_seed,
             "train_seed": train_seed if trains else None,
             **{f"audit_{k}": v for k, v in accuracy.items()},
+            **{f"check_{k}": v for k, v in check.items()},
         }
-        return _Attempt(draw, state, history, probs, accuracy, record)
+        return _Attempt(draw, state, history, probs, accuracy, check, record)
+
+    def _check(
+        self, model: torch.nn.Module, draw: Draw, bootstrap: int, accuracy: dict[str, float], seed: int
+    ) -> dict[str, float]:
+        """The accuracy gap that decides acceptance, with the slice fraction and size it was measured at."""
+        fraction = self.spec.audit_slice_fraction(bootstrap)
+        largest = max(self.spec.audit_slice_fractions)
+        if self.check_set == "audit_set" or fraction == largest:
+            return {**accuracy, "slice_fraction": fraction, "n_slice": int(draw.audit_set["in_slice"].sum())}
+        while True:
+            rng = np.random.default_rng(np.random.SeedSequence([seed, bootstrap]))
+            pool = self._excluding_unreadable(draw.audit_pool)
+            check_set, _ = draw_audit_set(pool, self.spec, largest, rng)
+            images, failed = self._images(check_set)
+            if not failed:
+                break
+        probs = predict_proba(model, images)
+        gap = accuracy_gap(check_set["target"].to_numpy(), probs >= 0.5, check_set["in_slice"].to_numpy())
+        return {**gap, "slice_fraction": largest, "n_slice": int(check_set["in_slice"].sum())}
 
     def _excluding_unreadable(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[~frame["dicom_id"].isin(list(self.cache.unreadable))].reset_index(drop=True)
@@ -197,6 +228,9 @@ def _bootstrap_qa(bootstrap: int, chosen: _Attempt, attempts: list[dict], accept
     return {
         "bootstrap": bootstrap,
         "accepted": accepted,
+        "check_gap": chosen.check["gap"],
+        "check_slice_fraction": chosen.check["slice_fraction"],
+        "check_n_slice": chosen.check["n_slice"],
         "accuracy_gap": chosen.accuracy["gap"],
         "slice_accuracy": chosen.accuracy["slice_accuracy"],
         "non_slice_accuracy": chosen.accuracy["non_slice_accuracy"],
@@ -219,6 +253,7 @@ def run_scenario(
     retrain: bool = True,
     max_retries: int = 2,
     min_gap: float = 0.10,
+    check_set: str = "largest_fraction",
     classifier: Mapping[str, Any] | None = None,
     seed: int = 0,
     image_loader: ImageLoader | None = None,
@@ -235,6 +270,8 @@ def run_scenario(
         retrain: retrain per bootstrap (the paper), or train once and only redraw audit sets.
         max_retries: redraws allowed per bootstrap when the accuracy gap stays below ``min_gap``.
         min_gap: accuracy gap (non-slice minus slice) a draw needs to count.
+        check_set: where that gap is measured: ``"largest_fraction"`` (an audit-pool draw with the
+            largest audit slice fraction, as in the paper) or ``"audit_set"`` (the bootstrap's own).
         classifier: a ``ClassifierConfig`` mapping (default: ``small_cnn`` with CPU defaults).
         seed: the one seed every draw, initialisation and shuffle derives from.
         image_loader: ``(paths, size) -> (uint8 (N, size, size), report)``; default
@@ -252,6 +289,8 @@ def run_scenario(
         raise ValueError(f"n_bootstraps must be >= 1, got {n_bootstraps}")
     if max_retries < 0:
         raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+    if check_set not in CHECK_SETS:
+        raise ValueError(f"check_set must be one of {list(CHECK_SETS)}, got {check_set!r}")
     config = ClassifierConfig.from_dict(classifier)
     cache = ImageCache(
         image_loader or default_image_loader(),
@@ -260,7 +299,14 @@ def run_scenario(
         max_images=max_cached_images,
     )
     runner = _ScenarioRunner(
-        cohort, spec, cache, config, seed=seed, retrain=retrain, show_progress=show_progress
+        cohort,
+        spec,
+        cache,
+        config,
+        seed=seed,
+        retrain=retrain,
+        check_set=check_set,
+        show_progress=show_progress,
     )
     train_sets, audit_sets, predictions, bootstraps = [], [], [], []
     classifiers: dict[int, dict[str, torch.Tensor]] = {}
@@ -277,7 +323,7 @@ def run_scenario(
                 attempts.append({"attempt": attempt_index, "pool_error": str(error), "accepted": False})
                 continue
             chosen = attempt
-            accepted = bool(chosen.accuracy["gap"] >= min_gap - _GAP_EPSILON)
+            accepted = bool(chosen.check["gap"] >= min_gap - _GAP_EPSILON)
             attempts.append({**chosen.record, "accepted": accepted})
             if accepted:
                 break
@@ -288,7 +334,7 @@ def run_scenario(
                 "scenario %s bootstrap %d: accuracy gap %.3f < %.2f after %d retries; kept as not accepted",
                 spec.name,
                 bootstrap,
-                chosen.accuracy["gap"],
+                chosen.check["gap"],
                 min_gap,
                 max_retries,
             )
@@ -312,7 +358,7 @@ def run_scenario(
                 }
             )
         )
-        bar.set_postfix(gap=f"{chosen.accuracy['gap']:.2f}", accepted=accepted)
+        bar.set_postfix(gap=f"{chosen.check['gap']:.2f}", accepted=accepted)
     qa = {
         "scenario": spec.name,
         "spec": spec.to_dict(),
@@ -321,13 +367,15 @@ def run_scenario(
         "n_bootstraps": n_bootstraps,
         "retrain": retrain,
         "min_gap": min_gap,
+        "check_set": check_set,
         "max_retries": max_retries,
         "n_accepted": sum(b["accepted"] for b in bootstraps),
         "accepted_share": sum(b["accepted"] for b in bootstraps) / n_bootstraps,
         "total_retries": sum(b["retries"] for b in bootstraps),
+        "mean_check_gap": float(np.nanmean([b["check_gap"] for b in bootstraps])),
         "mean_accuracy_gap": float(np.nanmean([b["accuracy_gap"] for b in bootstraps])),
         "not_accepted": [
-            {"bootstrap": b["bootstrap"], "accuracy_gap": b["accuracy_gap"]}
+            {"bootstrap": b["bootstrap"], "check_gap": b["check_gap"], "accuracy_gap": b["accuracy_gap"]}
             for b in bootstraps
             if not b["accepted"]
         ],

@@ -41,6 +41,7 @@ def inject_failures(
         retrain=bool(run.get("retrain", True)),
         max_retries=int(run.get("max_retries", 2)),
         min_gap=float(run.get("min_gap", 0.10)),
+        check_set=str(run.get("check_set", "largest_fraction")),
         classifier=run.get("classifier"),
         seed=seed,
     )
