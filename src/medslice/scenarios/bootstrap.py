@@ -159,13 +159,7 @@ class _ScenarioRunner:
         largest = max(self.spec.audit_slice_fractions)
         if self.check_set == "audit_set" or fraction == largest:
             return {**accuracy, "slice_fraction": fraction, "n_slice": int(draw.audit_set["in_slice"].sum())}
-        while True:
-            rng = np.random.default_rng(np.random.SeedSequence([seed, bootstrap]))
-            pool = self._excluding_unreadable(draw.audit_pool)
-            check_set, _ = draw_audit_set(pool, self.spec, largest, rng)
-            images, failed = self._images(check_set)
-            if not failed:
-                break
+        check_set, _, images = self._readable_audit_draw(draw.audit_pool, largest, bootstrap, seed)
         probs = predict_proba(model, images)
         gap = accuracy_gap(check_set["target"].to_numpy(), probs >= 0.5, check_set["in_slice"].to_numpy())
         return {**gap, "slice_fraction": largest, "n_slice": int(check_set["in_slice"].sum())}
@@ -192,18 +186,25 @@ class _ScenarioRunner:
                 len(failed_train) + len(failed_audit),
             )
 
+    def _readable_audit_draw(
+        self, audit_pool: pd.DataFrame, fraction: float, bootstrap: int, seed: int
+    ) -> tuple[pd.DataFrame, dict, np.ndarray]:
+        """An audit-set draw from ``audit_pool`` whose images all decode, with its QA and images."""
+        while True:
+            rng = np.random.default_rng(np.random.SeedSequence([seed, bootstrap]))
+            audit, audit_qa = draw_audit_set(self._excluding_unreadable(audit_pool), self.spec, fraction, rng)
+            images, failed = self._images(audit)
+            if not failed:
+                return audit, audit_qa, images
+
     def _draw_audit_only(self, fixed: Draw, bootstrap: int, draw_seed: int) -> tuple[Draw, np.ndarray]:
         """Redraw only the audit set from the fixed audit pool (``retrain=False``)."""
         fraction = self.spec.audit_slice_fraction(bootstrap)
-        while True:
-            rng = np.random.default_rng(np.random.SeedSequence([draw_seed, bootstrap]))
-            audit_pool = self._excluding_unreadable(fixed.audit_pool)
-            audit, audit_qa = draw_audit_set(audit_pool, self.spec, fraction, rng)
-            audit_images, failed = self._images(audit)
-            if not failed:
-                qa = {**fixed.qa, "bootstrap": bootstrap, "seed": draw_seed, "audit": audit_qa}
-                draw = Draw(fixed.train_set, finalise_set(audit, bootstrap), qa, fixed.audit_pool)
-                return draw, audit_images
+        audit, audit_qa, audit_images = self._readable_audit_draw(
+            fixed.audit_pool, fraction, bootstrap, draw_seed
+        )
+        qa = {**fixed.qa, "bootstrap": bootstrap, "seed": draw_seed, "audit": audit_qa}
+        return Draw(fixed.train_set, finalise_set(audit, bootstrap), qa, fixed.audit_pool), audit_images
 
     def _train(
         self, train_set: pd.DataFrame, images: np.ndarray, seed: int
