@@ -9,7 +9,10 @@ audit slice fraction 5/10/20%). Scenario sizes are the shipped ones (the paper's
 (``max_retries = 0``), so the figures are the raw share of bootstraps whose first draw reached the
 0.10 accuracy gap. The gap is measured where the audit measures it (``--check-set``, default
 ``largest_fraction``: an audit-pool draw with the 20% slice, as in the paper); the share and mean of
-the gap on each bootstrap's own audit set are printed beside it (``audit_set_*``).
+the gap on each bootstrap's own audit set are printed beside it (``audit_set_*``), and so is the
+paper's own comparison on the check set (``within_class_*``): inside the slice's target class, the
+other cases' accuracy minus the slice's. It separates a slice-specific failure from a classifier that
+is merely worse on the slice's class; it is reported, not used for acceptance.
 
 Three bootstraps per scenario make a coarse share (0, 1/3, 2/3 or 1), so ``--run-seeds`` repeats the
 whole run with other run seeds on the same release and pools the bootstraps; ``wall_s`` is the mean
@@ -18,7 +21,8 @@ wall time of one run of the three scenarios with the default bootstraps.
 The release (seed ``--seed``) is cached in ``--data-dir`` and reused on later runs; the printed wall
 time covers the three scenarios only (generation and ingestion are timed separately). The last line
 is JSON: ``{"wall_s": ..., "run_seeds": [...], "scenarios": {name: {"gap_ok_share": ...,
-"mean_gap": ..., "audit_set_gap_ok_share": ..., "audit_set_mean_gap": ..., "n_bootstraps": ...}}}``.
+"mean_gap": ..., "audit_set_gap_ok_share": ..., "audit_set_mean_gap": ..., "within_class_gap_ok_share": ...,
+"within_class_mean_gap": ..., "n_bootstraps": ...}}}``.
 
 Run: ``.venv/bin/python benchmarks/injection.py [--n-bootstraps 3] [--run-seeds 0 1 2 3]
 [--check-set largest_fraction|audit_set]``
@@ -130,6 +134,7 @@ def main() -> None:
     run_seeds = args.run_seeds or [args.seed]
     gaps: dict[str, list[float]] = {name: [] for name in PAPER_SCENARIOS}
     audit_gaps: dict[str, list[float]] = {name: [] for name in PAPER_SCENARIOS}
+    within_gaps: dict[str, list[float]] = {name: [] for name in PAPER_SCENARIOS}
     walls = []
     for run_seed in run_seeds:
         start = time.perf_counter()
@@ -151,11 +156,14 @@ def main() -> None:
             )
             seed_gaps = [float(b["check_gap"]) for b in run.qa["bootstraps"]]
             seed_audit_gaps = [float(b["accuracy_gap"]) for b in run.qa["bootstraps"]]
+            seed_within = [float(b["check_within_class_gap"]) for b in run.qa["bootstraps"]]
             gaps[name].extend(seed_gaps)
             audit_gaps[name].extend(seed_audit_gaps)
+            within_gaps[name].extend(seed_within)
             print(
                 f"run seed {run_seed}  {name:22s} gaps {np.round(seed_gaps, 3).tolist()}  "
                 f"audit-set gaps {np.round(seed_audit_gaps, 3).tolist()}  "
+                f"within-class gaps {np.round(seed_within, 3).tolist()}  "
                 f"({time.perf_counter() - began:.1f} s)",
                 flush=True,
             )
@@ -166,11 +174,14 @@ def main() -> None:
     for name, values in gaps.items():
         array = np.array(values, dtype=float)
         audit_array = np.array(audit_gaps[name], dtype=float)
+        within_array = np.array(within_gaps[name], dtype=float)
         results[name] = {
             "gap_ok_share": round(float(np.mean(array >= 0.10 - 1e-9)), 3),
             "mean_gap": round(float(np.nanmean(array)), 3),
             "audit_set_gap_ok_share": round(float(np.mean(audit_array >= 0.10 - 1e-9)), 3),
             "audit_set_mean_gap": round(float(np.nanmean(audit_array)), 3),
+            "within_class_gap_ok_share": round(float(np.mean(within_array >= 0.10 - 1e-9)), 3),
+            "within_class_mean_gap": round(float(np.nanmean(within_array)), 3),
             "n_bootstraps": len(values),
         }
         print(
@@ -178,6 +189,8 @@ def main() -> None:
             f"{results[name]['gap_ok_share']:.2f} of {len(values)}  mean gap {results[name]['mean_gap']:.3f}"
             f"  | on the own audit set: {results[name]['audit_set_gap_ok_share']:.2f}, "
             f"mean {results[name]['audit_set_mean_gap']:.3f}"
+            f"  | within the slice's class: {results[name]['within_class_gap_ok_share']:.2f}, "
+            f"mean {results[name]['within_class_mean_gap']:.3f}"
         )
     wall = float(np.mean(walls))
     print(f"three scenarios, default bootstraps: {wall:.1f} s per run (target <= 600 s on 2 cores)")

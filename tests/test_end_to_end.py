@@ -17,6 +17,8 @@ import pytest
 
 from medslice.slicing import VARIANTS
 
+PAPER_SCENARIOS = ("spurious_correlation", "rare_slice", "noisy_label")
+
 PROJECT = Path(__file__).resolve().parents[1]
 KEDRO = Path(sys.executable).parent / "kedro"
 LAYERS = (
@@ -74,6 +76,10 @@ def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
     reporting = audited / "data" / "08_reporting"
     html = (reporting / "audit_report.html").read_text()
     assert "slice-card" in html and "<table" in html
+    # every injected scenario has its row in the planted-failures table
+    assert 'id="planted"' in html
+    for scenario in PAPER_SCENARIOS:
+        assert f'<tr data-scenario="{scenario}" class="planted-' in html
     assert "http://" not in html.replace("http://www.w3.org", "")
     summary = (reporting / "summary.md").read_text()
     assert "| scenario |" in summary

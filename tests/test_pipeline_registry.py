@@ -109,3 +109,14 @@ def test_one_scenario_runs_alone_with_namespaces(pipelines: dict) -> None:
     assert "spurious_correlation.inject_failures" in names
     assert all(name.startswith("spurious_correlation.") for name in names)
     assert len(names) == 2 + 4 * len(VARIANTS)
+
+
+def test_the_report_reads_injection_qa_only_where_failures_were_injected(pipelines: dict) -> None:
+    def report_inputs(name: str) -> list[str]:
+        return next(n for n in pipelines[name].nodes if n.name == "build_audit_report").inputs
+
+    audit_inputs = report_inputs("audit")
+    for scenario in declared_scenarios():
+        assert f"{scenario}.injection_qa" in audit_inputs
+    # a user's own predictions have no injection, so nothing asks for one
+    assert not [name for name in report_inputs("audit_predictions") if name.endswith("injection_qa")]

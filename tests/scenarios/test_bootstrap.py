@@ -101,11 +101,34 @@ def test_spurious_shortcut_creates_the_failure(cohort: pd.DataFrame, spec: Scena
         assert not train_subjects & set(audit["subject_id"])
     # the classifier can only see the devices, so device-bearing negatives fail
     assert qa["mean_accuracy_gap"] >= 0.3 and qa["n_accepted"] == 2
+    # ... and they fail against the other negatives too, as the paper's within-class check asks
+    assert qa["mean_check_within_class_gap"] >= 0.3
     assert predictions["accepted"].all()
     # every image was decoded at most once across bootstraps and retries
     assert max(loader.decodes.values()) == 1
     assert qa["images_decoded"] == len(loader.decodes)
     json.dumps(qa)  # the QA is stored as JSON by the pipeline
+
+
+def test_accuracy_gap_on_a_hand_computed_case() -> None:
+    # slice: the three target-1 cases at the front; two of them are wrong
+    target = np.array([1, 1, 1, 1, 1, 0, 0, 0])
+    pred = np.array([0, 0, 1, 0, 1, 0, 0, 1])
+    in_slice = np.array([True, True, True, False, False, False, False, False])
+    gap = accuracy_gap(target, pred, in_slice)
+    assert gap["slice_accuracy"] == pytest.approx(1 / 3)
+    assert gap["non_slice_accuracy"] == pytest.approx(3 / 5)
+    assert gap["gap"] == pytest.approx(3 / 5 - 1 / 3)
+    # within class 1 the other positives score 1 of 2
+    assert gap["slice_class"] == 1.0
+    assert gap["within_class_non_slice_accuracy"] == pytest.approx(1 / 2)
+    assert gap["within_class_gap"] == pytest.approx(1 / 2 - 1 / 3)
+
+
+def test_within_class_gap_is_nan_without_other_cases_of_the_slice_class() -> None:
+    gap = accuracy_gap(np.array([1, 1, 0]), np.array([0, 1, 0]), np.array([True, True, False]))
+    assert gap["gap"] == pytest.approx(1.0 - 0.5)
+    assert np.isnan(gap["within_class_gap"])
 
 
 def test_unreachable_gap_is_retried_counted_and_kept(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:

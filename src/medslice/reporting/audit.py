@@ -15,6 +15,7 @@ from medslice import __version__
 from medslice.explain.exemplars import montage_png_bytes
 from medslice.reporting.cards import SliceCard
 from medslice.reporting.headline import best_variants
+from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
 
 ENRICHMENT_FIELDS = ("slice_prevalence", "reference_prevalence", "lift", "p_value", "q_value")
@@ -116,13 +117,14 @@ def build_report(
     image_root: str | Path,
     encoder: Mapping[str, Any],
     parameters: Mapping[str, Any],
-    artifacts: Mapping[str, pd.DataFrame],
+    artifacts: Mapping[str, Any],
 ) -> str:
-    """Render the report from artifacts keyed ``<scenario>__<variant>__<kind>`` and
-    ``<scenario>__predictions`` (Kedro node argument names cannot contain dots).
+    """Render the report from artifacts keyed ``<scenario>__<variant>__<kind>``,
+    ``<scenario>__predictions`` and, for injected scenarios, ``<scenario>__injection_qa`` (a mapping;
+    Kedro node argument names cannot contain dots).
 
     Only each scenario's best variant (by paper precision@10) gets cards, so that montages are drawn for
-    the slices a reader will look at.
+    the slices a reader will look at. The injection QA fills the planted-failures table.
     """
     image_paths = pd.Series(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
@@ -156,4 +158,8 @@ def build_report(
         "timestamp": str(parameters.get("run_timestamp", "not recorded")),
         "parameters": dict(parameters),
     }
-    return render_audit_report(metrics_summary, cards, provenance)
+    suffix = "__injection_qa"
+    planted = planted_failures(
+        {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)}
+    )
+    return render_audit_report(metrics_summary, cards, provenance, planted=planted)

@@ -19,13 +19,20 @@ from medslice.reporting.headline import (
     PAPER_METRIC,
     headline_long,
 )
+from medslice.reporting.planted import PlantedFailure
 from medslice.reporting.provenance import (
     PARAMETERS_KEY,
     display_value,
     is_synthetic,
     provenance_items,
 )
-from medslice.reporting.views import FigureView, metric_table, png_data_uri, scenario_views
+from medslice.reporting.views import (
+    FigureView,
+    metric_table,
+    planted_view,
+    png_data_uri,
+    scenario_views,
+)
 
 TEMPLATE_NAME = "audit_report.html.j2"
 SHOW_VARIANTS = ("best", "all")
@@ -53,6 +60,7 @@ def render_audit_report(
     show_variants: str = "best",
     max_terms: int = 5,
     max_enrichment_rows: int = 5,
+    planted: Sequence[PlantedFailure] = (),
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
@@ -74,6 +82,8 @@ def render_audit_report(
             card, the best variant first.
         max_terms: tokens and phrases shown per card.
         max_enrichment_rows: enrichment rows shown per card.
+        planted: the injected failures behind the run (:func:`medslice.reporting.planted.planted_failures`),
+            shown as a table after the headline; empty for a user's own predictions.
 
     Returns:
         The HTML text. Same inputs give the same text, byte for byte.
@@ -85,6 +95,9 @@ def render_audit_report(
     for position, card in enumerate(cards):
         if not isinstance(card, SliceCard):
             raise TypeError(f"cards[{position}] must be a SliceCard, got {type(card).__name__}.")
+    for position, failure in enumerate(planted):
+        if not isinstance(failure, PlantedFailure):
+            raise TypeError(f"planted[{position}] must be a PlantedFailure, got {type(failure).__name__}.")
     for name, value in (("max_terms", max_terms), ("max_enrichment_rows", max_enrichment_rows)):
         if int(value) < 0:
             raise ValueError(f"{name} must be non-negative, got {value!r}.")
@@ -154,6 +167,7 @@ def render_audit_report(
             max_enrichment_rows=max_enrichment_rows,
         ),
         "show_variants": show_variants,
+        "planted": tuple(planted_view(failure) for failure in planted),
         "provenance": provenance_items(full_provenance),
         "parameters_json": (
             json.dumps(parameters, sort_keys=True, indent=2, default=str, ensure_ascii=False)

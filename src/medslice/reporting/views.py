@@ -30,6 +30,7 @@ from medslice.reporting.headline import (
     is_multimodal,
     multimodal_comparisons,
 )
+from medslice.reporting.planted import PlantedFailure
 
 VARIANT_TIPS: dict[str, str] = {
     "image": "Slices found from image embeddings alone.",
@@ -143,6 +144,38 @@ class ScenarioView:
     best_variant: str | None
     message: str | None
     groups: tuple[tuple[str, bool, tuple[CardView, ...]], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PlantedView:
+    """One row of the planted-failures table."""
+
+    scenario: str
+    anchor: str
+    accepted: str
+    retries: str
+    check_gap: str
+    within_class_gap: str
+    css_class: str
+    verdict: str
+
+
+def planted_view(failure: PlantedFailure) -> PlantedView:
+    """Format one scenario's planted failure for the report."""
+    specific = failure.slice_specific
+    css_class = "unknown" if specific is None else ("specific" if specific else "unspecific")
+    if failure.n_accepted == 0:
+        css_class = "unspecific"
+    return PlantedView(
+        scenario=failure.scenario,
+        anchor=slug(f"scenario-{failure.scenario}"),
+        accepted=f"{failure.n_accepted} / {failure.n_bootstraps}",
+        retries=str(failure.total_retries),
+        check_gap=format_signed(failure.mean_check_gap),
+        within_class_gap=format_signed(failure.mean_within_class_gap),
+        css_class=css_class,
+        verdict=failure.verdict,
+    )
 
 
 def png_data_uri(data: bytes, name: str) -> str:

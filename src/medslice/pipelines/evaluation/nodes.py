@@ -71,9 +71,11 @@ def build_audit_report(
     mimic_cxr_jpg: MimicCxrJpg,
     encoder: dict[str, Any],
     parameters: dict[str, Any],
-    **artifacts: pd.DataFrame,
+    **artifacts: Any,
 ) -> str:
-    """The self-contained HTML report: headline, chart, the best variant's slice cards, provenance."""
+    """The self-contained HTML report: headline, planted failures, chart, the best variant's slice cards,
+    provenance. ``artifacts`` are the per-scenario tables and injection QA, keyed as
+    :func:`medslice.reporting.audit.build_report` expects."""
     return build_report(
         metrics_summary,
         cohort,

@@ -59,7 +59,7 @@ def _scenario_pipeline(scenario: str, variants: list[str]) -> Pipeline:
     )
 
 
-def _aggregate(scenarios: list[str], variants: list[str]) -> Pipeline:
+def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: bool) -> Pipeline:
     metric_tables = [
         *(f"{s}.baseline_metrics" for s in scenarios),
         *(f"{s}.{v}.metrics" for s in scenarios for v in variants),
@@ -73,6 +73,8 @@ def _aggregate(scenarios: list[str], variants: list[str]) -> Pipeline:
     }
     for scenario in scenarios:
         report_inputs[f"{scenario}__predictions"] = f"{scenario}.predictions"
+        if with_injection_qa:
+            report_inputs[f"{scenario}__injection_qa"] = f"{scenario}.injection_qa"
         for variant in variants:
             for kind in ("slices", "slice_summary", "explanations"):
                 report_inputs[f"{scenario}__{variant}__{kind}"] = f"{scenario}.{variant}.{kind}"
@@ -104,9 +106,17 @@ def _aggregate(scenarios: list[str], variants: list[str]) -> Pipeline:
 
 
 def create_pipeline(
-    scenarios: Iterable[str] = (), variants: Iterable[str] = (), **kwargs: object
+    scenarios: Iterable[str] = (),
+    variants: Iterable[str] = (),
+    *,
+    with_injection_qa: bool = True,
+    **kwargs: object,
 ) -> Pipeline:
-    """``{scenario}.{variant}.evaluate_variant`` and ``{scenario}.evaluate_baseline``, then the report."""
+    """``{scenario}.{variant}.evaluate_variant`` and ``{scenario}.evaluate_baseline``, then the report.
+
+    ``with_injection_qa`` feeds each ``{scenario}.injection_qa`` to the report's planted-failures table;
+    it is off for a user's own predictions, which have no injection.
+    """
     scenarios, variants = list(scenarios), list(variants)
     per_scenario = sum((_scenario_pipeline(s, variants) for s in scenarios), Pipeline([]))
-    return per_scenario + _aggregate(scenarios, variants)
+    return per_scenario + _aggregate(scenarios, variants, with_injection_qa)

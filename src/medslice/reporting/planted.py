@@ -1,0 +1,88 @@
+"""The planted failures behind an audit, read from each scenario's ``injection_qa``.
+
+A slice can only be discovered if the classifier fails on it more than elsewhere. The report shows, per
+scenario, whether the injected failure took (the accuracy gap the acceptance check used) and whether it
+is specific to the slice: the paper's within-class gap compares the slice with the other cases of the
+same target class. A failure that is large overall but not within the class is the classifier being worse
+on a whole class, and no slicer can pin it on the planted attribute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+REQUIRED_QA_KEYS = ("n_bootstraps", "n_accepted", "total_retries", "mean_check_gap", "min_gap")
+
+
+@dataclass(frozen=True)
+class PlantedFailure:
+    """One scenario's injected failure, as its ``injection_qa`` measured it.
+
+    Attributes:
+        scenario: the scenario name.
+        n_bootstraps: bootstraps run.
+        n_accepted: bootstraps whose gap reached ``min_gap`` within the allowed redraws.
+        total_retries: redraws over all bootstraps.
+        mean_check_gap: mean accuracy gap (non-slice minus slice) on the check sets.
+        mean_within_class_gap: mean of the paper's within-class gap on the same sets; NaN when the QA
+            predates it.
+        min_gap: the acceptance threshold.
+    """
+
+    scenario: str
+    n_bootstraps: int
+    n_accepted: int
+    total_retries: int
+    mean_check_gap: float
+    mean_within_class_gap: float
+    min_gap: float
+
+    @property
+    def slice_specific(self) -> bool | None:
+        """Whether the within-class gap reaches the threshold too; ``None`` when it was not measured."""
+        if math.isnan(self.mean_within_class_gap):
+            return None
+        return self.mean_within_class_gap >= self.min_gap
+
+    @property
+    def verdict(self) -> str:
+        """A one-line reading for the report."""
+        if self.n_accepted == 0:
+            return "the failure did not take in any bootstrap: the metrics have nothing to score"
+        if self.slice_specific is None:
+            return "within-class gap not recorded (rerun the failure injection)"
+        if self.slice_specific:
+            return "slice-specific: the slice fails more than the rest of its class"
+        return (
+            "not slice-specific: the classifier fails the rest of the slice's class about as often, "
+            "so slice discovery has little to single out"
+        )
+
+
+def planted_failures(qa_by_scenario: Mapping[str, Mapping[str, Any]]) -> list[PlantedFailure]:
+    """One :class:`PlantedFailure` per scenario, in the order given.
+
+    Raises:
+        ValueError: a QA mapping lacks one of ``REQUIRED_QA_KEYS`` (the message names the scenario).
+    """
+    rows = []
+    for scenario, qa in qa_by_scenario.items():
+        missing = [key for key in REQUIRED_QA_KEYS if key not in qa]
+        if missing:
+            raise ValueError(f"injection_qa of scenario {scenario!r} lacks {missing}; is it an injection_qa?")
+        within = qa.get("mean_check_within_class_gap")
+        rows.append(
+            PlantedFailure(
+                scenario=str(scenario),
+                n_bootstraps=int(qa["n_bootstraps"]),
+                n_accepted=int(qa["n_accepted"]),
+                total_retries=int(qa["total_retries"]),
+                mean_check_gap=float(qa["mean_check_gap"]),
+                mean_within_class_gap=float("nan") if within is None else float(within),
+                min_gap=float(qa["min_gap"]),
+            )
+        )
+    return rows
