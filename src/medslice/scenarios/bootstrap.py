@@ -68,6 +68,10 @@ class ScenarioRun(NamedTuple):
     qa: dict[str, Any]
 
 
+def _mean_or_nan(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
 def accuracy_gap(target: np.ndarray, pred: np.ndarray, in_slice: np.ndarray) -> dict[str, float]:
     """Accuracy off and on the slice and their difference ``gap`` (NaN if a side is empty).
 
@@ -78,21 +82,16 @@ def accuracy_gap(target: np.ndarray, pred: np.ndarray, in_slice: np.ndarray) -> 
     target = np.asarray(target)
     correct = target == np.asarray(pred)
     mask = np.asarray(in_slice, dtype=bool)
-    slice_acc = float(correct[mask].mean()) if mask.any() else float("nan")
-    rest_acc = float(correct[~mask].mean()) if (~mask).any() else float("nan")
-    within_rest_acc = float("nan")
+    slice_acc = _mean_or_nan(correct[mask])
+    rest_acc = _mean_or_nan(correct[~mask])
     slice_class = float("nan")
+    within_slice_acc = within_rest_acc = float("nan")
     if mask.any():
         classes, counts = np.unique(target[mask], return_counts=True)
         slice_class = float(classes[np.argmax(counts)])
         same_class = target == slice_class
-        rest_same = same_class & ~mask
-        if rest_same.any():
-            within_rest_acc = float(correct[rest_same].mean())
-        slice_same = same_class & mask
-        within_slice_acc = float(correct[slice_same].mean())
-    else:
-        within_slice_acc = float("nan")
+        within_slice_acc = _mean_or_nan(correct[same_class & mask])
+        within_rest_acc = _mean_or_nan(correct[same_class & ~mask])
     return {
         "slice_accuracy": slice_acc,
         "non_slice_accuracy": rest_acc,
