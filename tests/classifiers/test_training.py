@@ -8,6 +8,7 @@ import torch
 
 from medslice.classifiers import build_classifier, predict_proba, train_classifier
 from medslice.classifiers.augment import augment_batch
+from medslice.classifiers.training import refresh_batch_norm_statistics
 
 TINY = {"width": 4, "n_blocks": 3}
 FAST = {"lr": 1e-2, "batch_size": 16, "max_epochs": 6, "patience": 3}
@@ -53,6 +54,55 @@ def test_best_weights_are_restored(square_data: dict) -> None:
     loss = -np.mean(np.log(np.where(targets == 1, probs, 1 - probs)))
     assert loss == pytest.approx(history["best_val_loss"], rel=1e-4)
     assert len(history["epochs"]) <= 4
+
+
+def test_batch_norm_statistics_are_re_estimated_over_the_whole_training_set() -> None:
+    model = build_classifier("small_cnn", seed=0, **TINY)
+    pixels = torch.from_numpy(np.random.default_rng(0).integers(0, 256, size=(8, 32, 32), dtype=np.uint8))
+    first_norm = model.features[0][1]
+    first_norm.running_mean.fill_(5.0)  # stale statistics, far from what the images give
+    momentum = first_norm.momentum
+
+    refresh_batch_norm_statistics(model, pixels, batch_size=4)
+
+    with torch.no_grad():
+        inputs = (pixels.float() / 255.0).unsqueeze(1)
+        conv_out = model.features[0][0]((inputs - 0.5) / 0.25)
+    torch.testing.assert_close(first_norm.running_mean, conv_out.mean(dim=(0, 2, 3)), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(
+        first_norm.running_var, conv_out.var(dim=(0, 2, 3), unbiased=True), atol=1e-4, rtol=2e-2
+    )
+    assert first_norm.momentum == momentum and model.training
+
+
+class _FrozenStem(torch.nn.Module):
+    """A frozen, eval-mode batch norm in front of a trainable one, like ``lite0_head``'s backbone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frozen = torch.nn.BatchNorm2d(1)
+        self.frozen.running_mean.fill_(0.3)
+        self.frozen.requires_grad_(False)
+        self.trainable = torch.nn.BatchNorm2d(1)
+
+    def train(self, mode: bool = True) -> _FrozenStem:
+        super().train(mode)
+        self.frozen.eval()
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.trainable(self.frozen(images))
+
+
+def test_a_frozen_batch_norm_keeps_its_statistics() -> None:
+    model = _FrozenStem()
+    pixels = torch.full((6, 8, 8), 200, dtype=torch.uint8)
+    refresh_batch_norm_statistics(model, pixels, batch_size=3)
+    assert model.frozen.running_mean.item() == pytest.approx(0.3)
+    assert model.frozen.num_batches_tracked.item() == 0
+    expected = (200 / 255 - 0.3) / np.sqrt(1.0 + model.frozen.eps)
+    assert model.trainable.running_mean.item() == pytest.approx(expected, rel=1e-5)
+    assert model.trainable.num_batches_tracked.item() == 2
 
 
 def test_training_leaves_the_global_rng_alone(square_data: dict) -> None:

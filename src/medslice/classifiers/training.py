@@ -35,6 +35,45 @@ def deterministic_torch(seed: int) -> Iterator[None]:
             torch.use_deterministic_algorithms(previous, warn_only=previous_warn_only)
 
 
+def refresh_batch_norm_statistics(model: nn.Module, pixels: torch.Tensor, batch_size: int) -> None:
+    """Re-estimate the running statistics of the batch-norm layers that train, over a whole set.
+
+    This is "precise BN" (``torch.optim.swa_utils.update_bn``), restricted to the layers that
+    ``model.train()`` puts in training mode, so a frozen backbone keeps its own statistics (``update_bn``
+    would reset them). During an epoch, the running averages trail weights that Adam moves quickly, so an
+    eval-mode validation loss computed with them jumps from epoch to epoch (0.3 to 2.1 for the small CNN at
+    lr 1e-3), and early stopping then picks its epoch almost at random.
+
+    Args:
+        model: the classifier; it is left in training mode.
+        pixels: ``uint8 (N, H, W)`` images, normally the training set.
+        batch_size: images per forward pass; a trailing lone image is skipped, as in training.
+    """
+    model.train()
+    layers = [
+        module
+        for module in model.modules()
+        if isinstance(module, nn.modules.batchnorm._BatchNorm)
+        and module.training
+        and module.track_running_stats
+    ]
+    if not layers:
+        return
+    momenta = {layer: layer.momentum for layer in layers}
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # a cumulative average over every batch, not an exponential one
+    try:
+        with torch.no_grad():
+            for start in range(0, len(pixels), batch_size):
+                batch = pixels[start : start + batch_size]
+                if len(batch) >= 2:
+                    model(to_model_input(batch))
+    finally:
+        for layer, momentum in momenta.items():
+            layer.momentum = momentum
+
+
 def _mean_loss_and_accuracy(
     model: nn.Module, pixels: torch.Tensor, targets: torch.Tensor, batch_size: int
 ) -> tuple[float, float]:
@@ -66,6 +105,10 @@ def train_classifier(
     show_progress: bool = True,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train ``model`` with Adam and cross-entropy, early-stopping on the validation loss.
+
+    After each epoch the batch-norm running statistics are re-estimated over the whole training set
+    (``refresh_batch_norm_statistics``) before the validation loss is measured, so the loss that early
+    stopping compares is the one the saved weights will give.
 
     Args:
         model: a classifier taking ``float (B, 1, H, W)`` in [0, 1] and returning two logits.
@@ -126,6 +169,7 @@ def train_classifier(
                 optimizer.step()
                 running += loss.item() * len(index)
                 seen += len(index)
+            refresh_batch_norm_statistics(model, train_pixels, batch_size)
             val_loss, val_accuracy = _mean_loss_and_accuracy(model, val_pixels, val_y, batch_size)
             epochs.append(
                 {
