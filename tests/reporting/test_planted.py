@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from medslice.reporting import render_audit_report
+from medslice.reporting import headline_markdown, ideal_error_slice_scores, render_audit_report
 from medslice.reporting.planted import planted_failures
 
 from .html_inspection import parse
@@ -87,3 +87,29 @@ def test_planted_rows_must_be_planted_failures(
 ) -> None:
     with pytest.raises(TypeError, match=r"planted\[0\] must be a PlantedFailure"):
         render_audit_report(realistic_summary, report_cards, provenance, planted=[{"scenario": "x"}])
+
+
+def test_the_ideal_error_slice_precision_is_read_from_the_summary_and_shown(
+    realistic_summary: pd.DataFrame, report_cards: list, provenance: dict
+) -> None:
+    ideal_row = {
+        "scenario": "noisy_label",
+        "variant": "all",
+        "method": "ideal_error_slice",
+        "metric": "paper_precision_at_10",
+        "mean": 0.8667,
+        "ci_low": 0.6,
+        "ci_high": 1.0,
+        "n": 3,
+    }
+    summary = pd.concat([realistic_summary, pd.DataFrame([ideal_row])], ignore_index=True)
+    ideal_scores = ideal_error_slice_scores(summary)
+    assert ideal_scores == {"noisy_label": pytest.approx(0.8667)}
+    noisy, spurious = planted_failures(
+        {"noisy_label": _qa(), "spurious_correlation": _qa(mean_check_within_class_gap=0.47)}, ideal_scores
+    )
+    assert noisy.ideal_error_slice_precision == pytest.approx(0.8667)
+    assert math.isnan(spurious.ideal_error_slice_precision)
+    html = render_audit_report(summary, report_cards, provenance, planted=[noisy, spurious])
+    assert "ideal error slice" in html and ">0.87<" in html
+    assert "ideal error slice 0.87" in headline_markdown(summary)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from medslice.evaluation.baseline import attribute_fraction_baseline
+from medslice.evaluation.error_slice import ideal_error_slice_precision
 from medslice.evaluation.explanation_hit import explanation_hit
 from medslice.evaluation.paper_precision import paper_precision_at_10
 from medslice.evaluation.precision import best_slice_metrics
@@ -17,6 +18,11 @@ from medslice.evaluation.tables import tidy_metrics
 
 def _has_truth(predictions: pd.DataFrame) -> bool:
     return "in_slice" in predictions and predictions["in_slice"].notna().any()
+
+
+def _expected_class(targets: np.ndarray, in_slice: np.ndarray) -> int:
+    """The planted slice's majority true class (ties to the smaller), the paper's class filter."""
+    return int(pd.Series(targets[in_slice]).mode().min())
 
 
 def _accepted(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +71,7 @@ def evaluate_slices(
             best = best_slice_metrics(in_slice, membership)
             metrics = {k: float(best[k]) for k in ("precision_at_10", "precision_at_25", "average_precision")}
             targets = truth["target"].to_numpy(dtype=int)
-            expected = int(pd.Series(targets[in_slice]).mode().min())
+            expected = _expected_class(targets, in_slice)
             metrics["paper_precision_at_10"] = paper_precision_at_10(
                 membership, truth["attribute"].astype(bool).to_numpy(), targets, expected
             )
@@ -102,6 +108,39 @@ def baseline_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFram
                 "bootstrap": int(bootstrap),
                 "method": "baseline",
                 "metric": "attribute_fraction",
+                "value": value,
+            }
+        )
+    return tidy_metrics(records)
+
+
+def ideal_error_slice_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFrame:
+    """The paper's precision@10 of the ideal error slice, per accepted bootstrap.
+
+    It depends on the classifier's errors only, not on the variant (``variant`` is ``all``, ``method``
+    is ``ideal_error_slice``). See :func:`medslice.evaluation.error_slice.ideal_error_slice_precision`.
+    """
+    if not _has_truth(predictions):
+        return tidy_metrics([])
+    records = []
+    for bootstrap, part in _accepted(predictions).groupby("bootstrap", sort=True):
+        in_slice = part["in_slice"].astype(bool).to_numpy()
+        if not in_slice.any():
+            continue
+        targets = part["target"].to_numpy(dtype=int)
+        value = ideal_error_slice_precision(
+            part["attribute"].astype(bool).to_numpy(),
+            targets,
+            part["pred"].to_numpy(dtype=int),
+            _expected_class(targets, in_slice),
+        )
+        records.append(
+            {
+                "scenario": scenario,
+                "variant": "all",
+                "bootstrap": int(bootstrap),
+                "method": "ideal_error_slice",
+                "metric": "paper_precision_at_10",
                 "value": value,
             }
         )

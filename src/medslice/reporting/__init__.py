@@ -13,6 +13,7 @@ from medslice.reporting.headline import (
     headline_long,
     headline_markdown,
     headline_table,
+    ideal_error_slice_scores,
     multimodal_comparisons,
 )
 from medslice.reporting.render import render_audit_report
@@ -33,4 +34,5 @@ __all__ = [
     "png_bytes",
     "precision_bar_chart",
     "render_audit_report",
+    "ideal_error_slice_scores",
 ]

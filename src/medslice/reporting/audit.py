@@ -14,7 +14,7 @@ import pandas as pd
 from medslice import __version__
 from medslice.explain.exemplars import montage_png_bytes
 from medslice.reporting.cards import SliceCard
-from medslice.reporting.headline import best_variants
+from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
 
@@ -160,6 +160,7 @@ def build_report(
     }
     suffix = "__injection_qa"
     planted = planted_failures(
-        {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)}
+        {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)},
+        ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {},
     )
     return render_audit_report(metrics_summary, cards, provenance, planted=planted)

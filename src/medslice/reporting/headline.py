@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,7 @@ DCBENCH_METRIC = "precision_at_10"
 DISCOVERY_METHOD = "domino"
 BASELINE_METHOD = "baseline"
 BASELINE_METRIC = "attribute_fraction"
+IDEAL_ERROR_SLICE_METHOD = "ideal_error_slice"
 # Means of the same precision values summed in another order can differ in the last bits (0.1 + 0.2 is
 # not 0.3); such near-equal means are a tie, not a win.
 TIE_TOLERANCE = 1e-9
@@ -232,6 +233,7 @@ class MultimodalComparison:
     beats: tuple[tuple[str, float], ...]
     does_not_beat: tuple[tuple[str, float], ...]
     baseline: float
+    ideal_error_slice: float = math.nan
 
     def sentence(self, label: Callable[[str], str] = str) -> str:
         """One plain-text sentence stating where multimodal variants beat image-only.
@@ -250,15 +252,31 @@ class MultimodalComparison:
             parts.append(f"not beaten by {listed}")
         if not math.isnan(self.baseline):
             parts.append(f"baseline {format_number(self.baseline)}")
+        if not math.isnan(self.ideal_error_slice):
+            parts.append(f"ideal error slice {format_number(self.ideal_error_slice)}")
         return "; ".join(parts) + "."
 
 
-def multimodal_comparisons(long: pd.DataFrame) -> list[MultimodalComparison]:
+def ideal_error_slice_scores(summary: pd.DataFrame, metric: str = PAPER_METRIC) -> dict[str, float]:
+    """Each scenario's mean ``metric`` of the ideal error slice (method ``ideal_error_slice``)."""
+    validate_summary(summary)
+    rows = summary[(summary["method"] == IDEAL_ERROR_SLICE_METHOD) & (summary["metric"] == metric)]
+    ideal_scores: dict[str, float] = {}
+    for record in rows.itertuples(index=False):
+        ideal_scores.setdefault(str(record.scenario), float(record.mean))
+    return ideal_scores
+
+
+def multimodal_comparisons(
+    long: pd.DataFrame, ideal_scores: Mapping[str, float] | None = None
+) -> list[MultimodalComparison]:
     """Compare each scenario's multimodal variants with image-only, from :func:`headline_long`.
 
     A variant "beats" image-only when its mean is higher by more than ``TIE_TOLERANCE``; variants
-    without a value are left out. Both lists are ordered from the highest mean down.
+    without a value are left out. Both lists are ordered from the highest mean down. ``ideal_scores``
+    (from :func:`ideal_error_slice_scores`) adds each scenario's ideal error slice to its sentence.
     """
+    ideal_scores = ideal_scores or {}
     comparisons = []
     for scenario, group in long.groupby("scenario", sort=False):
         means = dict(zip(group["variant"], group["mean"], strict=True))
@@ -283,6 +301,7 @@ def multimodal_comparisons(long: pd.DataFrame) -> list[MultimodalComparison]:
                 beats if not math.isnan(image_only) else (),
                 rest if not math.isnan(image_only) else (),
                 baseline,
+                ideal_scores.get(str(scenario), math.nan),
             )
         )
     return comparisons
@@ -324,6 +343,6 @@ def headline_markdown(
             cells.append(f"**{text}**" if best and text != MISSING else text)
         lines.append(f"| {_markdown_escape(str(scenario))} | " + " | ".join(cells) + " |")
     lines.append("")
-    for comparison in multimodal_comparisons(long):
+    for comparison in multimodal_comparisons(long, ideal_error_slice_scores(summary, metric)):
         lines.append(f"- **{_markdown_escape(comparison.scenario)}**: {comparison.sentence()}")
     return "\n".join(lines) + "\n"

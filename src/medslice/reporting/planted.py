@@ -30,6 +30,9 @@ class PlantedFailure:
         mean_within_class_gap: mean of the paper's within-class gap on the same sets; NaN when the QA
             predates it.
         min_gap: the acceptance threshold.
+        ideal_error_slice_precision: mean over accepted bootstraps of the paper precision@10 of the best
+            slice made only of misclassified cases (:func:`medslice.evaluation.ideal_error_slice_precision`);
+            NaN when the metrics do not hold it.
     """
 
     scenario: str
@@ -39,6 +42,7 @@ class PlantedFailure:
     mean_check_gap: float
     mean_within_class_gap: float
     min_gap: float
+    ideal_error_slice_precision: float = math.nan
 
     @property
     def slice_specific(self) -> bool | None:
@@ -62,8 +66,13 @@ class PlantedFailure:
         )
 
 
-def planted_failures(qa_by_scenario: Mapping[str, Mapping[str, Any]]) -> list[PlantedFailure]:
+def planted_failures(
+    qa_by_scenario: Mapping[str, Mapping[str, Any]], ideal_scores: Mapping[str, float] | None = None
+) -> list[PlantedFailure]:
     """One :class:`PlantedFailure` per scenario, in the order given.
+
+    ``ideal_scores`` maps scenarios to their ideal error slice's precision@10
+    (:func:`medslice.reporting.headline.ideal_error_slice_scores`); scenarios it lacks get NaN.
 
     Raises:
         ValueError: a QA mapping lacks one of ``REQUIRED_QA_KEYS`` (the message names the scenario).
@@ -83,6 +92,7 @@ def planted_failures(qa_by_scenario: Mapping[str, Mapping[str, Any]]) -> list[Pl
                 mean_check_gap=float(qa["mean_check_gap"]),
                 mean_within_class_gap=float("nan") if within is None else float(within),
                 min_gap=float(qa["min_gap"]),
+                ideal_error_slice_precision=float((ideal_scores or {}).get(str(scenario), math.nan)),
             )
         )
     return rows

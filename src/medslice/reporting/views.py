@@ -27,6 +27,7 @@ from medslice.reporting.headline import (
     DISCOVERY_METHOD,
     headline_columns,
     headline_long,
+    ideal_error_slice_scores,
     is_multimodal,
     multimodal_comparisons,
 )
@@ -156,6 +157,7 @@ class PlantedView:
     retries: str
     check_gap: str
     within_class_gap: str
+    ideal_error_slice: str
     css_class: str
     verdict: str
 
@@ -173,6 +175,7 @@ def planted_view(failure: PlantedFailure) -> PlantedView:
         retries=str(failure.total_retries),
         check_gap=format_signed(failure.mean_check_gap),
         within_class_gap=format_signed(failure.mean_within_class_gap),
+        ideal_error_slice=format_number(failure.ideal_error_slice_precision),
         css_class=css_class,
         verdict=failure.verdict,
     )
@@ -238,7 +241,10 @@ def metric_table(
             )
         rows.append(RowView(str(scenario), tuple(cells)))
     comparisons = (
-        tuple((c.scenario, c.sentence(humanize)) for c in multimodal_comparisons(long))
+        tuple(
+            (c.scenario, c.sentence(humanize))
+            for c in multimodal_comparisons(long, ideal_error_slice_scores(summary, metric))
+        )
         if with_comparisons
         else ()
     )
