@@ -71,6 +71,10 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+def _scenario_bootstraps(metrics: pd.DataFrame) -> set[tuple[str, int]]:
+    return set(zip(metrics["scenario"], metrics["bootstrap"], strict=True))
+
+
 @pytest.mark.slow
 def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
     reporting = audited / "data" / "08_reporting"
@@ -89,6 +93,12 @@ def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
     assert set(domino["variant"]) == set(VARIANTS)
     assert {"precision_at_10", "paper_precision_at_10", "token_hit"} <= set(domino["metric"])
     assert metrics["value"].between(0, 1).all()
+    # the ideal error slice sits beside the baseline: one value per scenario and accepted bootstrap
+    ideal = metrics[metrics["method"] == "ideal_error_slice"]
+    baseline = metrics[metrics["method"] == "baseline"]
+    assert set(ideal["variant"]) == {"all"} and set(ideal["metric"]) == {"paper_precision_at_10"}
+    assert _scenario_bootstraps(ideal) == _scenario_bootstraps(baseline) == _scenario_bootstraps(domino)
+    assert "ideal error slice" in summary
 
 
 @pytest.mark.slow
