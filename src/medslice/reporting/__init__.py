@@ -30,9 +30,9 @@ __all__ = [
     "headline_long",
     "headline_markdown",
     "headline_table",
+    "ideal_error_slice_scores",
     "multimodal_comparisons",
     "png_bytes",
     "precision_bar_chart",
     "render_audit_report",
-    "ideal_error_slice_scores",
 ]
