@@ -81,3 +81,12 @@ def test_classifier_config_fills_architecture_defaults() -> None:
     assert ClassifierConfig.from_dict(cpu.to_dict()) == cpu
     with pytest.raises(ValueError, match="classifier.batch_size"):
         ClassifierConfig.from_dict({"batch_size": 0})
+
+
+def test_classifier_config_early_stopping_is_a_training_switch() -> None:
+    assert ClassifierConfig.from_dict(None).early_stopping is True
+    fit_all = ClassifierConfig.from_dict({"early_stopping": False, "max_epochs": 20})
+    assert fit_all.training_kwargs()["early_stopping"] is False and fit_all.model_kwargs == {}
+    assert ClassifierConfig.from_dict(fit_all.to_dict()) == fit_all
+    with pytest.raises(ValueError, match="classifier.early_stopping must be true or false"):
+        ClassifierConfig.from_dict({"early_stopping": "no"})

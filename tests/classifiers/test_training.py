@@ -56,6 +56,16 @@ def test_best_weights_are_restored(square_data: dict) -> None:
     assert len(history["epochs"]) <= 4
 
 
+def test_without_early_stopping_all_epochs_run_and_the_last_weights_are_kept(square_data: dict) -> None:
+    model, history = _train(square_data, seed=1, max_epochs=4, patience=1, early_stopping=False)
+    assert len(history["epochs"]) == 4 and not history["stopped_early"]
+    assert history["kept_epoch"] == 3
+    probs = predict_proba(model, square_data["val_x"])
+    targets = square_data["val_y"]
+    loss = -np.mean(np.log(np.where(targets == 1, probs, 1 - probs)))
+    assert loss == pytest.approx(history["epochs"][-1]["val_loss"], rel=1e-4)
+
+
 def test_batch_norm_statistics_are_re_estimated_over_the_whole_training_set() -> None:
     model = build_classifier("small_cnn", seed=0, **TINY)
     pixels = torch.from_numpy(np.random.default_rng(0).integers(0, 256, size=(8, 32, 32), dtype=np.uint8))

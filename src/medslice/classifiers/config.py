@@ -8,7 +8,14 @@ from typing import Any
 
 from medslice.classifiers.registry import CLASSIFIERS, DEFAULT_IMAGE_SIZE, DEFAULT_TRAINING
 
-TRAINING_KEYS: tuple[str, ...] = ("lr", "batch_size", "max_epochs", "patience", "augment")
+TRAINING_KEYS: tuple[str, ...] = (
+    "lr",
+    "batch_size",
+    "max_epochs",
+    "patience",
+    "augment",
+    "early_stopping",
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class ClassifierConfig:
     max_epochs: int = 8
     patience: int = 3
     augment: bool = False
+    early_stopping: bool = True
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -36,13 +44,16 @@ class ClassifierConfig:
         name = values.pop("name", "small_cnn")
         if name not in CLASSIFIERS:
             raise ValueError(f"classifier.name {name!r} is unknown; known: {sorted(CLASSIFIERS)}")
-        training = {**DEFAULT_TRAINING[name], "augment": False}
+        training = {**DEFAULT_TRAINING[name], "augment": False, "early_stopping": True}
         training.update({k: values.pop(k) for k in TRAINING_KEYS if k in values})
         image_size = values.pop("image_size", DEFAULT_IMAGE_SIZE[name])
         for key in ("image_size", "batch_size", "max_epochs", "patience"):
             value = image_size if key == "image_size" else training[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"classifier.{key} must be a positive integer, got {value!r}")
+        for key in ("augment", "early_stopping"):
+            if not isinstance(training[key], bool):
+                raise ValueError(f"classifier.{key} must be true or false, got {training[key]!r}")
         if not float(training["lr"]) > 0:
             raise ValueError(f"classifier.lr must be positive, got {training['lr']!r}")
         return cls(
@@ -52,7 +63,8 @@ class ClassifierConfig:
             batch_size=int(training["batch_size"]),
             max_epochs=int(training["max_epochs"]),
             patience=int(training["patience"]),
-            augment=bool(training["augment"]),
+            augment=training["augment"],
+            early_stopping=training["early_stopping"],
             model_kwargs=values,
         )
 
@@ -66,6 +78,7 @@ class ClassifierConfig:
             "max_epochs": self.max_epochs,
             "patience": self.patience,
             "augment": self.augment,
+            "early_stopping": self.early_stopping,
             **self.model_kwargs,
         }
 
@@ -77,4 +90,5 @@ class ClassifierConfig:
             "max_epochs": self.max_epochs,
             "patience": self.patience,
             "augment": self.augment,
+            "early_stopping": self.early_stopping,
         }

@@ -102,6 +102,7 @@ def train_classifier(
     patience: int,
     seed: int,
     augment: bool = False,
+    early_stopping: bool = True,
     show_progress: bool = True,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train ``model`` with Adam and cross-entropy, early-stopping on the validation loss.
@@ -117,15 +118,18 @@ def train_classifier(
         lr, batch_size: Adam learning rate and minibatch size.
         max_epochs: upper bound on epochs.
         patience: stop after this many epochs without a lower validation loss.
+        early_stopping: ``False`` trains all ``max_epochs`` and keeps the last epoch's weights, so
+            that the model fits its training labels as far as it can (``patience`` is then unused;
+            the validation loss is still recorded).
         seed: drives shuffling, augmentation and dropout; same inputs and seed give the same
         weights.
         augment: apply ``augment_batch`` (small shifts and exposure changes) to training batches.
         show_progress: show a tqdm bar over epochs.
 
     Returns:
-        The model with the weights of its best validation epoch restored, and a history dict with
-        one entry per epoch (``train_loss``, ``val_loss``, ``val_accuracy``), ``best_epoch`` and
-        ``stopped_early``.
+        The model with the weights of its best validation epoch restored (of its last epoch without
+        early stopping), and a history dict with one entry per epoch (``train_loss``, ``val_loss``,
+        ``val_accuracy``), ``best_epoch``, ``kept_epoch`` and ``stopped_early``.
     """
     train_images = check_images(train_images, "train_images")
     val_images = check_images(val_images, "val_images")
@@ -182,8 +186,9 @@ def train_classifier(
             bar.set_postfix(val_loss=f"{val_loss:.3f}", val_acc=f"{val_accuracy:.2f}")
             if val_loss < best_loss:
                 best_loss, best_epoch, waited = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
+                if early_stopping:
+                    best_state = copy.deepcopy(model.state_dict())
+            elif early_stopping:
                 waited += 1
                 if waited >= patience:
                     break
@@ -196,6 +201,7 @@ def train_classifier(
         "epochs": epochs,
         "best_epoch": best_epoch,
         "best_val_loss": best_loss,
+        "kept_epoch": best_epoch if early_stopping else len(epochs) - 1,
         "stopped_early": len(epochs) < max_epochs,
         "n_train": len(train_images),
         "n_validate": len(val_images),
