@@ -1,4 +1,4 @@
-"""The hook that tells the user where the audit report and summary were written."""
+"""The hooks: missing inputs named before a run, the run's save version, where the report was written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.text import TextDataset
 
-from medslice.hooks import ReportLocationHook, report_locations
+from medslice.hooks import (
+    REPORT_NODE,
+    MissingInputError,
+    MissingInputsHook,
+    ReportLocationHook,
+    RunTimestampHook,
+    missing_inputs,
+    report_locations,
+)
 
 
 def _identity(value: str) -> str:
@@ -47,3 +55,53 @@ def test_runs_that_do_not_write_the_report_say_nothing(tmp_path: Path) -> None:
     assert report_locations(_pipeline("audit_report"), catalog) == {
         "Audit report": str(tmp_path / "audit_report.html")
     }
+
+
+def test_missing_inputs_stop_the_run_before_any_node(tmp_path: Path) -> None:
+    present = tmp_path / "present.txt"
+    present.write_text("ok")
+    catalog = DataCatalog(
+        {
+            "user_predictions": TextDataset(filepath=str(tmp_path / "absent.csv")),
+            "metrics": TextDataset(filepath=str(present)),
+            "cohort": TextDataset(filepath=str(tmp_path / "cohort.txt")),
+        }
+    )
+    pipeline = Pipeline(
+        [
+            node(_identity, "user_predictions", "a", name="read_predictions"),
+            node(_identity, "metrics", "b", name="read_metrics"),
+            node(_identity, "cohort", "c", name="read_cohort"),
+        ]
+    )
+    assert missing_inputs(pipeline, catalog) == ["cohort", "user_predictions"]
+    with pytest.raises(MissingInputError) as error:
+        MissingInputsHook().before_pipeline_run({}, pipeline, catalog)
+    message = str(error.value)
+    assert f"user_predictions ({tmp_path / 'absent.csv'})" in message
+    assert "docs/audit-your-model.md" in message
+    assert "cohort" in message and "--load-versions" in message
+    assert "metrics" not in message
+
+
+def test_a_run_with_every_input_present_starts(tmp_path: Path) -> None:
+    present = tmp_path / "present.txt"
+    present.write_text("ok")
+    catalog = DataCatalog({"metrics": TextDataset(filepath=str(present))})
+    pipeline = _pipeline("audit_report")
+    MissingInputsHook().before_pipeline_run({}, pipeline, catalog)  # no error
+    assert missing_inputs(pipeline, catalog) == []
+
+
+def test_the_report_node_gets_the_runs_save_version_and_no_other_node_does() -> None:
+    hook = RunTimestampHook()
+    report = node(_identity, "parameters", "audit_report", name=REPORT_NODE)
+    other = node(_identity, "parameters", "metrics", name="summarize_metrics")
+    parameters = {"seed": 42}
+    assert hook.before_node_run(report, {"parameters": parameters}) is None  # no run yet: nothing to say
+    hook.before_pipeline_run({"run_id": "2026-11-29T08.00.00.000Z"})
+    assert hook.before_node_run(report, {"parameters": parameters}) == {
+        "parameters": {"seed": 42, "run_timestamp": "2026-11-29T08.00.00.000Z"}
+    }
+    assert parameters == {"seed": 42}  # the catalog's parameters are not mutated
+    assert hook.before_node_run(other, {"parameters": parameters}) is None

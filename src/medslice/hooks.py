@@ -1,15 +1,25 @@
-"""Kedro hooks: tell the user where a run's report and summary were written."""
+"""Kedro hooks: namespaces from the session's configuration, missing inputs named before any work, the
+run's save version for the report, and where the report and summary went."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
+
+from medslice.datasets.missing_release import HOW_TO_FIX
+from medslice.pipelines.declared import use_config_loader
 
 # The datasets a reader opens after an audit, with how to name them.
-REPORT_OUTPUTS: dict[str, str] = {"audit_report": "Audit report", "audit_summary": "Summary"}
+REPORT_OUTPUTS: dict[str, str] = {
+    "audit_report": "Audit report",
+    "audit_summary": "Summary",
+    "user.audit_report": "Audit report",  # `audit_predictions` writes its own, beside the planted audit's
+    "user.audit_summary": "Summary",
+}
 
 
 def report_locations(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
@@ -37,3 +47,92 @@ class ReportLocationHook:
         for label, path in report_locations(pipeline, catalog).items():
             # Printed, not logged: the rich log handler wraps long paths, and this one is to be copied.
             print(f"{label}: {path}", flush=True)
+
+
+class DeclaredNamespacesHook:
+    """Build the scenario and variant namespaces from the session's own configuration.
+
+    Without it the registry would read the conf folder with a loader of its own, which sees only
+    ``KEDRO_ENV`` (not ``--env``) and, worse, replaces the process-wide ``globals`` resolver.
+    """
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Hand the session's config loader to :mod:`medslice.pipelines.declared`."""
+        use_config_loader(context.config_loader)
+
+
+# How to provide the inputs a user supplies; anything else is made by an earlier run.
+INPUT_HINTS: dict[str, str] = {
+    "mimic_cxr_jpg": HOW_TO_FIX.format(key="mimic_cxr_jpg"),
+    "mimic_cxr_reports": HOW_TO_FIX.format(key="mimic_cxr_reports"),
+    "mimic_iv_patients": HOW_TO_FIX.format(key="mimic_iv_hosp"),
+    "mimic_iv_admissions": HOW_TO_FIX.format(key="mimic_iv_hosp"),
+    "user_predictions": "Write your classifier's predictions there (columns dicom_id, target, prob and "
+    "optionally bootstrap); see docs/audit-your-model.md.",
+}
+MADE_BY_AN_EARLIER_RUN = (
+    "It is made by an earlier stage: run that stage first (`kedro run --pipeline=audit` makes every one), "
+    "or choose an existing version with `--load-versions`."
+)
+
+
+class MissingInputError(RuntimeError):
+    """A run's input does not exist; raised before any node runs."""
+
+
+def _location(catalog: DataCatalog, name: str) -> str:
+    description = catalog.get(name)._describe()
+    location = description.get("filepath") or description.get("path")
+    return f" ({location})" if location else ""
+
+
+def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
+    """The pipeline's free inputs (parameters aside) that the catalog cannot load."""
+    names = [n for n in sorted(pipeline.inputs()) if n != "parameters" and not n.startswith("params:")]
+    return [name for name in names if name in catalog and not catalog.exists(name)]
+
+
+class MissingInputsHook:
+    """Stop a run whose inputs are missing before it spends time on the stages before them."""
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Raise :class:`MissingInputError` naming each missing input, where it was sought and the fix."""
+        del run_params
+        missing = missing_inputs(pipeline, catalog)
+        if missing:
+            lines = [
+                f"- {name}{_location(catalog, name)}: {INPUT_HINTS.get(name, MADE_BY_AN_EARLIER_RUN)}"
+                for name in missing
+            ]
+            raise MissingInputError("This run's inputs do not exist; nothing was run.\n" + "\n".join(lines))
+
+
+REPORT_NODE = "build_audit_report"
+
+
+class RunTimestampHook:
+    """Hand the report node the run's save version, the timestamp every output of the run is versioned under.
+
+    Nodes never read the clock (reruns stay reproducible); the session's id is that timestamp, so the
+    report names the versions to pass to ``--load-versions``.
+    """
+
+    def __init__(self) -> None:
+        self._save_version: str | None = None
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Remember the run id: the session id, which Kedro also uses as the save version."""
+        self._save_version = run_params.get("run_id")
+
+    @hook_impl
+    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """Add ``run_timestamp`` to the report node's ``parameters``."""
+        is_report = node.name.rsplit(".", 1)[-1] == REPORT_NODE  # `user.build_audit_report` too
+        if not is_report or self._save_version is None or "parameters" not in inputs:
+            return None
+        return {"parameters": {**inputs["parameters"], "run_timestamp": self._save_version}}

@@ -4,14 +4,14 @@ import os
 
 from kedro.config import OmegaConfigLoader
 
-from medslice.hooks import ReportLocationHook
+from medslice.hooks import DeclaredNamespacesHook, MissingInputsHook, ReportLocationHook, RunTimestampHook
 
 # Offline by construction: a hub name must fail at once rather than hang for ~20 s (REFERENCE.md §5).
 # Set before anything imports huggingface_hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-HOOKS = (ReportLocationHook(),)
+HOOKS = (DeclaredNamespacesHook(), MissingInputsHook(), RunTimestampHook(), ReportLocationHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from medslice.datasets.missing_release import require_existing
 from medslice.mimic import schemas
 from medslice.mimic.reader import MimicCxrJpg
 from medslice.mimic.writer import write_release
@@ -65,22 +66,29 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
 
     def load(self) -> MimicCxrJpg:
         """Return a read-only handle on the release folder."""
+        require_existing(self._path, "MIMIC-CXR-JPG release folder", "mimic_cxr_jpg")
         return MimicCxrJpg(self._path)
 
     def save(self, data: ReleaseLike) -> None:
         """Write ``data`` in the PhysioNet layout; refuses a folder that already holds a release."""
         n_images = len(data.metadata)
-        write_release(
-            self._path,
-            metadata=data.metadata,
-            chexpert=data.chexpert,
-            negbio=data.negbio,
-            split=data.split,
-            test_set_labeled=data.test_set_labeled,
-            images=data.iter_images(n_jobs=int(self._save_args["n_jobs"])),
-            n_images=n_images,
-            jpeg_quality=int(self._save_args["jpeg_quality"]),
-        )
+        try:
+            write_release(
+                self._path,
+                metadata=data.metadata,
+                chexpert=data.chexpert,
+                negbio=data.negbio,
+                split=data.split,
+                test_set_labeled=data.test_set_labeled,
+                images=data.iter_images(n_jobs=int(self._save_args["n_jobs"])),
+                n_images=n_images,
+                jpeg_quality=int(self._save_args["jpeg_quality"]),
+            )
+        except FileExistsError as error:
+            raise DatasetError(
+                f"{error}. To make a fresh synthetic release in the project, run `make clean-data` first "
+                "(it deletes everything generated under data/, and nothing outside it)."
+            ) from error
 
     def _exists(self) -> bool:
         return (self._path / schemas.METADATA_FILE).exists()

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset
 
+from medslice.datasets.missing_release import require_existing
 from medslice.mimic.reader import MimicCxrReports
 from medslice.mimic.writer import write_reports
 
@@ -27,6 +28,7 @@ class MimicCxrReportsDataset(AbstractDataset[pd.DataFrame, MimicCxrReports]):
 
     def load(self) -> MimicCxrReports:
         """Return a streaming handle over ``(subject_id, study_id, text)``."""
+        require_existing(self._path, "MIMIC-CXR reports location", "mimic_cxr_reports")
         return MimicCxrReports(self._path)
 
     def save(self, data: pd.DataFrame) -> None:

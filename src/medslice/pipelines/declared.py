@@ -1,9 +1,14 @@
 """The scenario and variant names that namespaced pipelines are built from.
 
-Kedro builds pipelines before it loads parameters, so the registry reads the two lists straight from the
-conf folder: ``failure_injection.scenarios`` and ``slice_discovery.variants``. They come from
-``conf/base`` merged with the environment named by ``KEDRO_ENV`` (default ``local``); an environment
-passed only as ``--env`` still changes every setting, but adds no namespaces.
+Kedro builds pipelines before it hands parameters to nodes, so the registry reads the two lists,
+``failure_injection.scenarios`` and ``slice_discovery.variants``, from configuration itself:
+
+- inside a Kedro session (``kedro run``, ``kedro viz``, a notebook's session), from the session's own
+  config loader, which :class:`medslice.hooks.DeclaredNamespacesHook` hands over as soon as the
+  context exists, so ``--env``, ``KEDRO_ENV`` and ``--conf-source`` all count (``--params`` does not:
+  Kedro merges runtime parameters in the context, not in the loader);
+- without a session (``kedro registry list``, a plain import), from ``conf/base`` merged with the
+  ``KEDRO_ENV`` environment (default ``local``).
 """
 
 from __future__ import annotations
@@ -13,23 +18,58 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kedro.config import OmegaConfigLoader
+from kedro.config import AbstractConfigLoader, OmegaConfigLoader
 
-CONF_SOURCE = Path(__file__).resolve().parents[3] / "conf"
+PROJECT_CONF = Path(__file__).resolve().parents[3] / "conf"
+
+_session_loader: AbstractConfigLoader | None = None
+
+
+def use_config_loader(loader: AbstractConfigLoader | None) -> None:
+    """Read declarations from a session's config loader from now on (``None``: back to the files)."""
+    global _session_loader  # noqa: PLW0603 - one process-wide slot, as Kedro's own `pipelines` is
+    _session_loader = loader
+
+
+def default_conf_source() -> Path:
+    """The project's ``conf`` folder: beside the sources in a checkout, else under the working directory."""
+    return PROJECT_CONF if PROJECT_CONF.is_dir() else Path.cwd() / "conf"
+
+
+class _ParametersLoader(OmegaConfigLoader):
+    """Reads parameters without replacing the process-wide ``globals`` and ``runtime_params`` resolvers.
+
+    OmegaConf resolvers are global: a second loader that registered its own ``globals`` made a running
+    session resolve ``${globals:...}`` in the catalog against this loader's environment (``--env=mimic``
+    read the base data paths).
+    """
+
+    def _register_globals_resolver(self) -> None:
+        return None
+
+    def _register_runtime_params_resolver(self) -> None:
+        return None
 
 
 @cache
-def declared_parameters(conf_source: str = str(CONF_SOURCE)) -> dict[str, Any]:
-    """The merged parameters of ``conf/base`` and the ``KEDRO_ENV`` environment."""
-    if not Path(conf_source).is_dir():
-        return {}
-    loader = OmegaConfigLoader(
+def _file_parameters(conf_source: str, env: str) -> dict[str, Any]:
+    loader = _ParametersLoader(
         conf_source=conf_source,
         base_env="base",
-        default_run_env=os.environ.get("KEDRO_ENV", "local"),
+        default_run_env=env,
         merge_strategy={"parameters": "soft"},
     )
     return dict(loader["parameters"])
+
+
+def declared_parameters(conf_source: str | None = None) -> dict[str, Any]:
+    """The merged parameters the namespaces are declared in; see the module docstring for which."""
+    if _session_loader is not None and conf_source is None:
+        return dict(_session_loader["parameters"])
+    source = Path(conf_source) if conf_source is not None else default_conf_source()
+    if not source.is_dir():
+        return {}
+    return _file_parameters(str(source), os.environ.get("KEDRO_ENV", "local"))
 
 
 def declared_scenarios() -> list[str]:
