@@ -113,10 +113,24 @@ def test_one_scenario_runs_alone_with_namespaces(pipelines: dict) -> None:
 
 def test_the_report_reads_injection_qa_only_where_failures_were_injected(pipelines: dict) -> None:
     def report_inputs(name: str) -> list[str]:
-        return next(n for n in pipelines[name].nodes if n.name == "build_audit_report").inputs
+        return next(n for n in pipelines[name].nodes if n.name.endswith("build_audit_report")).inputs
 
     audit_inputs = report_inputs("audit")
     for scenario in declared_scenarios():
         assert f"{scenario}.injection_qa" in audit_inputs
     # a user's own predictions have no injection, so nothing asks for one
     assert not [name for name in report_inputs("audit_predictions") if name.endswith("injection_qa")]
+
+
+def test_auditing_own_predictions_never_overwrites_the_planted_audits_report(pipelines: dict) -> None:
+    own = pipelines["audit_predictions"].all_outputs()
+    shared = {"metrics", "metrics_summary", "audit_summary", "audit_report", "precision_chart"}
+    assert not own & shared
+    assert {f"user.{name}" for name in shared} <= own
+    configure_project("medslice")
+    with KedroSession.create(project_path=PROJECT, env="base") as session:
+        catalog = session.load_context().catalog
+        paths = {name: str(catalog.get(f"user.{name}")._describe()["filepath"]) for name in shared}
+        planted = {name: str(catalog.get(name)._describe()["filepath"]) for name in shared}
+    assert all("/08_reporting/user/" in path for path in paths.values())
+    assert not set(paths.values()) & set(planted.values())

@@ -43,7 +43,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         + failure_injection.create_user_predictions_pipeline(USER_SCENARIO)
         + slice_discovery.create_pipeline(user, variants)
         + explanation.create_pipeline(user, variants)
-        + evaluation.create_pipeline(user, variants, with_injection_qa=False)
+        + evaluation.create_pipeline(user, variants, with_injection_qa=False, report_namespace=USER_SCENARIO)
     )
     return {
         "synthetic": synthetic.create_pipeline(),

@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from matplotlib.figure import Figure
 
+from medslice.encoders.sharded import identity_from_arrow
 from medslice.evaluation import summarize_metrics, tidy_metrics
 from medslice.evaluation.audit import baseline_metrics, evaluate_slices, ideal_error_slice_metrics
 from medslice.mimic.reader import MimicCxrJpg
@@ -78,18 +80,22 @@ def build_audit_report(
     metrics_summary: pd.DataFrame,
     cohort: pd.DataFrame,
     mimic_cxr_jpg: MimicCxrJpg,
-    encoder: dict[str, Any],
+    image_embeddings: pa.Table,
+    report_embeddings: pa.Table,
+    metadata_embeddings: pa.Table,
     parameters: dict[str, Any],
     **artifacts: Any,
 ) -> str:
     """The self-contained HTML report: headline, planted failures, chart, the best variant's slice cards,
-    provenance. ``artifacts`` are the per-scenario tables and injection QA, keyed as
+    provenance. The encoders named are those recorded in the embeddings the slices came from (not the
+    newest ``encoder`` version). ``artifacts`` are the per-scenario tables and injection QA, keyed as
     :func:`medslice.reporting.audit.build_report` expects."""
+    tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
     return build_report(
         metrics_summary,
         cohort,
         image_root=mimic_cxr_jpg.root,
-        encoder=encoder,
+        encoder={modality: identity_from_arrow(table) for modality, table in tables.items()},
         parameters=parameters,
         artifacts=artifacts,
     )

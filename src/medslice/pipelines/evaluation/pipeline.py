@@ -68,7 +68,9 @@ def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: boo
         "metrics_summary": "metrics_summary",
         "cohort": "cohort",
         "mimic_cxr_jpg": "mimic_cxr_jpg",
-        "encoder": "encoder",
+        "image_embeddings": "image_embeddings",
+        "report_embeddings": "report_embeddings",
+        "metadata_embeddings": "metadata_embeddings",
         "parameters": "parameters",
     }
     for scenario in scenarios:
@@ -110,13 +112,27 @@ def create_pipeline(
     variants: Iterable[str] = (),
     *,
     with_injection_qa: bool = True,
+    report_namespace: str | None = None,
     **kwargs: object,
 ) -> Pipeline:
     """``{scenario}.{variant}.evaluate_variant`` and ``{scenario}.evaluate_baseline``, then the report.
 
     ``with_injection_qa`` feeds each ``{scenario}.injection_qa`` to the report's planted-failures table;
-    it is off for a user's own predictions, which have no injection.
+    it is off for a user's own predictions, which have no injection. ``report_namespace`` puts the
+    metrics, summary, chart and report under that namespace (``user.audit_report``, …), so that
+    auditing one's own predictions never overwrites the planted-failure audit's report.
     """
     scenarios, variants = list(scenarios), list(variants)
     per_scenario = sum((_scenario_pipeline(s, variants) for s in scenarios), Pipeline([]))
-    return per_scenario + _aggregate(scenarios, variants, with_injection_qa)
+    aggregate = _aggregate(scenarios, variants, with_injection_qa)
+    if report_namespace is not None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*contain '.' characters.*")
+            parameters = {n for n in aggregate.inputs() if n == "parameters" or n.startswith("params:")}
+            aggregate = Pipeline(
+                aggregate,
+                namespace=report_namespace,
+                inputs=aggregate.inputs() - parameters,
+                parameters=parameters,
+            )
+    return per_scenario + aggregate
