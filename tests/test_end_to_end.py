@@ -88,6 +88,8 @@ def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
     summary = (reporting / "summary.md").read_text()
     assert "| scenario |" in summary
     metrics = pd.read_parquet(_latest(reporting / "metrics.parquet"))
+    # the report names the run's save version, the folder every output of this run was written under
+    assert f"Run: {_latest(reporting / 'metrics.parquet').parent.name}" in html
     assert list(metrics.columns) == ["scenario", "variant", "bootstrap", "method", "metric", "value"]
     domino = metrics[metrics["method"] == "domino"]
     assert set(domino["variant"]) == set(VARIANTS)

@@ -154,3 +154,31 @@ def test_means_equal_but_for_rounding_bits_are_a_tie_not_a_win() -> None:
     (comparison,) = multimodal_comparisons(long)
     assert comparison.beats == ()
     assert [name for name, _ in comparison.does_not_beat] == ["report_metadata", "image_report"]
+
+
+def test_means_that_print_alike_are_compared_as_printed() -> None:
+    # 0.1998 prints as 0.20: saying 0.20 "beats" 0.20 would contradict the table beside it.
+    summary = as_summary(
+        [
+            summary_row("E", "image", 0.199821),
+            summary_row("E", "image_report", 0.2),
+            summary_row("E", "report_metadata", 0.21),
+        ]
+    )
+    long = headline_long(summary)
+    assert set(long.loc[long["is_best"], "variant"]) == {"report_metadata"}
+    (comparison,) = multimodal_comparisons(long)
+    assert [name for name, _ in comparison.beats] == ["report_metadata"]
+    assert [name for name, _ in comparison.does_not_beat] == ["image_report"]
+    tied = as_summary([summary_row("F", "image", 0.199821), summary_row("F", "image_report", 0.2)])
+    assert set(headline_long(tied).loc[lambda t: t["is_best"], "variant"]) == {"image", "image_report"}
+
+
+def test_a_mean_over_one_run_says_so_instead_of_a_point_interval() -> None:
+    summary = as_summary(
+        [summary_row("G", "image", 0.2, half_width=0.0, n=1), summary_row("G", "report", 0.4, n=3)]
+    )
+    row = next(line for line in headline_markdown(summary).splitlines() if line.startswith("| G |"))
+    assert "0.20 (one run)" in row
+    assert "[0.20, 0.20]" not in row
+    assert "**0.40 [0.30, 0.50]**" in row

@@ -17,6 +17,7 @@ from medslice.reporting.cards import SliceCard
 from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
+from medslice.slicing.base import degenerate_reasons
 
 ENRICHMENT_FIELDS = ("slice_prevalence", "reference_prevalence", "lift", "p_value", "q_value")
 
@@ -38,6 +39,15 @@ def _enrichment(explanations: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def shown_bootstrap(predictions: pd.DataFrame) -> int:
+    """The bootstrap whose slices the report shows: the first accepted one (the first, if none is)."""
+    accepted = predictions
+    if "accepted" in predictions:
+        accepted = predictions[predictions["accepted"].fillna(False).astype(bool)]
+    pool = accepted if len(accepted) else predictions
+    return int(pool["bootstrap"].min())
+
+
 def slice_cards(
     scenario: str,
     variant: str,
@@ -52,11 +62,7 @@ def slice_cards(
 ) -> list[SliceCard]:
     """One card per discovered slice of one bootstrap (default: the first accepted one)."""
     if bootstrap is None:
-        accepted = predictions
-        if "accepted" in predictions:
-            accepted = predictions[predictions["accepted"].fillna(False).astype(bool)]
-        pool = accepted if len(accepted) else predictions
-        bootstrap = int(pool["bootstrap"].min())
+        bootstrap = shown_bootstrap(predictions)
     members = slices[slices["bootstrap"] == bootstrap].reset_index(drop=True)
     rows = predictions[predictions["bootstrap"] == bootstrap]
     truth = rows.set_index("dicom_id").reindex(members["dicom_id"])
@@ -95,6 +101,16 @@ def slice_cards(
     return cards
 
 
+def no_slice_reason(predictions: pd.DataFrame) -> str:
+    """Why the shown bootstrap has no slices: one class, no error, or (else) the slicer's own ranking."""
+    rows = predictions[predictions["bootstrap"] == shown_bootstrap(predictions)]
+    targets = rows["target"].to_numpy(dtype=int)
+    errors = targets != rows["pred"].to_numpy(dtype=int)
+    one_hot = np.eye(max(2, int(targets.max(initial=0)) + 1))[targets]
+    reasons = degenerate_reasons(one_hot, errors)
+    return "; ".join(reasons) if reasons else "the slicer ranked no component as a slice (see the run log)"
+
+
 def _read_image(path: str) -> np.ndarray:
     from medslice.encoders.image_loading import decode_grayscale
 
@@ -124,12 +140,15 @@ def build_report(
     Kedro node argument names cannot contain dots).
 
     Only each scenario's best variant (by paper precision@10) gets cards, so that montages are drawn for
-    the slices a reader will look at. The injection QA fills the planted-failures table.
+    the slices a reader will look at. The injection QA fills the planted-failures table. ``encoder``
+    describes what embedded the data, e.g. each modality's encoder identity; ``parameters`` may carry
+    ``run_timestamp``, the run's save version.
     """
     image_paths = pd.Series(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
     )
     cards: list[SliceCard] = []
+    no_slice_reasons: dict[str, str] = {}
     best = best_variants(metrics_summary) if len(metrics_summary) else {}
     scenarios = [key.removesuffix("__predictions") for key in artifacts if key.endswith("__predictions")]
     for scenario in scenarios:
@@ -140,7 +159,7 @@ def build_report(
         variant = best.get(scenario) or max(variants, key=lambda v: (v.count("_"), v), default=None)
         if variant is None:
             continue
-        cards += slice_cards(
+        found = slice_cards(
             scenario,
             variant,
             artifacts[f"{scenario}__{variant}__slices"],
@@ -149,9 +168,11 @@ def build_report(
             artifacts[f"{scenario}__predictions"],
             image_paths,
         )
-    identity = {k: v for k, v in encoder.items() if k in {"model", "pretrained", "identity"}}
+        if not found:
+            no_slice_reasons[scenario] = no_slice_reason(artifacts[f"{scenario}__predictions"])
+        cards += found
     provenance = {
-        "encoder": json.dumps(identity, sort_keys=True, default=str),
+        "encoder": json.dumps(dict(encoder), sort_keys=True, default=str),
         "data_version": data_version(cohort, image_root),
         "seed": parameters.get("seed"),
         "medslice_version": __version__,
@@ -163,4 +184,6 @@ def build_report(
         {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)},
         ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {},
     )
-    return render_audit_report(metrics_summary, cards, provenance, planted=planted)
+    return render_audit_report(
+        metrics_summary, cards, provenance, planted=planted, no_slice_reasons=no_slice_reasons
+    )

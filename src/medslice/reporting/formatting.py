@@ -32,18 +32,26 @@ def format_signed(value: object, digits: int = 2) -> str:
     return f"{float(value):+.{digits}f}"  # type: ignore[arg-type]
 
 
-def format_interval(low: object, high: object, digits: int = 2) -> str:
-    """Format a confidence interval as ``[0.70, 0.95]``, or ``—`` when either end is missing."""
+ONE_RUN = "(one run)"
+
+
+def format_interval(low: object, high: object, digits: int = 2, n: int | None = None) -> str:
+    """Format a confidence interval as ``[0.70, 0.95]``, or ``—`` when either end is missing.
+
+    An interval over ``n == 1`` run would be a point that looks like certainty: it reads ``(one run)``.
+    """
+    if n == 1:
+        return ONE_RUN
     if is_missing_number(low) or is_missing_number(high):
         return MISSING
     return f"[{format_number(low, digits)}, {format_number(high, digits)}]"
 
 
-def format_estimate(mean: object, low: object, high: object, digits: int = 2) -> str:
-    """Format a mean and its interval as ``0.82 [0.70, 0.95]``; just the mean without an interval."""
+def format_estimate(mean: object, low: object, high: object, digits: int = 2, n: int | None = None) -> str:
+    """Format a mean and its interval as ``0.82 [0.70, 0.95]`` (``0.82 (one run)`` when ``n == 1``)."""
     if is_missing_number(mean):
         return MISSING
-    interval = format_interval(low, high, digits)
+    interval = format_interval(low, high, digits, n)
     text = format_number(mean, digits)
     return text if interval == MISSING else f"{text} {interval}"
 

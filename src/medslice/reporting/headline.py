@@ -34,9 +34,18 @@ DISCOVERY_METHOD = "domino"
 BASELINE_METHOD = "baseline"
 BASELINE_METRIC = "attribute_fraction"
 IDEAL_ERROR_SLICE_METHOD = "ideal_error_slice"
-# Means of the same precision values summed in another order can differ in the last bits (0.1 + 0.2 is
-# not 0.3); such near-equal means are a tie, not a win.
-TIE_TOLERANCE = 1e-9
+# Means are compared as the reader sees them, at the report's two decimals: 0.1998 against 0.20 is a tie,
+# not a win, and so are means that differ only in their last bits (0.1 + 0.2 is not 0.3).
+COMPARED_DECIMALS = 2
+NOTHING_TO_SCORE = (
+    "No scores: nothing in this run has a planted truth to score against (a user's own predictions are "
+    "audited, not scored). The discovered slices and their explanations are in the audit report."
+)
+
+
+def as_shown(value: float) -> float:
+    """``value`` rounded as the report prints it, the precision at which variants are compared."""
+    return float(f"{value:.{COMPARED_DECIMALS}f}")
 
 
 HEADLINE_COLUMNS: tuple[str, ...] = (
@@ -119,7 +128,8 @@ def headline_long(
     summary holds for ``method``/``metric``), then a ``baseline`` row when ``baseline_metric`` is
     given. Rows are the summary's scenarios (any method or metric) in order of first appearance,
     unless ``scenarios`` names them. Absent cells have NaN values and ``n == 0``. ``is_best`` marks
-    the highest mean among a scenario's variants (every one of them on an exact tie; never the baseline).
+    the highest mean among a scenario's variants (every one of them on a tie as printed, at two
+    decimals; never the baseline).
 
     The baseline does not depend on the variant; if the summary records it under several variants,
     the first row wins.
@@ -170,9 +180,9 @@ def headline_long(
     long = pd.DataFrame(records, columns=list(HEADLINE_COLUMNS[:-1]))
     long["n"] = long["n"].astype(np.int64)
     long["is_baseline"] = long["is_baseline"].astype(bool)
-    candidates = long["mean"].where(~long["is_baseline"])
+    candidates = long["mean"].where(~long["is_baseline"]).map(as_shown, na_action="ignore")
     best_mean = candidates.groupby(long["scenario"], sort=False).transform("max")
-    long["is_best"] = (candidates >= best_mean - TIE_TOLERANCE) & candidates.notna()
+    long["is_best"] = (candidates >= best_mean) & candidates.notna()
     return long
 
 
@@ -272,7 +282,7 @@ def multimodal_comparisons(
 ) -> list[MultimodalComparison]:
     """Compare each scenario's multimodal variants with image-only, from :func:`headline_long`.
 
-    A variant "beats" image-only when its mean is higher by more than ``TIE_TOLERANCE``; variants
+    A variant "beats" image-only when its mean is higher as printed (:func:`as_shown`); variants
     without a value are left out. Both lists are ordered from the highest mean down. ``ideal_scores``
     (from :func:`ideal_error_slice_scores`) adds each scenario's ideal error slice to its sentence.
     """
@@ -292,8 +302,9 @@ def multimodal_comparisons(
             ),
             key=lambda item: -item[1],
         )
-        beats = tuple(item for item in multimodal if item[1] > image_only + TIE_TOLERANCE)
-        rest = tuple(item for item in multimodal if not item[1] > image_only + TIE_TOLERANCE)
+        image_shown = as_shown(image_only)
+        beats = tuple(item for item in multimodal if as_shown(item[1]) > image_shown)
+        rest = tuple(item for item in multimodal if not as_shown(item[1]) > image_shown)
         comparisons.append(
             MultimodalComparison(
                 str(scenario),
@@ -336,13 +347,15 @@ def headline_markdown(
     ]
     for scenario, group in long.groupby("scenario", sort=False):
         cells = []
-        for mean, low, high, best in zip(
-            group["mean"], group["ci_low"], group["ci_high"], group["is_best"], strict=True
+        for mean, low, high, n, best in zip(
+            group["mean"], group["ci_low"], group["ci_high"], group["n"], group["is_best"], strict=True
         ):
-            text = format_estimate(mean, low, high)
+            text = format_estimate(mean, low, high, n=int(n))
             cells.append(f"**{text}**" if best and text != MISSING else text)
         lines.append(f"| {_markdown_escape(str(scenario))} | " + " | ".join(cells) + " |")
     lines.append("")
+    if long.empty:
+        lines.append(NOTHING_TO_SCORE)
     for comparison in multimodal_comparisons(long, ideal_error_slice_scores(summary, metric)):
         lines.append(f"- **{_markdown_escape(comparison.scenario)}**: {comparison.sentence()}")
     return "\n".join(lines) + "\n"

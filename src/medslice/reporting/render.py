@@ -61,6 +61,7 @@ def render_audit_report(
     max_terms: int = 5,
     max_enrichment_rows: int = 5,
     planted: Sequence[PlantedFailure] = (),
+    no_slice_reasons: Mapping[str, str] | None = None,
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
@@ -84,6 +85,8 @@ def render_audit_report(
         max_enrichment_rows: enrichment rows shown per card.
         planted: the injected failures behind the run (:func:`medslice.reporting.planted.planted_failures`),
             shown as a table after the headline; empty for a user's own predictions.
+        no_slice_reasons: why a scenario has no slices (e.g. the classifier made no error), by scenario;
+            such scenarios are listed in the slices section with the reason.
 
     Returns:
         The HTML text. Same inputs give the same text, byte for byte.
@@ -135,6 +138,7 @@ def render_audit_report(
     }
     scenario_names = list(best)
     scenario_names += [s for s in dict.fromkeys(c.scenario for c in cards) if s not in best]
+    scenario_names += [s for s in (no_slice_reasons or {}) if s not in scenario_names]
 
     # Caller figures are checked before the chart is drawn, so a bad one fails fast.
     extra_figures = [
@@ -165,6 +169,7 @@ def render_audit_report(
             show_variants=show_variants,
             max_terms=max_terms,
             max_enrichment_rows=max_enrichment_rows,
+            no_slice_reasons=no_slice_reasons or {},
         ),
         "show_variants": show_variants,
         "planted": tuple(planted_view(failure) for failure in planted),

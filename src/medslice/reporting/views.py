@@ -233,7 +233,7 @@ def metric_table(
             cells.append(
                 CellView(
                     mean=format_number(record.mean),
-                    interval=format_interval(record.ci_low, record.ci_high),
+                    interval=format_interval(record.ci_low, record.ci_high, n=int(record.n)),
                     n=int(record.n),
                     css_class=" ".join(classes),
                     best=bool(record.is_best),
@@ -256,9 +256,16 @@ def _terms(terms: Sequence[tuple[str, float]]) -> tuple[TermView, ...]:
 
 
 def _enrichment_rows(enrichment: pd.DataFrame, limit: int) -> tuple[EnrichmentRowView, ...]:
-    """Format the first ``limit`` enrichment rows (the caller's order: AttributeEnrichment sorts)."""
+    """Format the first ``limit`` over-represented rows (lift > 1), in the caller's order.
+
+    The two-sided test also flags values the slice lacks; for a yes/no column that is the mirror of the
+    enriched row, so the card, titled "enriched attributes", leaves them to the explanations table.
+    """
     rows = []
-    for record in enrichment.head(limit).to_dict("records"):
+    enriched = enrichment
+    if len(enrichment):
+        enriched = enrichment[pd.to_numeric(enrichment["lift"], errors="coerce") > 1]
+    for record in enriched.head(limit).to_dict("records"):
         lift = record.get("lift", math.nan)
         rows.append(
             EnrichmentRowView(
@@ -306,6 +313,7 @@ def scenario_views(
     show_variants: str,
     max_terms: int,
     max_enrichment_rows: int,
+    no_slice_reasons: Mapping[str, str] | None = None,
 ) -> tuple[ScenarioView, ...]:
     """Group cards by scenario and variant; pick the best variant's cards unless all are wanted."""
     views = []
@@ -332,6 +340,9 @@ def scenario_views(
         if not own:
             which = f" with the best variant, {humanize(best_variant)}" if best_variant else ""
             message = f"No slices were found for this scenario{which}."
+            reason = (no_slice_reasons or {}).get(scenario)
+            if reason:
+                message = f"{message[:-1]}: {reason}."
         groups = tuple(
             (
                 variant,

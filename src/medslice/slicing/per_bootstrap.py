@@ -118,6 +118,10 @@ def discover_per_bootstrap(
         memberships.append(table)
         summary = summarize_slices(membership, targets, preds)
         summary.insert(0, "bootstrap", int(bootstrap))
-        summary["warning"] = "; ".join(getattr(model, "warnings_", []) or [])
+        recorded = list(getattr(model, "warnings_", []) or [])
+        # A bootstrap without slices has no summary row to carry its warning: the log must.
+        for message in recorded:
+            logger.warning("slice discovery, bootstrap %d: %s", int(bootstrap), message)
+        summary["warning"] = "; ".join(recorded)
         summaries.append(summary)
     return pd.concat(memberships, ignore_index=True), pd.concat(summaries, ignore_index=True)

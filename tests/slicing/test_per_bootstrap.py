@@ -1,0 +1,38 @@
+"""Slice discovery per bootstrap: a bootstrap with nothing to slice is logged, not lost."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
+
+
+def test_a_bootstrap_without_errors_has_no_slices_and_a_logged_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rng = np.random.default_rng(0)
+    n = 60
+    target = rng.integers(0, 2, 2 * n)
+    pred = target.copy()
+    pred[n : n + 12] = 1 - pred[n : n + 12]  # bootstrap 1 has errors, bootstrap 0 none
+    predictions = pd.DataFrame(
+        {
+            "dicom_id": [f"d{i}" for i in range(2 * n)],
+            "bootstrap": np.repeat([0, 1], n),
+            "target": target,
+            "pred": pred,
+        }
+    )
+    fused = fuse_bootstraps(predictions, {"image": rng.normal(size=(2 * n, 16))}, max_components=8)
+    slicer = {"method": "domino", "n_slices": 2, "n_mixture_components": 4, "n_pca_components": 4}
+    with caplog.at_level(logging.WARNING, logger="medslice.slicing.per_bootstrap"):
+        memberships, summary = discover_per_bootstrap(fused, predictions, slicer, seed=0)
+    assert set(summary["bootstrap"]) == {1}
+    assert np.isnan(memberships.loc[memberships["bootstrap"] == 0, ["slice_0", "slice_1"]].to_numpy()).all()
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("bootstrap 0" in m and "no sample is misclassified" in m for m in logged)
+    assert not any("bootstrap 1" in m for m in logged)
