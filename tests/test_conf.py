@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
-from medslice.scenarios import ScenarioSpec
+from medslice.scenarios import RunConfig, ScenarioSpec
 from medslice.scenarios.defaults import DEFAULT_SCENARIOS
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -28,3 +30,22 @@ def test_every_scenario_declares_explanation_synonyms() -> None:
     synonyms = _parameters("evaluation")["evaluation"]["synonyms"]
     assert set(scenarios) == set(synonyms)
     assert all(synonyms[name] for name in scenarios)
+
+
+def _soft_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """An environment's parameters over base's, key by key (settings.py's "soft" merge)."""
+    merged = dict(base)
+    for key, value in override.items():
+        both = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _soft_merge(merged[key], value) if both else value
+    return merged
+
+
+@pytest.mark.parametrize("env", ["base", "tiny", "mimic"])
+def test_every_environments_run_block_validates(env: str) -> None:
+    run = _parameters("failure_injection")["failure_injection"]["run"]
+    if env != "base":
+        path = CONF / env / "parameters" / "failure_injection.yml"
+        run = _soft_merge(run, yaml.safe_load(path.read_text())["failure_injection"].get("run", {}))
+    config = RunConfig.from_dict(run)
+    assert config.classifier.name == ("resnet18" if env == "mimic" else "small_cnn")

@@ -10,11 +10,14 @@ import torch
 from torchvision.models import resnet18
 
 from medslice.classifiers import (
+    CLASSIFIERS,
     ClassifierConfig,
+    ClassifierConfigError,
     Lite0HeadClassifier,
     ResNet18Classifier,
     build_classifier,
 )
+from medslice.classifiers.config import TRAINING_KEYS, model_keys
 from medslice.classifiers.lite0 import lite0_weights_file
 
 
@@ -90,3 +93,72 @@ def test_classifier_config_early_stopping_is_a_training_switch() -> None:
     assert ClassifierConfig.from_dict(fit_all.to_dict()) == fit_all
     with pytest.raises(ValueError, match="classifier.early_stopping must be true or false"):
         ClassifierConfig.from_dict({"early_stopping": "no"})
+
+
+# Every key each architecture accepts besides the training keys: image_size and its constructor's.
+LEGITIMATE_MODEL_KEYS = {
+    "small_cnn": {"width": 8, "n_blocks": 2, "dropout": 0.0, "n_classes": 2},
+    "resnet18": {"weights_path": "/w.pth", "dropout": 0.1, "n_classes": 2},
+    "lite0_head": {"dropout": 0.1, "n_classes": 2},
+}
+TRAINING = {
+    "lr": 1e-4,
+    "batch_size": 4,
+    "max_epochs": 2,
+    "patience": 1,
+    "augment": True,
+    "early_stopping": False,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLASSIFIERS))
+def test_classifier_config_accepts_every_legitimate_key(name: str) -> None:
+    assert set(LEGITIMATE_MODEL_KEYS[name]) == set(model_keys(name))
+    mapping = {"name": name, "image_size": 96, **TRAINING, **LEGITIMATE_MODEL_KEYS[name]}
+    config = ClassifierConfig.from_dict(mapping)
+    assert config.model_kwargs == LEGITIMATE_MODEL_KEYS[name] and config.image_size == 96
+    assert config.training_kwargs() == TRAINING
+    assert ClassifierConfig.from_dict(config.to_dict()) == config
+
+
+def test_small_cnn_model_keys_reach_the_constructor() -> None:
+    config = ClassifierConfig.from_dict({"name": "small_cnn", **LEGITIMATE_MODEL_KEYS["small_cnn"]})
+    model = build_classifier(config.name, seed=0, **config.model_kwargs)
+    assert model.classifier.in_features == 8 * 2  # width 8, doubled once by the second block
+
+
+@pytest.mark.parametrize(
+    ("mapping", "typo", "suggestion"),
+    [
+        ({"name": "small_cnn", "max_epoch": 5}, "max_epoch", "max_epochs"),
+        ({"name": "resnet18", "weight_path": "/w.pth"}, "weight_path", "weights_path"),
+        ({"name": "lite0_head", "width": 8}, "width", None),  # a small_cnn key is not lite0_head's
+    ],
+)
+def test_classifier_config_names_an_unknown_key_and_the_known_ones(
+    mapping: dict, typo: str, suggestion: str | None
+) -> None:
+    with pytest.raises(ClassifierConfigError) as raised:
+        ClassifierConfig.from_dict(mapping)
+    message = str(raised.value)
+    assert f"classifier has unknown key(s) [{typo!r}] for classifier {mapping['name']!r}" in message
+    assert all(key in message for key in ("image_size", *TRAINING_KEYS, *model_keys(mapping["name"])))
+    assert (f"did you mean {suggestion!r}?" in message) == (suggestion is not None)
+
+
+@pytest.mark.parametrize("lr", ["fast", True, 0, -1e-3, float("nan")])
+def test_classifier_config_names_a_learning_rate_that_is_not_a_positive_number(lr: object) -> None:
+    with pytest.raises(ClassifierConfigError, match=f"^classifier.lr must be a positive number, got {lr!r}$"):
+        ClassifierConfig.from_dict({"lr": lr})
+
+
+def test_classifier_config_reads_a_learning_rate_yaml_left_as_a_string() -> None:
+    # PyYAML reads `lr: 1e-4` (no decimal point) as the string '1e-4'.
+    assert ClassifierConfig.from_dict({"lr": "1e-4"}).lr == pytest.approx(1e-4)
+
+
+def test_classifier_config_names_its_place_in_the_parameters() -> None:
+    with pytest.raises(ClassifierConfigError, match=r"^failure_injection\.run\.classifier\.batch_size must"):
+        ClassifierConfig.from_dict({"batch_size": "8"}, key="failure_injection.run.classifier")
+    with pytest.raises(ClassifierConfigError, match="classifier must be a mapping.*got 'resnet18'"):
+        ClassifierConfig.from_dict("resnet18")

@@ -11,9 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from medslice.classifiers import ClassifierConfigError
 from medslice.scenarios import (
     PREDICTION_COLUMNS,
+    RUN_KEYS,
     PoolTooSmallError,
+    RunConfig,
+    RunConfigError,
     ScenarioSpec,
     accuracy_gap,
     run_scenario,
@@ -248,3 +252,82 @@ def test_a_pool_too_thin_for_every_attempt_is_an_error(
     monkeypatch.setattr(bootstrap_module._ScenarioRunner, "attempt", always_thin)
     with pytest.raises(PoolTooSmallError, match="only 3"):
         _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), max_retries=1)
+
+
+RUN = {
+    "n_bootstraps": 3,
+    "retrain": True,
+    "max_retries": 3,
+    "min_gap": 0.1,
+    "check_set": "largest_fraction",
+    "classifier": CLASSIFIER,
+}
+
+
+def test_run_config_reads_a_full_run_block_and_fills_defaults() -> None:
+    config = RunConfig.from_dict(RUN)
+    assert (config.n_bootstraps, config.retrain, config.max_retries) == (3, True, 3)
+    assert config.classifier.model_kwargs == {"width": 4, "n_blocks": 2}
+    assert RunConfig.from_dict(config.run_kwargs()) == config
+    minimal = RunConfig.from_dict({"n_bootstraps": 1})
+    assert (minimal.max_retries, minimal.min_gap, minimal.check_set) == (2, 0.1, "largest_fraction")
+    assert minimal.classifier.name == "small_cnn"
+
+
+def test_run_config_names_an_unknown_key_and_the_allowed_ones() -> None:
+    # `--params "failure_injection.run.n_bootstrap=5"` used to be ignored, running the default count.
+    with pytest.raises(RunConfigError) as raised:
+        RunConfig.from_dict({**RUN, "n_bootstrap": 5})
+    message = str(raised.value)
+    assert "failure_injection.run has unknown key(s) ['n_bootstrap']" in message
+    assert "did you mean 'n_bootstraps'?" in message
+    assert all(repr(key) in message for key in RUN_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("n_bootstraps", "two", "failure_injection.run.n_bootstraps must be an integer >= 1, got 'two'"),
+        ("n_bootstraps", True, "failure_injection.run.n_bootstraps must be an integer >= 1, got True"),
+        ("n_bootstraps", 2.5, "failure_injection.run.n_bootstraps must be an integer >= 1, got 2.5"),
+        ("n_bootstraps", 0, "failure_injection.run.n_bootstraps must be >= 1, got 0"),
+        ("max_retries", "many", "failure_injection.run.max_retries must be an integer >= 0, got 'many'"),
+        ("max_retries", -1, "failure_injection.run.max_retries must be >= 0, got -1"),
+        ("min_gap", "big", "failure_injection.run.min_gap must be a number, got 'big'"),
+        ("min_gap", False, "failure_injection.run.min_gap must be a number, got False"),
+        ("retrain", "yes", "failure_injection.run.retrain must be true or false, got 'yes'"),
+        ("check_set", "audit", "failure_injection.run.check_set must be one of"),
+    ],
+)
+def test_run_config_names_the_key_the_value_and_what_is_expected(
+    key: str, value: object, expected: str
+) -> None:
+    with pytest.raises(RunConfigError) as raised:
+        RunConfig.from_dict({**RUN, key: value})
+    assert str(raised.value).startswith(expected)
+
+
+def test_run_config_requires_n_bootstraps() -> None:
+    with pytest.raises(RunConfigError, match="failure_injection.run.n_bootstraps is required"):
+        RunConfig.from_dict({"max_retries": 1})
+
+
+def test_run_config_names_classifier_keys_under_the_run_block() -> None:
+    with pytest.raises(
+        ClassifierConfigError,
+        match=r"failure_injection\.run\.classifier has unknown key\(s\) \['max_epoch'\]",
+    ):
+        RunConfig.from_dict({**RUN, "classifier": {"name": "small_cnn", "max_epoch": 5}})
+    with pytest.raises(
+        ClassifierConfigError,
+        match="failure_injection.run.classifier.lr must be a positive number, got 'fast'",
+    ):
+        RunConfig.from_dict({**RUN, "classifier": {"lr": "fast"}})
+
+
+def test_run_scenario_refuses_a_non_numeric_count_before_any_work() -> None:
+    # The cohort is never touched: the arguments are checked first.
+    with pytest.raises(RunConfigError, match="^n_bootstraps must be an integer >= 1, got 'two'$"):
+        run_scenario(pd.DataFrame(), ScenarioSpec.from_dict("s", SPEC), Path("/images"), n_bootstraps="two")
+    with pytest.raises(ValueError, match="^n_bootstraps must be >= 1, got 0$"):
+        run_scenario(pd.DataFrame(), ScenarioSpec.from_dict("s", SPEC), Path("/images"), n_bootstraps=0)

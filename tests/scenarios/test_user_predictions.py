@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,3 +83,36 @@ def test_non_binary_target_is_refused(table: pd.DataFrame, cohort: pd.DataFrame)
 def test_missing_columns_are_named(table: pd.DataFrame, cohort: pd.DataFrame) -> None:
     with pytest.raises(PredictionsError, match=r"lack column\(s\) \['prob'\]"):
         validate_predictions(table.drop(columns="prob"), cohort)
+
+
+def test_a_table_without_rows_is_refused(table: pd.DataFrame, cohort: pd.DataFrame) -> None:
+    # A header without rows once passed and failed later inside pandas ("No objects to concatenate").
+    with pytest.raises(PredictionsError, match=r"no rows.*columns \['dicom_id', 'target', 'prob'\]"):
+        validate_predictions(table.iloc[:0], cohort)
+
+
+def test_a_bootstrap_without_errors_is_valid_but_warned_about(
+    table: pd.DataFrame, cohort: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    perfect = table.assign(prob=table["target"].astype(float), bootstrap=1)
+    one_class = table.assign(target=1, bootstrap=2)  # has errors, but a single target class
+    usable = table.assign(bootstrap=0)  # prob = linspace(0, 1) against 0/1 targets: some errors
+    frame = pd.concat([usable, perfect, one_class], ignore_index=True)
+    with caplog.at_level(logging.WARNING, logger="medslice.scenarios.user_predictions"):
+        out = validate_predictions(frame, cohort)
+    assert len(out) == 30 and (out["pred"] == (out["prob"] >= 0.5)).all()  # the result is unchanged
+    messages = [r.getMessage() for r in caplog.records if r.name == "medslice.scenarios.user_predictions"]
+    assert len(messages) == 2
+    assert "bootstrap 1: slice discovery will find no slices" in messages[0]
+    assert "no case is misclassified (pred = prob >= 0.5 equals target everywhere)" in messages[0]
+    assert "bootstrap 2: slice discovery will find no slices" in messages[1]
+    assert "targets are all 1 (a single class" in messages[1]
+    assert all(r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_a_usable_table_logs_nothing(
+    table: pd.DataFrame, cohort: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="medslice.scenarios.user_predictions"):
+        validate_predictions(table, cohort)
+    assert not [r for r in caplog.records if r.name == "medslice.scenarios.user_predictions"]

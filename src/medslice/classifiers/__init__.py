@@ -4,7 +4,7 @@ Every classifier takes ``float32 (N, 1, H, W)`` grayscale in [0, 1] and returns 
 training loop and ``predict_proba`` take ``uint8 (N, H, W)`` arrays.
 """
 
-from medslice.classifiers.config import ClassifierConfig
+from medslice.classifiers.config import ClassifierConfig, ClassifierConfigError
 from medslice.classifiers.heads import mlp_head
 from medslice.classifiers.inference import predict_proba
 from medslice.classifiers.lite0 import Lite0HeadClassifier
@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_IMAGE_SIZE",
     "DEFAULT_TRAINING",
     "ClassifierConfig",
+    "ClassifierConfigError",
     "Lite0HeadClassifier",
     "ResNet18Classifier",
     "SmallCNN",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import inspect
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +19,50 @@ TRAINING_KEYS: tuple[str, ...] = (
     "augment",
     "early_stopping",
 )
+INTEGER_KEYS: tuple[str, ...] = ("image_size", "batch_size", "max_epochs", "patience")
+SWITCH_KEYS: tuple[str, ...] = ("augment", "early_stopping")
+
+
+class ClassifierConfigError(ValueError):
+    """A classifier mapping is invalid; the message names the offending key (``classifier.<key>``)."""
+
+
+def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the first unknown key with a close known key, else ``""``."""
+    known = list(known)
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), known, n=1)
+        if close:
+            return f" (did you mean {close[0]!r}?)"
+    return ""
+
+
+def model_keys(name: str) -> tuple[str, ...] | None:
+    """The keyword arguments the constructor of classifier ``name`` accepts (``None``: any, via ``**kwargs``).
+
+    Read from the signature so that a new constructor argument is accepted without listing it here.
+    """
+    parameters = inspect.signature(CLASSIFIERS[name]).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p.name for p in parameters if p.kind in keyword)
+
+
+def _positive_number(key: str, value: Any) -> float:
+    """A finite float > 0, or a ClassifierConfigError naming the key and the value."""
+    # A string is accepted when it spells a number: PyYAML (YAML 1.1) reads ``1e-4`` as a string.
+    number: float | None = None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        raise ClassifierConfigError(f"{key} must be a positive number, got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -24,7 +71,8 @@ class ClassifierConfig:
 
     Built from a flat mapping such as ``{"name": "small_cnn", "image_size": 128, "lr": 1e-3}``: the
     training keys (``TRAINING_KEYS``) and ``image_size`` are taken out, unset ones fall back to the
-    architecture's defaults, and every other key is passed to the model's constructor.
+    architecture's defaults, and every other key is passed to the model's constructor, so it must be
+    one of that constructor's keyword arguments (``model_keys(name)``).
     """
 
     name: str = "small_cnn"
@@ -38,28 +86,37 @@ class ClassifierConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, mapping: Mapping[str, Any] | None) -> ClassifierConfig:
-        """Validate a classifier mapping (``None`` means the ``small_cnn`` defaults)."""
+    def from_dict(cls, mapping: Mapping[str, Any] | None, *, key: str = "classifier") -> ClassifierConfig:
+        """Validate a classifier mapping (``None`` means the ``small_cnn`` defaults).
+
+        ``key`` is where the mapping sits in the parameters (e.g. ``failure_injection.run.classifier``);
+        error messages name ``<key>.<entry>``. Raises ``ClassifierConfigError`` (a ``ValueError``) for
+        an unknown ``name``, a key that is neither a training key, ``image_size`` nor a keyword
+        argument of that classifier's constructor, and a value of the wrong type or range.
+        """
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise ClassifierConfigError(
+                f"{key} must be a mapping such as {{name: small_cnn, image_size: 128}}, got {mapping!r}"
+            )
         values = dict(mapping or {})
         name = values.pop("name", "small_cnn")
-        if name not in CLASSIFIERS:
-            raise ValueError(f"classifier.name {name!r} is unknown; known: {sorted(CLASSIFIERS)}")
+        if not isinstance(name, str) or name not in CLASSIFIERS:
+            raise ClassifierConfigError(f"{key}.name {name!r} is unknown; known: {sorted(CLASSIFIERS)}")
+        _check_keys(key, name, values)
         training = {**DEFAULT_TRAINING[name], "augment": False, "early_stopping": True}
         training.update({k: values.pop(k) for k in TRAINING_KEYS if k in values})
         image_size = values.pop("image_size", DEFAULT_IMAGE_SIZE[name])
-        for key in ("image_size", "batch_size", "max_epochs", "patience"):
-            value = image_size if key == "image_size" else training[key]
+        for entry in INTEGER_KEYS:
+            value = image_size if entry == "image_size" else training[entry]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"classifier.{key} must be a positive integer, got {value!r}")
-        for key in ("augment", "early_stopping"):
-            if not isinstance(training[key], bool):
-                raise ValueError(f"classifier.{key} must be true or false, got {training[key]!r}")
-        if not float(training["lr"]) > 0:
-            raise ValueError(f"classifier.lr must be positive, got {training['lr']!r}")
+                raise ClassifierConfigError(f"{key}.{entry} must be a positive integer, got {value!r}")
+        for entry in SWITCH_KEYS:
+            if not isinstance(training[entry], bool):
+                raise ClassifierConfigError(f"{key}.{entry} must be true or false, got {training[entry]!r}")
         return cls(
             name=name,
             image_size=int(image_size),
-            lr=float(training["lr"]),
+            lr=_positive_number(f"{key}.lr", training["lr"]),
             batch_size=int(training["batch_size"]),
             max_epochs=int(training["max_epochs"]),
             patience=int(training["patience"]),
@@ -92,3 +149,22 @@ class ClassifierConfig:
             "augment": self.augment,
             "early_stopping": self.early_stopping,
         }
+
+
+def _check_keys(key: str, name: str, values: Mapping[str, Any]) -> None:
+    """Refuse keys that are neither settings nor constructor arguments of classifier ``name``.
+
+    Without this a typo such as ``max_epoch`` would travel to the model's constructor and fail there,
+    far from the parameters, as ``__init__() got an unexpected keyword argument``.
+    """
+    accepted = model_keys(name)
+    if accepted is None:
+        return
+    settings = ("image_size", *TRAINING_KEYS)
+    unknown = sorted(str(k) for k in set(values) - set(settings) - set(accepted))
+    if unknown:
+        raise ClassifierConfigError(
+            f"{key} has unknown key(s) {unknown} for classifier {name!r}"
+            f"{did_you_mean(unknown, (*settings, *accepted))}; known: name, {', '.join(settings)}, "
+            f"and {name}'s model arguments {list(accepted)}"
+        )

@@ -1,13 +1,16 @@
 """Failure injection: declarative scenarios, samplers, patient-disjoint sets and bootstraps.
 
 A scenario is data (``ScenarioSpec.from_dict``); ``draw_sets`` draws one bootstrap's training,
-validation and audit sets; ``run_scenario`` trains the classifier under audit per bootstrap and
-keeps draws whose audit accuracy gap shows the injected failure; ``validate_predictions`` admits a
-user's own predictions table instead.
+validation and audit sets; ``run_scenario`` trains the classifier under audit per bootstrap, with
+the settings ``RunConfig`` validates, and keeps draws whose audit accuracy gap shows the injected
+failure; ``validate_predictions`` admits a user's own predictions table instead.
 """
 
 from medslice.scenarios.bootstrap import (
     PREDICTION_COLUMNS,
+    RUN_KEYS,
+    RunConfig,
+    RunConfigError,
     ScenarioRun,
     accuracy_gap,
     run_scenario,
@@ -40,6 +43,7 @@ __all__ = [
     "DEFAULT_SCENARIOS",
     "PAPER_SCENARIOS",
     "PREDICTION_COLUMNS",
+    "RUN_KEYS",
     "SET_COLUMNS",
     "CorrelationMechanism",
     "ExpressionError",
@@ -47,6 +51,8 @@ __all__ = [
     "PoolTooSmallError",
     "PredictionsError",
     "RareMechanism",
+    "RunConfig",
+    "RunConfigError",
     "ScenarioError",
     "ScenarioRun",
     "ScenarioSpec",

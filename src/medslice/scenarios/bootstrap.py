@@ -17,8 +17,9 @@ classifier carries the failure. ``"audit_set"`` measures it on the bootstrap's o
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
+from medslice.classifiers.config import did_you_mean
 from medslice.scenarios.draw import (
     Draw,
     ScenarioPool,
@@ -56,6 +58,108 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
 INJECTION_KEYS: tuple[str, ...] = ("achieved_correlation", "achieved_rare_share", "flipped_count")
 _GAP_EPSILON = 1e-9  # a gap of exactly min_gap must pass despite floating-point rounding
 CHECK_SETS: tuple[str, ...] = ("largest_fraction", "audit_set")
+RUN_KEYS: tuple[str, ...] = ("n_bootstraps", "retrain", "max_retries", "min_gap", "check_set", "classifier")
+RUN_PARAMETERS = "failure_injection.run"  # where the run settings sit in the Kedro parameters
+
+
+class RunConfigError(ValueError):
+    """The run settings (``failure_injection.run``) are invalid; the message names the offending key."""
+
+
+def _integer(key: str, value: Any, *, minimum: int) -> int:
+    """An integer >= minimum (bools refused: ``true`` is not a count), or a RunConfigError naming the key."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise RunConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise RunConfigError(f"{key} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _number(key: str, value: Any) -> float:
+    """A finite float, or a RunConfigError naming the key."""
+    # A string is accepted when it spells a number: PyYAML (YAML 1.1) reads ``1e-1`` as a string.
+    number: float | None = None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        number = float(value)
+    if number is None or not math.isfinite(number):
+        raise RunConfigError(f"{key} must be a number, got {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How every scenario is run: the validated ``failure_injection.run`` mapping.
+
+    Attributes:
+        n_bootstraps: number of bootstraps (required, >= 1).
+        retrain: retrain per bootstrap, or train once and only redraw the audit sets.
+        max_retries: redraws per bootstrap while the accuracy gap stays below ``min_gap`` (>= 0).
+        min_gap: accuracy gap a draw needs to count; gaps lie in [-1, 1], so above 1 nothing is
+            accepted and at -1 everything is.
+        check_set: where the gap is measured, one of ``CHECK_SETS``.
+        classifier: the classifier under audit.
+    """
+
+    n_bootstraps: int
+    retrain: bool = True
+    max_retries: int = 2
+    min_gap: float = 0.10
+    check_set: str = "largest_fraction"
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[str, Any], *, where: str = RUN_PARAMETERS) -> RunConfig:
+        """Validate a run mapping such as ``{"n_bootstraps": 3, "classifier": {"name": "small_cnn"}}``.
+
+        ``where`` prefixes the key names in error messages (``""`` for bare argument names). Raises
+        ``RunConfigError`` (a ``ValueError``) for a key outside ``RUN_KEYS``, a missing
+        ``n_bootstraps`` and a value of the wrong type or range, and ``ClassifierConfigError`` for
+        the ``classifier`` mapping; every message names the key, the value and what is expected.
+        """
+        prefix = f"{where}." if where else ""
+        if not isinstance(mapping, Mapping):
+            raise RunConfigError(f"{where or 'run settings'} must be a mapping, got {mapping!r}")
+        # An unknown key is refused rather than ignored: `n_bootstrap=5` must not run the default.
+        unknown = sorted(str(k) for k in set(mapping) - set(RUN_KEYS))
+        if unknown:
+            raise RunConfigError(
+                f"{where or 'run settings'} has unknown key(s) {unknown}{did_you_mean(unknown, RUN_KEYS)}; "
+                f"allowed: {list(RUN_KEYS)}"
+            )
+        if "n_bootstraps" not in mapping:
+            raise RunConfigError(f"{prefix}n_bootstraps is required (an integer >= 1)")
+        retrain = mapping.get("retrain", cls.retrain)
+        if not isinstance(retrain, (bool, np.bool_)):
+            raise RunConfigError(f"{prefix}retrain must be true or false, got {retrain!r}")
+        check_set = mapping.get("check_set", cls.check_set)
+        if check_set not in CHECK_SETS:
+            raise RunConfigError(f"{prefix}check_set must be one of {list(CHECK_SETS)}, got {check_set!r}")
+        return cls(
+            n_bootstraps=_integer(f"{prefix}n_bootstraps", mapping["n_bootstraps"], minimum=1),
+            retrain=bool(retrain),
+            max_retries=_integer(
+                f"{prefix}max_retries", mapping.get("max_retries", cls.max_retries), minimum=0
+            ),
+            min_gap=_number(f"{prefix}min_gap", mapping.get("min_gap", cls.min_gap)),
+            check_set=str(check_set),
+            classifier=ClassifierConfig.from_dict(mapping.get("classifier"), key=f"{prefix}classifier"),
+        )
+
+    def run_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``run_scenario`` (all but ``seed`` and the image options)."""
+        return {
+            "n_bootstraps": self.n_bootstraps,
+            "retrain": self.retrain,
+            "max_retries": self.max_retries,
+            "min_gap": self.min_gap,
+            "check_set": self.check_set,
+            "classifier": self.classifier.to_dict(),
+        }
 
 
 class ScenarioRun(NamedTuple):
@@ -307,14 +411,25 @@ def run_scenario(
         bootstrap (``bootstrap`` column; with ``retrain=False`` the one training set is bootstrap
         0's), the state dicts keyed by bootstrap (with ``retrain=False`` every key holds the same
         one), predictions with ``PREDICTION_COLUMNS``, and a JSON-friendly QA dict.
+
+    Raises:
+        RunConfigError: a setting of the wrong type or range (``RunConfig.from_dict``'s checks).
+        ClassifierConfigError: an invalid ``classifier`` mapping.
     """
-    if n_bootstraps < 1:
-        raise ValueError(f"n_bootstraps must be >= 1, got {n_bootstraps}")
-    if max_retries < 0:
-        raise ValueError(f"max_retries must be >= 0, got {max_retries}")
-    if check_set not in CHECK_SETS:
-        raise ValueError(f"check_set must be one of {list(CHECK_SETS)}, got {check_set!r}")
-    config = ClassifierConfig.from_dict(classifier)
+    # The same checks as the parameters get, so that a direct call fails as clearly.
+    settings = RunConfig.from_dict(
+        {
+            "n_bootstraps": n_bootstraps,
+            "retrain": retrain,
+            "max_retries": max_retries,
+            "min_gap": min_gap,
+            "check_set": check_set,
+            "classifier": classifier,
+        },
+        where="",
+    )
+    n_bootstraps, retrain, max_retries = settings.n_bootstraps, settings.retrain, settings.max_retries
+    min_gap, check_set, config = settings.min_gap, settings.check_set, settings.classifier
     cache = ImageCache(
         image_loader or default_image_loader(),
         image_root,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,8 @@ from medslice.scenarios.bootstrap import PREDICTION_COLUMNS
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("dicom_id", "target", "prob")
 _SHOWN = 5  # how many offending ids or rows an error message lists
+
+logger = logging.getLogger(__name__)
 
 
 class PredictionsError(ValueError):
@@ -27,12 +31,15 @@ def validate_predictions(predictions: pd.DataFrame, cohort: pd.DataFrame) -> pd.
     """Check a predictions table against the cohort and return it in the standard predictions form.
 
     The table needs ``dicom_id``, ``target`` (0/1) and ``prob`` (probability of class 1), and may
-    have ``bootstrap``. Raises ``PredictionsError`` for missing columns, ids unknown to the cohort
-    (listing the first few), probabilities that are missing, non-numeric or outside [0, 1] (naming
-    the rows), duplicate ids (per bootstrap), and missing or non-binary targets.
+    have ``bootstrap``. Raises ``PredictionsError`` for missing columns, a table without rows, ids
+    unknown to the cohort (listing the first few), probabilities that are missing, non-numeric or
+    outside [0, 1] (naming the rows), duplicate ids (per bootstrap), and missing or non-binary
+    targets.
 
     Returns a frame with ``PREDICTION_COLUMNS``: ``bootstrap`` 0 when absent, ``pred = prob >=
-    0.5``, ``in_slice``/``attribute`` missing (nothing was injected) and ``accepted`` True.
+    0.5``, ``in_slice``/``attribute`` missing (nothing was injected) and ``accepted`` True. A
+    bootstrap without a misclassified case, or with a single target class, is valid but leaves
+    slice discovery nothing to find; a warning per such bootstrap says so.
     """
     if not isinstance(predictions, pd.DataFrame):
         raise PredictionsError(f"predictions must be a DataFrame, got {type(predictions).__name__}")
@@ -40,6 +47,12 @@ def validate_predictions(predictions: pd.DataFrame, cohort: pd.DataFrame) -> pd.
     if missing:
         raise PredictionsError(
             f"predictions lack column(s) {missing}; required: {list(REQUIRED_COLUMNS)} (optional: bootstrap)"
+        )
+    if predictions.empty:
+        # Caught here: an empty table would pass every row check and fail later inside pandas.
+        raise PredictionsError(
+            f"predictions table has no rows; it needs one row per audited image with columns "
+            f"{list(REQUIRED_COLUMNS)} (optional: bootstrap)"
         )
     if "dicom_id" not in cohort.columns:
         raise PredictionsError("cohort lacks the dicom_id column")
@@ -93,4 +106,29 @@ def validate_predictions(predictions: pd.DataFrame, cohort: pd.DataFrame) -> pd.
             "accepted": True,
         }
     )
+    _warn_about_sliceless_bootstraps(out)
     return out.loc[:, list(PREDICTION_COLUMNS)].reset_index(drop=True)
+
+
+def _warn_about_sliceless_bootstraps(predictions: pd.DataFrame) -> None:
+    """Log one warning per bootstrap in which slice discovery cannot find a slice.
+
+    Such a table is valid, but the run would end with empty slices and no hint why; the reasons are
+    those slice discovery itself reports (``medslice.slicing.base.degenerate_reasons``).
+    """
+    for bootstrap, group in predictions.groupby("bootstrap", sort=True):
+        reasons = []
+        classes = sorted(group["target"].unique().tolist())
+        if len(classes) < 2:
+            reasons.append(
+                f"its targets are all {classes[0]} (a single class, so errors cannot be contrasted "
+                "across classes)"
+            )
+        if (group["pred"] == group["target"]).all():
+            reasons.append("no case is misclassified (pred = prob >= 0.5 equals target everywhere)")
+        if reasons:
+            logger.warning(
+                "user predictions, bootstrap %d: slice discovery will find no slices because %s",
+                bootstrap,
+                " and ".join(reasons),
+            )

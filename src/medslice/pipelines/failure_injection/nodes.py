@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from medslice.mimic.reader import MimicCxrJpg
-from medslice.scenarios import ScenarioSpec, run_scenario, validate_predictions
+from medslice.scenarios import RunConfig, ScenarioSpec, run_scenario, validate_predictions
 
 
 def inject_failures(
@@ -31,20 +31,18 @@ def inject_failures(
 
     Returns:
         Training sets, audit sets, classifier weights per bootstrap, predictions and the injection QA.
+
+    Raises:
+        ScenarioError: the scenario mapping is invalid.
+        RunConfigError: ``run`` has an unknown key or a value of the wrong type or range (the message
+            names ``failure_injection.run.<key>``).
+        ClassifierConfigError: ``run.classifier`` is invalid (``failure_injection.run.classifier.<key>``).
     """
     spec = ScenarioSpec.from_dict(scenario_name, {k: v for k, v in scenario.items() if k != "enabled"})
-    result = run_scenario(
-        cohort,
-        spec,
-        mimic_cxr_jpg.root,
-        n_bootstraps=int(run["n_bootstraps"]),
-        retrain=bool(run.get("retrain", True)),
-        max_retries=int(run.get("max_retries", 2)),
-        min_gap=float(run.get("min_gap", 0.10)),
-        check_set=str(run.get("check_set", "largest_fraction")),
-        classifier=run.get("classifier"),
-        seed=seed,
-    )
+    # Validated here, not coerced with int()/float(): a misspelt or non-numeric `--params` entry
+    # must fail with the parameter's name instead of being ignored or failing deep inside a run.
+    settings = RunConfig.from_dict(run)
+    result = run_scenario(cohort, spec, mimic_cxr_jpg.root, **settings.run_kwargs(), seed=seed)
     return result.train_sets, result.audit_sets, result.classifiers, result.predictions, result.qa
 
 

@@ -1,0 +1,49 @@
+"""The failure_injection node reads `failure_injection.run` strictly: typos and non-numbers name the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from medslice.classifiers import ClassifierConfigError
+from medslice.pipelines.failure_injection.nodes import inject_failures
+from medslice.scenarios import RunConfigError
+from medslice.scenarios.defaults import DEFAULT_SCENARIOS
+
+RUN = {"n_bootstraps": 2, "max_retries": 0, "classifier": {"name": "small_cnn", "image_size": 64}}
+
+
+def _inject(run: dict[str, Any]) -> None:
+    # The run block is checked before the cohort or the release is touched, so neither is needed.
+    inject_failures(
+        pd.DataFrame(),
+        None,
+        DEFAULT_SCENARIOS["spurious_correlation"],
+        run,
+        0,
+        scenario_name="spurious_correlation",
+    )
+
+
+def test_a_misspelt_run_key_is_refused_not_ignored() -> None:
+    # `--params "failure_injection.run.n_bootstrap=5"`
+    with pytest.raises(
+        RunConfigError, match=r"unknown key\(s\) \['n_bootstrap'\].*allowed: \['n_bootstraps'"
+    ):
+        _inject({**RUN, "n_bootstrap": 5})
+
+
+def test_a_non_numeric_run_value_names_the_key() -> None:
+    # `--params "failure_injection.run.n_bootstraps=two"` once raised a bare int() ValueError.
+    with pytest.raises(
+        RunConfigError, match=r"^failure_injection\.run\.n_bootstraps must be an integer >= 1, got 'two'$"
+    ):
+        _inject({**RUN, "n_bootstraps": "two"})
+
+
+def test_a_misspelt_classifier_key_is_named_before_the_model_is_built() -> None:
+    # `--params "failure_injection.run.classifier.max_epoch=5"` once reached SmallCNN.__init__().
+    with pytest.raises(ClassifierConfigError, match=r"failure_injection\.run\.classifier.*\['max_epoch'\]"):
+        _inject({**RUN, "classifier": {**RUN["classifier"], "max_epoch": 5}})
