@@ -52,6 +52,6 @@ format: setup  ## Apply ruff fixes and formatting
 viz: setup  ## Serve the pipeline DAG with kedro-viz
 	$(BIN)/kedro viz run
 
-clean-data:  ## Delete every generated artifact under data/ (keeps .gitkeep files)
-	find data -mindepth 2 ! -name .gitkeep -delete 2>/dev/null || true
+clean-data:  ## Delete every generated artifact under data/ (keeps .gitkeep and your user_predictions.csv)
+	find data -mindepth 2 ! -name .gitkeep ! -path data/01_raw/user_predictions.csv -delete 2>/dev/null || true
 	find data -mindepth 2 -type d -empty -delete 2>/dev/null || true
