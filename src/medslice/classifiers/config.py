@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from medslice.classifiers.registry import CLASSIFIERS, DEFAULT_IMAGE_SIZE, DEFAULT_TRAINING
 
 TRAINING_KEYS: tuple[str, ...] = (
@@ -49,18 +51,26 @@ def model_keys(name: str) -> tuple[str, ...] | None:
     return tuple(p.name for p in parameters if p.kind in keyword)
 
 
-def _positive_number(key: str, value: Any) -> float:
-    """A finite float > 0, or a ClassifierConfigError naming the key and the value."""
-    # A string is accepted when it spells a number: PyYAML (YAML 1.1) reads ``1e-4`` as a string.
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` when it is not one (booleans are not numbers).
+
+    A string that spells a number counts: PyYAML (YAML 1.1) reads ``1e-4`` as a string.
+    """
     number: float | None = None
     if isinstance(value, str):
         try:
             number = float(value)
         except ValueError:
             number = None
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         number = float(value)
-    if number is None or not math.isfinite(number) or number <= 0:
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _positive_number(key: str, value: Any) -> float:
+    """A finite float > 0, or a ClassifierConfigError naming the key and the value."""
+    number = finite_number(value)
+    if number is None or number <= 0:
         raise ClassifierConfigError(f"{key} must be a positive number, got {value!r}")
     return number
 

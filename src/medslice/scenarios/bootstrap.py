@@ -17,7 +17,6 @@ classifier carries the failure. ``"audit_set"`` measures it on the bootstrap's o
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
-from medslice.classifiers.config import did_you_mean
+from medslice.classifiers.config import did_you_mean, finite_number
 from medslice.scenarios.draw import (
     Draw,
     ScenarioPool,
@@ -77,16 +76,8 @@ def _integer(key: str, value: Any, *, minimum: int) -> int:
 
 def _number(key: str, value: Any) -> float:
     """A finite float, or a RunConfigError naming the key."""
-    # A string is accepted when it spells a number: PyYAML (YAML 1.1) reads ``1e-1`` as a string.
-    number: float | None = None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        number = float(value)
-    if number is None or not math.isfinite(number):
+    number = finite_number(value)
+    if number is None:
         raise RunConfigError(f"{key} must be a number, got {value!r}")
     return number
 
