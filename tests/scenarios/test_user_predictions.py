@@ -70,7 +70,14 @@ def test_duplicate_ids_are_refused(table: pd.DataFrame, cohort: pd.DataFrame) ->
 def test_missing_target_names_the_row(table: pd.DataFrame, cohort: pd.DataFrame) -> None:
     table["target"] = table["target"].astype("float64")
     table.loc[1, "target"] = np.nan
-    with pytest.raises(PredictionsError, match="target is missing at row 1"):
+    with pytest.raises(PredictionsError, match="target is missing or not 0/1 at row 1"):
+        validate_predictions(table, cohort)
+
+
+def test_a_text_target_is_named_as_not_0_or_1(table: pd.DataFrame, cohort: pd.DataFrame) -> None:
+    table["target"] = table["target"].astype(object)
+    table.loc[3, "target"] = "yes"
+    with pytest.raises(PredictionsError, match="target is missing or not 0/1 at row 3"):
         validate_predictions(table, cohort)
 
 

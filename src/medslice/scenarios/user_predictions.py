@@ -77,7 +77,7 @@ def validate_predictions(predictions: pd.DataFrame, cohort: pd.DataFrame) -> pd.
 
     target = pd.to_numeric(frame["target"], errors="coerce")
     if target.isna().any():
-        raise PredictionsError(f"target is missing at {_rows(frame, target.isna())}")
+        raise PredictionsError(f"target is missing or not 0/1 at {_rows(frame, target.isna())}")
     if not target.isin([0, 1]).all():
         raise PredictionsError(f"target must be 0 or 1 at {_rows(frame, ~target.isin([0, 1]))}")
 
