@@ -1,6 +1,7 @@
 """Kedro project settings for medslice."""
 
 import os
+import warnings
 
 from kedro.config import OmegaConfigLoader
 
@@ -10,6 +11,10 @@ from medslice.hooks import DeclaredNamespacesHook, MissingInputsHook, ReportLoca
 # Set before anything imports huggingface_hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# Kedro's own config loader calls OmegaConf.register_new_resolver, which the installed OmegaConf deprecates.
+# The warning, up to four times a run, is about Kedro's code and nothing a user of medslice can act on.
+warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
 
 HOOKS = (DeclaredNamespacesHook(), MissingInputsHook(), RunTimestampHook(), ReportLocationHook())
 
