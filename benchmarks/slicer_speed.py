@@ -16,6 +16,7 @@ Run: ``.venv/bin/python benchmarks/slicer_speed.py [N ...]``. The last line is o
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -182,5 +183,18 @@ def main(sizes: list[int]) -> None:
     print(json.dumps({"runs": runs}))
 
 
+def parse_sizes(argv: list[str]) -> list[int]:
+    """The audit-set sizes to time, from the command line (default 50,000 and 200,000)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "sizes",
+        nargs="*",
+        type=int,
+        default=[50_000, 200_000],
+        help="numbers of samples (default: 50000 200000)",
+    )
+    return parser.parse_args(argv).sizes
+
+
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [50_000, 200_000])
+    main(parse_sizes(sys.argv[1:]))

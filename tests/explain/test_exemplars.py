@@ -21,11 +21,22 @@ def _loader(path: str) -> Image.Image:
 
 def test_typical_members_rank_by_membership_with_stable_ties() -> None:
     np.testing.assert_array_equal(typical_members([0.2, 0.9, 0.5, 0.9], 3), [1, 3, 2])
+    np.testing.assert_array_equal(typical_members([0.2, 0.9, 0.5, 0.9], 3, above=0.5), [1, 3])
+
+
+def test_a_small_slice_shows_its_members_only_and_an_empty_one_is_refused() -> None:
+    paths = [f"{i}.jpg" for i in range(6)]
+    figure = slice_montage(
+        _loader, paths, [0.9, 0.1, 0.8, 0.0, 0.2, 0.3], np.zeros(6, int), np.ones(6, int), n=8
+    )
+    assert len(figure.axes) == 2  # two members, not eight tiles padded with outsiders
+    with pytest.raises(ValueError, match="no sample has membership above 0.5"):
+        slice_montage(_loader, paths, np.full(6, 0.2), np.zeros(6, int), np.ones(6, int))
 
 
 def test_montage_png_has_expected_size_and_content() -> None:
     paths = [f"{i}.jpg" for i in range(7)] + ["broken.jpg"]
-    membership = np.array([0.1, 0.2, 0.95, 0.3, 0.9, 0.4, 0.5, 0.99])
+    membership = np.array([0.1, 0.6, 0.95, 0.7, 0.9, 0.4, 0.55, 0.99])  # six members (> 0.5)
     targets, preds = np.zeros(8, int), np.ones(8, int)
     with pytest.warns(UserWarning, match="broken.jpg"):
         png = montage_png_bytes(_loader, paths, membership, targets, preds, n=6, size=48)

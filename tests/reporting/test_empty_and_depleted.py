@@ -58,3 +58,10 @@ def test_cards_list_over_represented_values_only() -> None:
     text = " ".join(" ".join(parse(html).text).split())
     assert "support devices = 1" in text
     assert "support devices = 0" not in text
+
+
+def test_cards_without_a_headline_name_the_variant_they_show() -> None:
+    card = SliceCard("user", "image_report_metadata", 0, 12, 0.5, "false negatives", 0.3, 1)
+    text = " ".join(" ".join(parse(render_audit_report(_EMPTY_SUMMARY, [card], {})).text).split())
+    assert "nothing planted to score" in text
+    assert "showing the cards of image report metadata" in text

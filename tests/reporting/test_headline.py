@@ -182,3 +182,12 @@ def test_a_mean_over_one_run_says_so_instead_of_a_point_interval() -> None:
     assert "0.20 (one run)" in row
     assert "[0.20, 0.20]" not in row
     assert "**0.40 [0.30, 0.50]**" in row
+
+
+def test_the_notebook_table_says_one_run_as_the_summary_does() -> None:
+    summary = as_summary(
+        [summary_row("G", "image", 0.2, half_width=0.0, n=1), summary_row("G", "report", 0.4)]
+    )
+    table = headline_table(summary)
+    assert table.loc["G", "image"] == "0.20 (one run)"
+    assert table.loc["G", "report"] == "0.40 [0.30, 0.50]"

@@ -70,11 +70,20 @@ def build_lit_clip(model_cfg: dict, preprocess_cfg: dict) -> nn.Module:
     """
     from open_clip import CustomTextCLIP
     from open_clip.model import set_model_preprocess_cfg
+    from transformers.utils import logging as hf_logging
 
     text_cfg = {**model_cfg["text_cfg"], "hf_model_pretrained": True}
-    model = CustomTextCLIP(
-        embed_dim=model_cfg["embed_dim"], vision_cfg=model_cfg["vision_cfg"], text_cfg=text_cfg
-    )
+    # open_clip builds the MiniLM tower without BERT's pooler (it pools the tokens itself), so
+    # transformers prints a "LOAD REPORT" calling the checkpoint's pooler weights UNEXPECTED. That is the
+    # intended architecture, not a fault; real load errors are still raised.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        model = CustomTextCLIP(
+            embed_dim=model_cfg["embed_dim"], vision_cfg=model_cfg["vision_cfg"], text_cfg=text_cfg
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
     load_lite0_imagenet_weights(model.visual.trunk)
     # open_clip's default temperature, 1/0.07.
     model.logit_scale.data.fill_(math.log(1 / 0.07))

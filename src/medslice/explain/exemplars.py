@@ -22,14 +22,24 @@ CAPTION_HEIGHT = 28
 MAX_COLUMNS = 4
 
 
-def typical_members(membership: ArrayLike, n: int) -> np.ndarray:
-    """Return the indices of the ``n`` highest-membership samples, ties broken by index."""
+MEMBERSHIP_THRESHOLD = 0.5  # a slice's members, as everywhere else in medslice
+
+
+def typical_members(membership: ArrayLike, n: int, *, above: float | None = None) -> np.ndarray:
+    """Return the indices of the ``n`` highest-membership samples, ties broken by index.
+
+    With ``above``, only samples whose membership exceeds it are candidates, so fewer than ``n`` may come
+    back: a slice of five members shows five, not three outsiders besides.
+    """
     scores = np.asarray(membership, dtype=np.float64)
     if scores.ndim != 1:
         raise ValueError(f"membership must be 1-D (one slice), got shape {scores.shape}.")
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n!r}.")
-    return np.argsort(-scores, kind="mergesort")[:n]
+    ranked = np.argsort(-scores, kind="mergesort")
+    if above is not None:
+        ranked = ranked[scores[ranked] > above]
+    return ranked[:n]
 
 
 def _tile(image_loader: ImageLoader, path: str, size: int) -> tuple[np.ndarray, bool]:
@@ -58,6 +68,9 @@ def slice_montage(
 ) -> Figure:
     """Return a montage of the ``n`` most typical members of one slice (highest membership first).
 
+    Members are the samples with membership above 0.5; a slice with fewer than ``n`` shows them all, and
+    one with none is refused.
+
     Each tile is captioned with the true label ``y``, the prediction ``ŷ`` and the membership
     probability ``p``. The figure measures exactly ``columns * size`` by
     ``rows * (size + CAPTION_HEIGHT)`` pixels at ``DPI`` (``columns = min(n, 4)``), plus
@@ -76,7 +89,9 @@ def slice_montage(
         raise ValueError("paths is empty; there is nothing to show.")
     if size < 16:
         raise ValueError(f"size must be at least 16 pixels, got {size!r}.")
-    chosen = typical_members(scores, n)
+    chosen = typical_members(scores, n, above=MEMBERSHIP_THRESHOLD)
+    if len(chosen) == 0:
+        raise ValueError(f"no sample has membership above {MEMBERSHIP_THRESHOLD}; the slice has no members.")
     columns = min(len(chosen), MAX_COLUMNS)
     rows = math.ceil(len(chosen) / columns)
     cell_height = size + CAPTION_HEIGHT

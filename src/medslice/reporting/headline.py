@@ -222,8 +222,8 @@ def headline_table(
     """
     long = headline_long(summary, metric, method, baseline_metric, variants=variants)
     long["cell"] = [
-        format_estimate(mean, low, high)
-        for mean, low, high in zip(long["mean"], long["ci_low"], long["ci_high"], strict=True)
+        format_estimate(mean, low, high, n=int(n))
+        for mean, low, high, n in zip(long["mean"], long["ci_low"], long["ci_high"], long["n"], strict=True)
     ]
     column_order = headline_columns(summary, metric, method, baseline_metric, variants=variants)
     table = long.pivot(index="scenario", columns="variant", values="cell")

@@ -335,7 +335,8 @@ def scenario_views(
             message = (
                 f"The best variant ({humanize(best_variant)}) has no slice cards; showing the cards provided."
                 if best_variant is not None
-                else "No variant has a headline value; showing the cards provided."
+                else "No variant has a headline value (nothing planted to score), so none ranks best; "
+                f"showing the cards of {', '.join(humanize(v) for v in variants)}."
             )
         if not own:
             which = f" with the best variant, {humanize(best_variant)}" if best_variant else ""
