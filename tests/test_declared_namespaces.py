@@ -66,3 +66,12 @@ def test_without_a_session_kedro_env_selects_the_environment(monkeypatch) -> Non
 
 def test_a_missing_conf_folder_declares_nothing(tmp_path: Path) -> None:
     assert declared.declared_parameters(conf_source=str(tmp_path / "absent")) == {}
+
+
+def test_runtime_params_switch_a_scenario_off_as_the_cli_passes_them() -> None:
+    # `--params "failure_injection.scenarios.rare_slice.enabled=false"` reaches the session as a nested dict
+    configure_project("medslice")
+    off = {"failure_injection": {"scenarios": {"rare_slice": {"enabled": False}}}}
+    with KedroSession.create(project_path=PROJECT, env="base", runtime_params=off) as session:
+        session.load_context()
+        assert "rare_slice" not in declared.declared_scenarios()

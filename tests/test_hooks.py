@@ -9,8 +9,11 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.text import TextDataset
 
+from medslice.encoders import MissingModelError
 from medslice.hooks import (
+    ENCODER_NODE,
     REPORT_NODE,
+    EncoderCheckHook,
     MissingInputError,
     MissingInputsHook,
     ReportLocationHook,
@@ -105,3 +108,17 @@ def test_the_report_node_gets_the_runs_save_version_and_no_other_node_does() -> 
     }
     assert parameters == {"seed": 42}  # the catalog's parameters are not mutated
     assert hook.before_node_run(other, {"parameters": parameters}) is None
+
+
+def test_a_named_encoder_that_is_absent_stops_the_run_before_any_node(tmp_path: Path) -> None:
+    absent = {"encoder": {"train": False, "model": f"local-dir:{tmp_path / 'no-biomedclip'}"}}
+    encoder_run = Pipeline([node(_identity, "cohort", "encoder", name=ENCODER_NODE)])
+    catalog = DataCatalog({"params:embedding": MemoryDataset(absent)})
+    with pytest.raises(MissingModelError, match="no-biomedclip"):
+        EncoderCheckHook().before_pipeline_run({}, encoder_run, catalog)
+    # a run that trains its encoder, or that does not make one, has nothing to look up
+    trained = DataCatalog(
+        {"params:embedding": MemoryDataset({"encoder": {**absent["encoder"], "train": True}})}
+    )
+    EncoderCheckHook().before_pipeline_run({}, encoder_run, trained)
+    EncoderCheckHook().before_pipeline_run({}, _pipeline("audit_report"), catalog)

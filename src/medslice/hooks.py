@@ -12,6 +12,7 @@ from kedro.pipeline import Node, Pipeline
 
 from medslice.datasets.missing_release import HOW_TO_FIX
 from medslice.pipelines.declared import use_config_loader
+from medslice.pipelines.embedding.nodes import check_named_encoder
 
 # The datasets a reader opens after an audit, with how to name them.
 REPORT_OUTPUTS: dict[str, str] = {
@@ -136,3 +137,23 @@ class RunTimestampHook:
         if not is_report or self._save_version is None or "parameters" not in inputs:
             return None
         return {"parameters": {**inputs["parameters"], "run_timestamp": self._save_version}}
+
+
+ENCODER_NODE = "train_encoder"
+
+
+class EncoderCheckHook:
+    """Refuse a run whose named encoder (e.g. BiomedCLIP in ``conf/mimic``) is absent, before any node.
+
+    Kedro orders independent nodes by name, so every scenario's classifiers would be trained before
+    ``train_encoder`` got to say that the encoder is missing.
+    """
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Resolve ``embedding.encoder`` when the run includes ``train_encoder``."""
+        del run_params
+        if any(node.name == ENCODER_NODE for node in pipeline.nodes) and "params:embedding" in catalog:
+            check_named_encoder(catalog.load("params:embedding"))

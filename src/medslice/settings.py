@@ -5,7 +5,13 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from medslice.hooks import DeclaredNamespacesHook, MissingInputsHook, ReportLocationHook, RunTimestampHook
+from medslice.hooks import (
+    DeclaredNamespacesHook,
+    EncoderCheckHook,
+    MissingInputsHook,
+    ReportLocationHook,
+    RunTimestampHook,
+)
 
 # Offline by construction: a hub name must fail at once rather than hang for ~20 s (REFERENCE.md §5).
 # Set before anything imports huggingface_hub.
@@ -16,7 +22,13 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # The warning, up to four times a run, is about Kedro's code and nothing a user of medslice can act on.
 warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
 
-HOOKS = (DeclaredNamespacesHook(), MissingInputsHook(), RunTimestampHook(), ReportLocationHook())
+HOOKS = (
+    DeclaredNamespacesHook(),
+    MissingInputsHook(),
+    EncoderCheckHook(),
+    RunTimestampHook(),
+    ReportLocationHook(),
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

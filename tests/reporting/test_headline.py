@@ -191,3 +191,11 @@ def test_the_notebook_table_says_one_run_as_the_summary_does() -> None:
     table = headline_table(summary)
     assert table.loc["G", "image"] == "0.20 (one run)"
     assert table.loc["G", "report"] == "0.40 [0.30, 0.50]"
+
+
+def test_a_scenario_that_ran_without_scores_gets_a_line() -> None:
+    summary = as_summary([summary_row("A", "image", 0.5)])
+    reason = "the failure did not take in any bootstrap (0 of 2 bootstraps accepted)"
+    lines = headline_markdown(summary, unscored={"B": reason, "A": "ignored: A has scores"}).splitlines()
+    assert f"- **B**: not scored: {reason}." in lines
+    assert not any(line.startswith("- **A**: not scored") for line in lines)

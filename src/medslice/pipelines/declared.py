@@ -5,8 +5,8 @@ Kedro builds pipelines before it hands parameters to nodes, so the registry read
 
 - inside a Kedro session (``kedro run``, ``kedro viz``, a notebook's session), from the session's own
   config loader, which :class:`medslice.hooks.DeclaredNamespacesHook` hands over as soon as the
-  context exists, so ``--env``, ``KEDRO_ENV`` and ``--conf-source`` all count (``--params`` does not:
-  Kedro merges runtime parameters in the context, not in the loader);
+  context exists, so ``--env``, ``KEDRO_ENV``, ``--conf-source`` and ``--params`` all count (the
+  loader merges the runtime parameters into ``parameters``);
 - without a session (``kedro registry list``, a plain import), from ``conf/base`` merged with the
   ``KEDRO_ENV`` environment (default ``local``).
 """

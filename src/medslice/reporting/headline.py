@@ -330,11 +330,13 @@ def headline_markdown(
     baseline_metric: str | None = BASELINE_METRIC,
     *,
     variants: Sequence[str] | None = None,
+    unscored: Mapping[str, str] | None = None,
 ) -> str:
     """Return the headline as a markdown table (best cell in bold) and one line per scenario.
 
     The lines state, per scenario, which multimodal variants beat image-only and which do not. Meant
-    for the console and ``summary.md``.
+    for the console and ``summary.md``. ``unscored`` maps scenarios that ran but have no scores to why
+    (e.g. no bootstrap showed the planted failure); each gets a line, so that none drops out unsaid.
     """
     long = headline_long(summary, metric, method, baseline_metric, variants=variants)
     columns = headline_columns(summary, metric, method, baseline_metric, variants=variants)
@@ -358,4 +360,8 @@ def headline_markdown(
         lines.append(NOTHING_TO_SCORE)
     for comparison in multimodal_comparisons(long, ideal_error_slice_scores(summary, metric)):
         lines.append(f"- **{_markdown_escape(comparison.scenario)}**: {comparison.sentence()}")
+    scored = set(long["scenario"].astype(str))
+    for scenario, reason in (unscored or {}).items():
+        if scenario not in scored:
+            lines.append(f"- **{_markdown_escape(scenario)}**: not scored: {reason}.")
     return "\n".join(lines) + "\n"

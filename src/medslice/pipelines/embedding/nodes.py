@@ -12,11 +12,23 @@ import pandas as pd
 import pyarrow as pa
 
 from medslice.encoders import ClipEncoder, embed_in_shards, evaluate_encoder, train_lit_clip
+from medslice.encoders.clip_sources import resolve_clip_source
 from medslice.encoders.factory import build_text_encoder, report_texts
 from medslice.encoders.sharded import embeddings_to_arrow
 from medslice.mimic.reader import MimicCxrJpg
 
 logger = logging.getLogger(__name__)
+
+
+def check_named_encoder(embedding: dict[str, Any]) -> None:
+    """Raise ``MissingModelError`` now if ``embedding.encoder`` names a model that is not on this machine.
+
+    Nothing to check when the run trains its own encoder (``train: true``). Resolving is a file lookup:
+    no weights are loaded.
+    """
+    settings = embedding.get("encoder", {})
+    if not settings.get("train", True) and settings.get("model"):
+        resolve_clip_source(settings["model"], settings.get("pretrained"))
 
 
 def train_encoder(
@@ -35,6 +47,7 @@ def train_encoder(
                 "embedding.encoder.train is false, so embedding.encoder.model must name the model to use "
                 "(e.g. hf-hub:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224 or local-dir:/path)"
             )
+        check_named_encoder(embedding)
         return {"model": settings["model"], "pretrained": settings.get("pretrained")}
     pairs = cohort[(cohort["split"] == "train") & cohort["has_report"]]
     max_pairs = settings.get("max_pairs")

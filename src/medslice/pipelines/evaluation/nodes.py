@@ -15,6 +15,7 @@ from medslice.evaluation.audit import baseline_metrics, evaluate_slices, ideal_e
 from medslice.mimic.reader import MimicCxrJpg
 from medslice.reporting import headline_markdown, precision_bar_chart
 from medslice.reporting.audit import build_report
+from medslice.reporting.planted import planted_failures
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +70,19 @@ def combine_metrics(seed: int, *tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     return metrics, summarize_metrics(metrics, seed=seed)
 
 
-def write_summary(metrics_summary: pd.DataFrame) -> tuple[str, Figure]:
-    """The headline table as markdown (also logged to the console) and the precision bar chart."""
-    markdown = headline_markdown(metrics_summary)
+def write_summary(metrics_summary: pd.DataFrame, **injection_qa: dict[str, Any]) -> tuple[str, Figure]:
+    """The headline table as markdown (also logged to the console) and the precision bar chart.
+
+    ``injection_qa`` (keyed ``<scenario>__injection_qa``) lets the summary name the scenarios that ran
+    but have nothing to score, because no bootstrap showed the planted failure.
+    """
+    qa = {key.removesuffix("__injection_qa"): value for key, value in injection_qa.items()}
+    unscored = {
+        failure.scenario: f"{failure.verdict} (0 of {failure.n_bootstraps} bootstraps accepted)"
+        for failure in planted_failures(qa)
+        if failure.n_accepted == 0
+    }
+    markdown = headline_markdown(metrics_summary, unscored=unscored)
     logger.info("Audit headline (paper precision@10, mean [95%% CI]):\n%s", markdown)
     return markdown, precision_bar_chart(metrics_summary)
 

@@ -73,6 +73,11 @@ def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: boo
         "metadata_embeddings": "metadata_embeddings",
         "parameters": "parameters",
     }
+    summary_qa = (
+        {f"{scenario}__injection_qa": f"{scenario}.injection_qa" for scenario in scenarios}
+        if with_injection_qa
+        else {}
+    )
     for scenario in scenarios:
         report_inputs[f"{scenario}__predictions"] = f"{scenario}.predictions"
         if with_injection_qa:
@@ -93,7 +98,7 @@ def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: boo
                 ),
                 node(
                     nodes.write_summary,
-                    inputs="metrics_summary",
+                    inputs={"metrics_summary": "metrics_summary", **summary_qa},
                     outputs=["audit_summary", "precision_chart"],
                     name="write_summary",
                 ),
