@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog, MemoryDataset, Version
 from kedro.pipeline import Pipeline, node
+from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.text import TextDataset
 
 from medslice.encoders import MissingModelError
@@ -21,6 +23,7 @@ from medslice.hooks import (
     missing_inputs,
     report_locations,
 )
+from medslice.reporting.audit import run_label
 
 
 def _identity(value: str) -> str:
@@ -96,18 +99,74 @@ def test_a_run_with_every_input_present_starts(tmp_path: Path) -> None:
     assert missing_inputs(pipeline, catalog) == []
 
 
-def test_the_report_node_gets_the_runs_save_version_and_no_other_node_does() -> None:
+def _report_node(*inputs: str) -> object:
+    return node(lambda *values: "", list(inputs), "audit_report", name=REPORT_NODE)
+
+
+def _versioned_summary(tmp_path: Path, *saved_in: str) -> DataCatalog:
+    """A catalog whose versioned ``metrics_summary`` was saved in the given runs."""
+    for version in saved_in:
+        ParquetDataset(filepath=str(tmp_path / "summary.parquet"), version=Version(None, version)).save(
+            pd.DataFrame({"value": [1.0]})
+        )
+    summary = ParquetDataset(filepath=str(tmp_path / "summary.parquet"), version=Version(None, None))
+    return DataCatalog({"metrics_summary": summary})
+
+
+def test_the_report_node_gets_the_runs_save_version_and_no_other_node_does(tmp_path: Path) -> None:
     hook = RunTimestampHook()
-    report = node(_identity, "parameters", "audit_report", name=REPORT_NODE)
+    run = "2026-11-29T08.00.00.000Z"
+    catalog = _versioned_summary(tmp_path, "2026-11-28T08.00.00.000Z", run)
+    report = _report_node("metrics_summary", "parameters")
     other = node(_identity, "parameters", "metrics", name="summarize_metrics")
     parameters = {"seed": 42}
-    assert hook.before_node_run(report, {"parameters": parameters}) is None  # no run yet: nothing to say
-    hook.before_pipeline_run({"run_id": "2026-11-29T08.00.00.000Z"})
-    assert hook.before_node_run(report, {"parameters": parameters}) == {
-        "parameters": {"seed": 42, "run_timestamp": "2026-11-29T08.00.00.000Z"}
+    # no run yet: nothing to say
+    assert hook.before_node_run(report, catalog, {"parameters": parameters}) is None
+    hook.before_pipeline_run({"run_id": run})
+    assert hook.before_node_run(report, catalog, {"parameters": parameters}) == {
+        "parameters": {"seed": 42, "run_timestamp": run}
     }
     assert parameters == {"seed": 42}  # the catalog's parameters are not mutated
-    assert hook.before_node_run(other, {"parameters": parameters}) is None
+    assert hook.before_node_run(other, catalog, {"parameters": parameters}) is None
+
+
+def test_a_report_rebuilt_alone_names_the_results_run_and_the_rebuilding_run(tmp_path: Path) -> None:
+    audit_run, rebuild_run = "2026-11-28T08.00.00.000Z", "2026-11-29T09.00.00.000Z"
+    catalog = _versioned_summary(tmp_path, audit_run)
+    hook = RunTimestampHook()
+    hook.before_pipeline_run({"run_id": rebuild_run})
+    stamped = hook.before_node_run(
+        _report_node("metrics_summary", "parameters"), catalog, {"parameters": {"seed": 1}}
+    )
+    assert stamped == {"parameters": {"seed": 1, "run_timestamp": audit_run, "report_run": rebuild_run}}
+    assert run_label(stamped["parameters"]) == f"{audit_run} (report rebuilt in run {rebuild_run})"
+    # pinned with --load-versions, the report names the pinned results
+    pinned = DataCatalog(
+        {
+            "metrics_summary": ParquetDataset(
+                filepath=str(tmp_path / "summary.parquet"), version=Version(audit_run, None)
+            )
+        }
+    )
+    assert (
+        hook.before_node_run(_report_node("metrics_summary", "parameters"), pinned, {"parameters": {}})[
+            "parameters"
+        ]["run_timestamp"]
+        == audit_run
+    )
+
+
+def test_an_unversioned_summary_falls_back_to_the_runs_save_version() -> None:
+    hook = RunTimestampHook()
+    hook.before_pipeline_run({"run_id": "2026-11-29T08.00.00.000Z"})
+    catalog = DataCatalog({"user.metrics_summary": MemoryDataset(pd.DataFrame())})
+    report = Pipeline(
+        [_report_node("metrics_summary", "parameters")], namespace="user", parameters={"parameters"}
+    ).nodes[0]
+    stamped = hook.before_node_run(report, catalog, {"parameters": {}})
+    assert stamped == {"parameters": {"run_timestamp": "2026-11-29T08.00.00.000Z"}}
+    assert run_label(stamped["parameters"]) == "2026-11-29T08.00.00.000Z"
+    assert run_label({}) == "not recorded"
 
 
 def test_a_named_encoder_that_is_absent_stops_the_run_before_any_node(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.io import DataCatalog
+from kedro.io import AbstractVersionedDataset, DataCatalog, DatasetError
 from kedro.pipeline import Node, Pipeline
 
 from medslice.datasets.missing_release import HOW_TO_FIX
@@ -116,10 +116,12 @@ REPORT_NODE = "build_audit_report"
 
 
 class RunTimestampHook:
-    """Hand the report node the run's save version, the timestamp every output of the run is versioned under.
+    """Hand the report node the save version of the results it shows, and the run that built it.
 
-    Nodes never read the clock (reruns stay reproducible); the session's id is that timestamp, so the
-    report names the versions to pass to ``--load-versions``.
+    Nodes never read the clock (reruns stay reproducible). The results' version is the load version of the
+    report's ``metrics_summary``: in a whole audit it is this run's save version (the session id); when
+    the report is rebuilt alone (``--nodes=build_audit_report``) it is the earlier run's, and the rebuilding
+    run is named beside it. Either way the report names the versions to pass to ``--load-versions``.
     """
 
     def __init__(self) -> None:
@@ -131,12 +133,30 @@ class RunTimestampHook:
         self._save_version = run_params.get("run_id")
 
     @hook_impl
-    def before_node_run(self, node: Node, inputs: dict[str, Any]) -> dict[str, Any] | None:
-        """Add ``run_timestamp`` to the report node's ``parameters``."""
+    def before_node_run(
+        self, node: Node, catalog: DataCatalog, inputs: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Add ``run_timestamp`` (and ``report_run`` when it differs) to the report node's ``parameters``."""
         is_report = node.name.rsplit(".", 1)[-1] == REPORT_NODE  # `user.build_audit_report` too
         if not is_report or self._save_version is None or "parameters" not in inputs:
             return None
-        return {"parameters": {**inputs["parameters"], "run_timestamp": self._save_version}}
+        summaries = [name for name in node.inputs if name.rsplit(".", 1)[-1] == "metrics_summary"]
+        results = _load_version(catalog, summaries[0]) if summaries else None
+        stamps = {"run_timestamp": results or self._save_version}
+        if results is not None and results != self._save_version:
+            stamps["report_run"] = self._save_version
+        return {"parameters": {**inputs["parameters"], **stamps}}
+
+
+def _load_version(catalog: DataCatalog, name: str) -> str | None:
+    """The version a versioned dataset loads (pinned by ``--load-versions`` or the newest); None otherwise."""
+    dataset = catalog.get(name)
+    if not isinstance(dataset, AbstractVersionedDataset):
+        return None
+    try:
+        return dataset.resolve_load_version()
+    except DatasetError:
+        return None
 
 
 ENCODER_NODE = "train_encoder"

@@ -3,6 +3,7 @@
 import os
 import warnings
 
+from kedro import KedroDeprecationWarning
 from kedro.config import OmegaConfigLoader
 
 from medslice.hooks import (
@@ -21,6 +22,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # Kedro's own config loader calls OmegaConf.register_new_resolver, which the installed OmegaConf deprecates.
 # The warning, up to four times a run, is about Kedro's code and nothing a user of medslice can act on.
 warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning)
+# The mission's command is `kedro run --pipeline=audit`; Kedro 1.x prefers `--pipelines` and warns on
+# every run. Both spellings run the same pipeline (docs/user-guide.md): the note is noise on that command.
+warnings.filterwarnings(
+    "ignore", message=r"Option '--pipeline' is deprecated", category=KedroDeprecationWarning
+)
 
 HOOKS = (
     DeclaredNamespacesHook(),

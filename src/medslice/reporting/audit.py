@@ -126,6 +126,15 @@ def data_version(cohort: pd.DataFrame, image_root: str | Path) -> str:
     return f"{kind} release at {image_root}; {len(cohort)} images; cohort sha256 {digest.hexdigest()[:12]}"
 
 
+def run_label(parameters: Mapping[str, Any]) -> str:
+    """The save version of the results shown, with the run that rebuilt the report when it is another."""
+    results = parameters.get("run_timestamp")
+    if results is None:
+        return "not recorded"
+    rebuilt = parameters.get("report_run")
+    return f"{results} (report rebuilt in run {rebuilt})" if rebuilt else str(results)
+
+
 def build_report(
     metrics_summary: pd.DataFrame,
     cohort: pd.DataFrame,
@@ -142,7 +151,8 @@ def build_report(
     Only each scenario's best variant (by paper precision@10) gets cards, so that montages are drawn for
     the slices a reader will look at. The injection QA fills the planted-failures table. ``encoder``
     describes what embedded the data, e.g. each modality's encoder identity; ``parameters`` may carry
-    ``run_timestamp``, the run's save version.
+    ``run_timestamp``, the save version of the results shown, and ``report_run``, the run that rebuilt the
+    report when it is another.
     """
     image_paths = pd.Series(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
@@ -176,7 +186,7 @@ def build_report(
         "data_version": data_version(cohort, image_root),
         "seed": parameters.get("seed"),
         "medslice_version": __version__,
-        "timestamp": str(parameters.get("run_timestamp", "not recorded")),
+        "timestamp": run_label(parameters),
         "parameters": dict(parameters),
     }
     suffix = "__injection_qa"
