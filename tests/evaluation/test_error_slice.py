@@ -20,6 +20,11 @@ def test_the_ideal_error_slice_counts_missed_attribute_cases_of_the_expected_cla
     assert ideal_error_slice_precision(attribute, targets, preds, expected_class=0) == pytest.approx(0.1)
     assert ideal_error_slice_precision(attribute, targets, preds, expected_class=1, k=2) == 1.0
     assert ideal_error_slice_precision(attribute, targets, targets, expected_class=1) == 0.0
+    # probabilities are read as p >= 0.5 decisions, not compared with the labels as they are
+    probabilities = np.array([0.1, 0.4, 0.9, 0.2, 0.6, 0.5, 0.3])
+    assert ideal_error_slice_precision(attribute, targets, probabilities, expected_class=1) == pytest.approx(
+        0.3
+    )
 
 
 def test_the_ideal_error_slice_is_capped_at_one() -> None:

@@ -42,6 +42,10 @@ def test_mean_ci_degenerate_inputs() -> None:
     assert all(np.isnan(mean_ci([])))
     mean, low, high = mean_ci([1.0, np.nan, 3.0], seed=1)
     assert mean == 2.0 and 1.0 <= low <= high <= 3.0
+    with pytest.raises(ValueError, match="infinite"):
+        mean_ci([0.1, np.inf])
+    with pytest.raises(ValueError, match="1-D"):
+        mean_ci([[0.1, 0.2], [0.3, 0.4]])
 
 
 def test_tidy_metrics_accepts_long_and_wide_records() -> None:
@@ -53,7 +57,8 @@ def test_tidy_metrics_accepts_long_and_wide_records() -> None:
     ]  # fmt: skip
     table = tidy_metrics(records)
     assert list(table.columns) == ["scenario", "variant", "bootstrap", "method", "metric", "value"]
-    assert list(table["metric"]) == ["precision_at_10", "best_column", "attribute_fraction"]
+    # best_column is an index into the slicer's columns, not a metric
+    assert list(table["metric"]) == ["precision_at_10", "attribute_fraction"]
     assert table["value"].dtype == np.float64 and table["bootstrap"].dtype == np.int64
     assert tidy_metrics([]).columns.tolist() == table.columns.tolist()
     with pytest.raises(ValueError, match="lacks key"):

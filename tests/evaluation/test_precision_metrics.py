@@ -13,6 +13,7 @@ from medslice.evaluation import (
     paper_slice_scores,
     precision_at_k,
 )
+from medslice.slicing import AttributeBaseline
 
 
 def test_precision_at_k_by_hand() -> None:
@@ -41,11 +42,51 @@ def test_best_column_is_chosen_by_average_precision() -> None:
     assert precision_at_k(in_slice, membership, 10) == 1.0
 
 
-def test_ties_keep_sample_order_like_ordinal_ranking() -> None:
+def test_ties_at_the_cut_count_their_expected_share_and_ordinal_keeps_sample_order() -> None:
     in_slice = np.array([0, 1, 1, 0], dtype=bool)
     flat = np.full(4, 0.5)
-    assert precision_at_k(in_slice, flat, 1) == 0.0  # sample 0 comes first
-    assert precision_at_k(in_slice, flat, 3) == pytest.approx(2 / 3)
+    # every order of the four tied samples is equally likely: half of any top holds the slice
+    assert precision_at_k(in_slice, flat, 1) == pytest.approx(0.5)
+    assert precision_at_k(in_slice, flat, 3) == pytest.approx(0.5)
+    assert precision_at_k(in_slice, flat, 1, ties="ordinal") == 0.0  # sample 0 comes first
+    assert precision_at_k(in_slice, flat, 3, ties="ordinal") == pytest.approx(2 / 3)
+    # a tie above the cut is taken whole; only the tie straddling it is shared out
+    scores = np.array([0.9, 0.9, 0.5, 0.5, 0.5, 0.1])
+    truth = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
+    assert precision_at_k(truth, scores, 3) == pytest.approx((1 + 2 / 3) / 3)
+    with pytest.raises(ValueError, match="ties must be one of"):
+        precision_at_k(truth, scores, 3, ties="random")
+
+
+def test_precision_does_not_depend_on_row_order_when_memberships_saturate() -> None:
+    membership = np.r_[np.ones(15), np.zeros(15)]
+    attribute = np.r_[np.zeros(5, bool), np.ones(10, bool), np.zeros(15, bool)]
+    targets = np.zeros(30, int)
+    order = np.r_[np.arange(5, 15), np.arange(5), np.arange(15, 30)]
+    # 15 members at exactly 1.0, 10 of them carry the attribute: 10/15 of any top ten does
+    for rows in (np.arange(30), order):
+        assert paper_precision_at_10(membership[rows], attribute[rows], targets[rows], 0) == pytest.approx(
+            10 / 15
+        )
+        assert precision_at_k(attribute[rows], membership[rows], 10) == pytest.approx(10 / 15)
+    # the paper's code keeps row order, and then the table's sort decides: 0.5 or 1.0
+    ordinal = [
+        paper_precision_at_10(membership[rows], attribute[rows], targets[rows], 0, ties="ordinal")
+        for rows in (np.arange(30), order)
+    ]
+    assert ordinal == [pytest.approx(0.5), pytest.approx(1.0)]
+
+
+def test_metrics_refuse_arguments_that_would_score_silently_wrong() -> None:
+    targets, attribute = np.zeros(6, int), np.ones(6, bool)
+    with pytest.raises(ValueError, match="not among the targets' labels"):
+        paper_precision_at_10(np.ones(6), attribute, targets, "0")
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        paper_precision_at_10(np.full(6, 1.5), attribute, targets, 0)
+    with pytest.raises(ValueError, match="no rows"):
+        paper_precision_at_10(np.ones(0), attribute[:0], targets[:0], 0)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        precision_at_k(attribute, np.ones(6), 5.0)
 
 
 def test_precision_rejects_undefined_cases() -> None:
@@ -79,7 +120,9 @@ def test_paper_precision_keeps_top_ten_and_filters_by_majority_class() -> None:
     assert np.isnan(scores[1])  # its members are mostly class 1: excluded although it scores 0.95
     assert paper_precision_at_10(membership, attribute, targets, 0) == pytest.approx(scores[0])
     assert paper_precision_at_10(membership, attribute, targets, 1) == pytest.approx(0.95)
-    assert paper_precision_at_10(membership, attribute, targets, 2) == 0.0  # nothing qualifies
+    # a class that is present but heads no slice: nothing qualifies
+    no_ones = np.column_stack([slice_of_zeros])
+    assert paper_precision_at_10(no_ones, attribute, targets, 1) == 0.0
 
 
 def test_attribute_fraction_baseline_by_hand() -> None:
@@ -90,3 +133,9 @@ def test_attribute_fraction_baseline_by_hand() -> None:
     assert np.isnan(attribute_fraction_baseline(attribute, targets, targets))
     with pytest.raises(ValueError, match="preds must have shape"):
         attribute_fraction_baseline(attribute, targets, preds[:3])
+    # probabilities are read with the classifier's threshold, as AttributeBaseline reads them
+    probabilities = np.array([0.9, 0.2, 0.4, 0.5, 0.7, 0.8])
+    assert attribute_fraction_baseline(attribute, targets, probabilities) == pytest.approx(2 / 3)
+    assert attribute_fraction_baseline(attribute, targets, probabilities) == pytest.approx(
+        AttributeBaseline().score(attribute, targets, probabilities)
+    )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
 from medslice.explain import montage_png_bytes, slice_montage, typical_members
-from medslice.explain.exemplars import CAPTION_HEIGHT
+from medslice.explain.exemplars import CAPTION_HEIGHT, as_uint8_image
 
 
 def _loader(path: str) -> Image.Image:
@@ -56,3 +57,26 @@ def test_single_row_and_title_change_the_height() -> None:
     assert (round(width), round(height)) == (3 * 32, 32 + 2 * CAPTION_HEIGHT)
     with pytest.raises(ValueError, match="membership must have shape"):
         slice_montage(_loader, paths, [0.1], [1, 1, 0], [0, 0, 0])
+
+
+def test_paths_are_read_by_position_even_from_a_reindexed_series() -> None:
+    asked: list[str] = []
+
+    def recording_loader(path: str) -> Image.Image:
+        asked.append(path)
+        return _loader(path)
+
+    frame = pd.DataFrame({"path": ["0.png", "1.png", "2.png", "3.png"], "m": [0.9, 0.1, 0.2, 0.3]}).iloc[::-1]
+    slice_montage(recording_loader, frame["path"], frame["m"].to_numpy(), np.zeros(4, int), np.zeros(4, int))
+    assert asked == ["0.png"]  # the only member, whatever the Series' index says
+
+
+def test_pixels_of_other_dtypes_are_shown_not_blanked() -> None:
+    ramp = np.linspace(0, 1, 64).reshape(8, 8)
+    assert as_uint8_image(ramp).max() == 255 and as_uint8_image(ramp).min() == 0
+    twelve_bit = (ramp * 4095).astype(np.uint16)
+    assert as_uint8_image(twelve_bit).max() == 255  # stretched, not cast to near-black
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        as_uint8_image(ramp * 255.0)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        slice_montage(_loader, ["a"], [0.9], [1], [0], n=2.0)

@@ -92,6 +92,9 @@ def test_reference_mask_is_correct_majority_class() -> None:
     np.testing.assert_array_equal(
         reference_mask(targets, preds, slice_of_ones), (targets == 1) & (preds == 1)
     )
+    # probabilities of class 1 are read as p >= 0.5 decisions, like the slicers read them
+    probabilities = np.where(preds == 1, 0.8, 0.3)
+    np.testing.assert_array_equal(reference_mask(targets, probabilities, slice_mask), expected)
 
 
 def test_concatenate_texts_keeps_metadata_when_report_is_missing() -> None:

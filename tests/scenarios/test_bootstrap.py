@@ -127,6 +127,12 @@ def test_accuracy_gap_on_a_hand_computed_case() -> None:
     assert gap["slice_class"] == 1.0
     assert gap["within_class_non_slice_accuracy"] == pytest.approx(1 / 2)
     assert gap["within_class_gap"] == pytest.approx(1 / 2 - 1 / 3)
+    # probabilities give the same gap as the decisions they stand for; mismatched lengths are named
+    assert accuracy_gap(target, np.where(pred == 1, 0.9, 0.2), in_slice) == gap
+    with pytest.raises(ValueError, match="pred must have shape"):
+        accuracy_gap(target, pred[:5], in_slice)
+    with pytest.raises(ValueError, match="in_slice must have shape"):
+        accuracy_gap(target, pred, in_slice[:5])
 
 
 def test_within_class_gap_is_nan_without_other_cases_of_the_slice_class() -> None:

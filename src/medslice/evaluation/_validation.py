@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from medslice.predictions import hard_predictions
+
+PROBABILITY_TOLERANCE = 1e-9
+
 
 def as_binary(values: ArrayLike, name: str, n_samples: int | None = None) -> np.ndarray:
     """Return ``values`` as a 1-D boolean array; accepts booleans and 0/1 numbers."""
@@ -29,9 +33,16 @@ def as_membership(values: ArrayLike, name: str = "membership") -> np.ndarray:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}.")
     if array.shape[1] == 0:
         raise ValueError(f"{name} has no slice columns.")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} has no rows.")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinite values.")
-    return array
+    # A posterior normalised in floating point may overshoot 1 by an ulp; anything more is not a probability.
+    if array.min() < -PROBABILITY_TOLERANCE or array.max() > 1 + PROBABILITY_TOLERANCE:
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1], got values from {array.min():g} to {array.max():g}."
+        )
+    return np.clip(array, 0.0, 1.0)
 
 
 def as_labels(values: ArrayLike, name: str, n_samples: int) -> np.ndarray:
@@ -40,3 +51,27 @@ def as_labels(values: ArrayLike, name: str, n_samples: int) -> np.ndarray:
     if array.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), got {array.shape}.")
     return array
+
+
+def as_predicted_labels(values: ArrayLike, name: str, n_samples: int) -> np.ndarray:
+    """Hard predictions of length ``n_samples``; probabilities become ``p >= 0.5`` decisions."""
+    return hard_predictions(values, name, n_samples)
+
+
+def check_k(k: object) -> int:
+    """Return ``k`` as an int of at least 1, or raise naming it."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise TypeError(f"k must be an integer, got {k!r}.")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k!r}.")
+    return int(k)
+
+
+def check_expected_class(expected_class: object, labels: np.ndarray) -> None:
+    """Refuse an expected class that no target holds: it would silently score every slice zero."""
+    if labels.size and not (labels == expected_class).any():
+        present = sorted({str(value) for value in np.unique(labels)})[:5]
+        raise ValueError(
+            f"expected_class {expected_class!r} is not among the targets' labels {present}; "
+            "check its type (1 is not '1')."
+        )

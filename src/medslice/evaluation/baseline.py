@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
-from medslice.evaluation._validation import as_binary, as_labels
+from medslice.evaluation._validation import as_binary, as_labels, as_predicted_labels
 
 
 def attribute_fraction_baseline(attribute: ArrayLike, targets: ArrayLike, preds: ArrayLike) -> float:
@@ -15,7 +15,7 @@ def attribute_fraction_baseline(attribute: ArrayLike, targets: ArrayLike, preds:
     """
     carries = as_binary(attribute, "attribute")
     n_samples = carries.shape[0]
-    errors = as_labels(targets, "targets", n_samples) != as_labels(preds, "preds", n_samples)
+    errors = as_labels(targets, "targets", n_samples) != as_predicted_labels(preds, "preds", n_samples)
     if not errors.any():
         return float("nan")
     return float(carries[errors].mean())

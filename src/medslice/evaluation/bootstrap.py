@@ -25,7 +25,12 @@ def mean_ci(
         raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}.")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}.")
-    data = np.asarray(values, dtype=np.float64).ravel()
+    data = np.asarray(values, dtype=np.float64)
+    if data.ndim > 1:
+        raise ValueError(f"values must be 1-D, got shape {data.shape}.")
+    data = data.ravel()
+    if np.isinf(data).any():
+        raise ValueError("values contain an infinite value; a mean with a confidence interval is undefined.")
     data = data[~np.isnan(data)]
     if data.size == 0:
         return (float("nan"), float("nan"), float("nan"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
-from medslice.evaluation._validation import as_binary, as_labels
+from medslice.evaluation._validation import as_binary, as_labels, as_predicted_labels, check_k
 
 
 def ideal_error_slice_precision(
@@ -28,11 +28,10 @@ def ideal_error_slice_precision(
     attribute, each with membership 1, so its score is ``min(count, k) / k``. No slice whose members
     (probability > 0.5) are all misclassified scores higher.
     """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k!r}.")
+    k = check_k(k)
     carries = as_binary(attribute, "attribute")
     n_samples = carries.shape[0]
     labels = as_labels(targets, "targets", n_samples)
-    errors = labels != as_labels(preds, "preds", n_samples)
+    errors = labels != as_predicted_labels(preds, "preds", n_samples)
     count = int((carries & errors & (labels == expected_class)).sum())
     return min(count, k) / k

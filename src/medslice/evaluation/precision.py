@@ -6,19 +6,20 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import average_precision_score
 
-from medslice.evaluation._validation import as_binary, as_membership
+from medslice.evaluation._validation import as_binary, as_membership, check_k
+from medslice.evaluation.ranking import top_k_sum
 
 
-def ranked_precision(in_slice: np.ndarray, scores: np.ndarray, k: int) -> float:
+def ranked_precision(in_slice: np.ndarray, scores: np.ndarray, k: int, ties: str = "expected") -> float:
     """Share of the ``k`` highest-scoring samples that are in the slice.
 
-    Ties keep sample order (dcbench ranks with ``rankdata(method="ordinal")``); with fewer than
-    ``k`` samples the share is over all of them.
+    With fewer than ``k`` samples the share is over all of them. ``ties="expected"`` (default) averages
+    over every order of equal scores (:func:`~medslice.evaluation.ranking.top_k_sum`); ``"ordinal"`` keeps
+    sample order, as dcbench ranks with ``rankdata(method="ordinal")``.
     """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k!r}.")
-    top = np.argsort(-scores, kind="mergesort")[:k]
-    return float(in_slice[top].mean())
+    k = check_k(k)
+    truth = np.asarray(in_slice, dtype=np.float64)
+    return top_k_sum(np.asarray(scores, dtype=np.float64), truth, k, ties) / min(k, len(truth))
 
 
 def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.ndarray:
@@ -33,11 +34,12 @@ def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.n
 
 
 def best_slice_metrics(
-    in_slice: ArrayLike, membership: ArrayLike, ks: tuple[int, ...] = (10, 25)
+    in_slice: ArrayLike, membership: ArrayLike, ks: tuple[int, ...] = (10, 25), ties: str = "expected"
 ) -> dict[str, float | int]:
     """Score the predicted slice that best matches the ground truth, as dcbench does.
 
-    The best column is the one with the highest average precision (the first on ties).
+    The best column is the one with the highest average precision (the first on ties). ``ties`` is
+    passed to :func:`ranked_precision`.
 
     Returns:
         ``{"precision_at_<k>": ... for k in ks, "average_precision": ..., "best_column": ...}``.
@@ -47,19 +49,21 @@ def best_slice_metrics(
     precisions = column_average_precision(truth, scores)
     best = int(np.argmax(precisions))
     metrics: dict[str, float | int] = {
-        f"precision_at_{k}": ranked_precision(truth, scores[:, best], k) for k in ks
+        f"precision_at_{k}": ranked_precision(truth, scores[:, best], check_k(k), ties) for k in ks
     }
     metrics["average_precision"] = float(precisions[best])
     metrics["best_column"] = best
     return metrics
 
 
-def precision_at_k(in_slice: ArrayLike, membership: ArrayLike, k: int) -> float:
+def precision_at_k(in_slice: ArrayLike, membership: ArrayLike, k: int, ties: str = "expected") -> float:
     """precision@k of the predicted slice column with the best average precision (dcbench).
 
     Args:
         in_slice: ground-truth slice membership per sample (bool or 0/1).
         membership: predicted membership probabilities, ``(n,)`` or ``(n, n_slices)``.
         k: how many top-ranked samples to look at.
+        ties: ``"expected"`` (default) or ``"ordinal"``; see :func:`ranked_precision`.
     """
-    return float(best_slice_metrics(in_slice, membership, ks=(k,))[f"precision_at_{k}"])
+    k = check_k(k)
+    return float(best_slice_metrics(in_slice, membership, ks=(k,), ties=ties)[f"precision_at_{k}"])

@@ -23,6 +23,10 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 
+# Keys a wide record may carry that are not metrics: best_slice_metrics names the column it scored.
+NOT_METRICS = frozenset({"best_column"})
+
+
 def _long_rows(record: Mapping[str, object], position: int) -> list[dict[str, object]]:
     """One record as long rows: it has ``metric`` and ``value``, or each extra key is a metric."""
     missing = [column for column in ID_COLUMNS if column not in record]
@@ -37,7 +41,7 @@ def _long_rows(record: Mapping[str, object], position: int) -> list[dict[str, ob
                 f"in long form; got {sorted(record)}."
             )
         return [{**ids, "metric": record["metric"], "value": record["value"]}]
-    metrics = [key for key in record if key not in ID_COLUMNS]
+    metrics = [key for key in record if key not in ID_COLUMNS and key not in NOT_METRICS]
     if not metrics:
         raise ValueError(f"records[{position}] has no metric values.")
     return [{**ids, "metric": metric, "value": record[metric]} for metric in metrics]
@@ -50,7 +54,8 @@ def tidy_metrics(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
 
     Each record is either long (``metric`` and ``value`` keys) or wide (every key besides scenario,
     variant, bootstrap and method is a metric name, e.g. the dict of
-    :func:`~medslice.evaluation.precision.best_slice_metrics`). Row order follows the records.
+    :func:`~medslice.evaluation.precision.best_slice_metrics`, whose ``best_column`` index is left out).
+    Row order follows the records.
     """
     rows = [row for position, record in enumerate(records) for row in _long_rows(record, position)]
     table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))

@@ -25,6 +25,15 @@ MAX_COLUMNS = 4
 MEMBERSHIP_THRESHOLD = 0.5  # a slice's members, as everywhere else in medslice
 
 
+def check_count(value: object, name: str) -> int:
+    """Return ``value`` as a positive int, or raise naming it (``2.0`` is not a tile count)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value!r}.")
+    return int(value)
+
+
 def typical_members(membership: ArrayLike, n: int, *, above: float | None = None) -> np.ndarray:
     """Return the indices of the ``n`` highest-membership samples, ties broken by index.
 
@@ -42,6 +51,31 @@ def typical_members(membership: ArrayLike, n: int, *, above: float | None = None
     return ranked[:n]
 
 
+def as_uint8_image(pixels: ArrayLike, name: str = "image") -> np.ndarray:
+    """A 2-D grayscale array as ``uint8`` for display.
+
+    ``uint8`` passes through; floats must lie in [0, 1] and are scaled by 255; booleans become 0/255;
+    other integers (e.g. 12-bit radiographs in ``uint16``) are stretched from their minimum to their
+    maximum, a display window, since casting them would show a white or black tile.
+    """
+    array = np.asarray(pixels)
+    if array.ndim != 2 and not (array.ndim == 3 and array.shape[2] in (3, 4)):
+        raise ValueError(f"{name} must be a 2-D grayscale or an RGB(A) array, got shape {array.shape}.")
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
+            raise ValueError(f"{name}: float pixels must be finite and in [0, 1], as uint8 / 255.")
+        return np.round(array * 255).astype(np.uint8)
+    if np.issubdtype(array.dtype, np.integer):
+        low, high = int(array.min()), int(array.max())
+        span = max(high - low, 1)
+        return np.round((array.astype(np.float64) - low) * (255 / span)).astype(np.uint8)
+    raise TypeError(f"{name} has pixel dtype {array.dtype}; expected uint8, float in [0, 1] or integers.")
+
+
 def _tile(image_loader: ImageLoader, path: str, size: int) -> tuple[np.ndarray, bool]:
     """Load one image as a ``size`` x ``size`` grayscale tile; a blank tile if it cannot be read."""
     try:
@@ -49,7 +83,7 @@ def _tile(image_loader: ImageLoader, path: str, size: int) -> tuple[np.ndarray, 
     except (OSError, ValueError) as error:
         warnings.warn(f"Exemplar image {path!r} could not be loaded: {error}", stacklevel=3)
         return np.zeros((size, size), dtype=np.uint8), False
-    image = loaded if isinstance(loaded, Image.Image) else Image.fromarray(np.asarray(loaded))
+    image = loaded if isinstance(loaded, Image.Image) else Image.fromarray(as_uint8_image(loaded, path))
     # Pad rather than crop: a reviewer must see the whole radiograph, borders and devices included.
     tile = ImageOps.pad(image.convert("L"), (size, size), color=0)
     return np.asarray(tile), True
@@ -77,6 +111,10 @@ def slice_montage(
     ``CAPTION_HEIGHT`` rows for a title. Images that cannot be loaded become black tiles marked
     "unreadable", with a warning.
     """
+    # Positional, whatever the container: a pandas Series would otherwise be read by its index labels.
+    paths = [str(path) for path in paths]
+    n = check_count(n, "n")
+    size = check_count(size, "size")
     scores = np.asarray(membership, dtype=np.float64)
     n_samples = len(paths)
     if scores.shape != (n_samples,):
@@ -101,7 +139,7 @@ def slice_montage(
     if title:
         figure.text(0.5, 1 - (title_height / 2) / height_px, title, ha="center", va="center", fontsize=9)
     for position, index in enumerate(tqdm(chosen, desc="exemplars", leave=False)):
-        tile, readable = _tile(image_loader, str(paths[index]), size)
+        tile, readable = _tile(image_loader, paths[index], size)
         row, column = divmod(position, columns)
         # Axes are placed in figure fractions computed from pixels so that tiles are not resampled.
         bottom_px = height_px - title_height - row * cell_height - size

@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from medslice.explain._masks import as_labels, as_mask, is_missing, modal_label
+from medslice.predictions import hard_predictions
 
 CONTRAST_COLUMNS: tuple[str, ...] = ("token", "score", "slice_mean", "reference_mean")
 # Tokens of two or more letters, as in the paper.
@@ -51,12 +52,13 @@ def reference_mask(
     """Return the paper's reference group: the correct samples of the slice's majority class.
 
     The majority class is the modal *true* class among slice members (ties go to the smaller label).
-    ``slice_mask`` may be a boolean mask or membership probabilities (members: probability > 0.5).
+    ``slice_mask`` may be a boolean mask or membership probabilities (members: probability > 0.5);
+    ``preds`` may be labels or probabilities of class 1 (read as ``p >= 0.5``).
     With ``exclude_slice=True`` the slice's own members are removed from the reference.
     """
     targets_array = as_labels(targets, "targets")
     n_samples = targets_array.shape[0]
-    preds_array = as_labels(preds, "preds", n_samples)
+    preds_array = hard_predictions(preds, "preds", n_samples)
     members = as_mask(slice_mask, "slice_mask", n_samples)
     if not members.any():
         raise ValueError("slice_mask selects no samples, so the slice has no majority class.")

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
 from medslice.classifiers.config import did_you_mean, finite_number
+from medslice.predictions import hard_predictions
 from medslice.scenarios.draw import (
     Draw,
     ScenarioPool,
@@ -175,8 +176,12 @@ def accuracy_gap(target: np.ndarray, pred: np.ndarray, in_slice: np.ndarray) -> 
     slice-specific failure from a classifier that is merely worse on one class.
     """
     target = np.asarray(target)
-    correct = target == np.asarray(pred)
+    if target.ndim != 1:
+        raise ValueError(f"target must be 1-D, got shape {target.shape}.")
+    correct = target == hard_predictions(pred, "pred", len(target))
     mask = np.asarray(in_slice, dtype=bool)
+    if mask.shape != target.shape:
+        raise ValueError(f"in_slice must have shape {target.shape}, got {mask.shape}.")
     slice_acc = _mean_or_nan(correct[mask])
     rest_acc = _mean_or_nan(correct[~mask])
     slice_class = float("nan")
