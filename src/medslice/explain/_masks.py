@@ -59,3 +59,10 @@ def is_missing(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # array-likes are data, not a missing scalar
         return False
+
+
+def check_top_k(top_k: object) -> int:
+    """Return ``top_k`` as a positive int (numpy integers included), or raise naming it."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
+        raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
+    return int(top_k)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import fisher_exact
+from sklearn.base import BaseEstimator
 
 from medslice.explain._masks import as_mask, is_missing
 
@@ -63,7 +64,7 @@ def _render_value(value: object) -> str:
     return str(value)
 
 
-class AttributeEnrichment:
+class AttributeEnrichment(BaseEstimator):
     """Compare the prevalence of every categorical value in a slice against a reference group.
 
     For each value of each column: slice and reference prevalence, lift (slice / reference),
@@ -76,6 +77,18 @@ class AttributeEnrichment:
 
     def __init__(self, alpha: float = 0.05) -> None:
         self.alpha = alpha
+
+    def fit(self, attributes: pd.DataFrame | None = None, y: object = None) -> AttributeEnrichment:
+        """Check the settings; returns self. The test needs no fitting: each call to :meth:`explain`
+        compares one slice with its reference, so this exists for scikit-learn pipelines and ``clone``.
+        """
+        del attributes, y
+        self._check_alpha()
+        return self
+
+    def _check_alpha(self) -> None:
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | float) or not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
 
     def explain(
         self,
@@ -97,8 +110,7 @@ class AttributeEnrichment:
             DataFrame with columns ``column, value, slice_prevalence, reference_prevalence, lift,
             p_value, q_value, significant``, sorted by q-value then by lift (highest first).
         """
-        if not (0 < self.alpha < 1):
-            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
+        self._check_alpha()
         if not isinstance(attributes, pd.DataFrame):
             raise TypeError(f"attributes must be a pandas DataFrame, got {type(attributes).__name__}.")
         n_samples = len(attributes)
@@ -112,6 +124,8 @@ class AttributeEnrichment:
             raise ValueError("slice_mask selects no samples.")
         if not reference.any():
             raise ValueError("The reference group is empty once slice members are removed.")
+        if isinstance(columns, str):
+            raise TypeError(f"columns must be a list of column names, not the string {columns!r}.")
         selected = list(attributes.columns if columns is None else columns)
         missing = [column for column in selected if column not in attributes.columns]
         if missing:

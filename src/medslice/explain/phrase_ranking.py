@@ -12,8 +12,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
 
-from medslice.explain._masks import as_labels, modal_label
+from medslice.explain._masks import as_labels, check_top_k, modal_label
 from medslice.explain.phrase_mining import METADATA_PHRASES, mine_phrases
 
 PHRASE_COLUMNS: tuple[str, ...] = ("phrase", "score")
@@ -28,7 +29,7 @@ class TextEncoder(Protocol):
         ...
 
 
-class PhraseRankingExplainer:
+class PhraseRankingExplainer(BaseEstimator):
     """Describe a slice with the phrases whose embedding points from the reference to the slice.
 
     ``fit(corpus)`` mines candidate phrases from a report corpus (frequent 1-4-grams, RAKE-style
@@ -42,7 +43,7 @@ class PhraseRankingExplainer:
 
     def __init__(
         self,
-        text_encoder: TextEncoder,
+        text_encoder: TextEncoder | None,
         top_k: int = 5,
         *,
         ngram_range: tuple[int, int] = (1, 4),
@@ -63,11 +64,22 @@ class PhraseRankingExplainer:
     def from_candidates(
         cls, candidates: Sequence[str], candidate_embeddings: ArrayLike, top_k: int = 5
     ) -> PhraseRankingExplainer:
-        """A fitted explainer over an already embedded phrase bank (embed once, explain many slices)."""
+        """A fitted explainer over an already embedded phrase bank (embed once, explain many slices).
+
+        It has no ``text_encoder`` (None), so it cannot be refitted on a corpus.
+        """
+        check_top_k(top_k)
         embeddings = np.asarray(candidate_embeddings, dtype=np.float64)
         if embeddings.ndim != 2 or embeddings.shape[0] != len(candidates):
             raise ValueError(
                 f"candidate_embeddings has shape {embeddings.shape}; expected ({len(candidates)}, dim)."
+            )
+        if not np.isfinite(embeddings).all():
+            raise ValueError("candidate_embeddings contains NaN or infinite values.")
+        repeated = sorted({str(p) for p in candidates if list(candidates).count(p) > 1})
+        if repeated:
+            raise ValueError(
+                f"candidates repeat phrase(s) {repeated[:5]}; each phrase must be embedded once."
             )
         explainer = cls(text_encoder=None, top_k=top_k)
         explainer.candidates_ = list(candidates)
@@ -78,8 +90,7 @@ class PhraseRankingExplainer:
         """Mine and embed the candidate phrases of ``corpus`` (one report each); returns self."""
         if isinstance(corpus, str):
             raise TypeError("corpus must be a sequence of report texts, not a single string.")
-        if not isinstance(self.top_k, int) or self.top_k < 1:
-            raise ValueError(f"top_k must be a positive integer, got {self.top_k!r}.")
+        check_top_k(self.top_k)
         if not callable(getattr(self.text_encoder, "encode_texts", None)):
             raise TypeError("text_encoder must have an encode_texts(list[str]) -> np.ndarray method.")
         mined = mine_phrases(corpus, self.ngram_range, self.min_df, self.max_candidates)
@@ -129,6 +140,8 @@ class PhraseRankingExplainer:
         if sample_embeddings.ndim != 2:
             raise ValueError(f"embeddings must be 2-D, got shape {sample_embeddings.shape}.")
         n_samples, dim = sample_embeddings.shape
+        if not np.isfinite(sample_embeddings).all():
+            raise ValueError("embeddings contains NaN or infinite values.")
         if dim != self.candidate_embeddings_.shape[1]:
             raise ValueError(
                 f"embeddings have dimension {dim}, the phrase embeddings "
@@ -137,6 +150,8 @@ class PhraseRankingExplainer:
         membership = np.asarray(slice_membership, dtype=np.float64)
         if membership.shape != (n_samples,):
             raise ValueError(f"slice_membership must have shape ({n_samples},), got {membership.shape}.")
+        if np.isnan(membership).any():
+            raise ValueError("slice_membership contains NaN; a case is either scored or left out.")
         members = membership > 0.5
         if not members.any():
             raise ValueError("slice_membership has no sample with probability > 0.5.")
@@ -148,7 +163,7 @@ class PhraseRankingExplainer:
             reference = sample_embeddings[labels == modal_label(labels[members])].mean(axis=0)
         scores = self.candidate_embeddings_ @ (prototype - reference)
         phrases = np.asarray(self.candidates_, dtype=object)
-        order = np.lexsort((phrases.astype(str), -scores))[: self.top_k]
+        order = np.lexsort((phrases.astype(str), -scores))[: check_top_k(self.top_k)]
         return pd.DataFrame(
             {"phrase": phrases[order].astype(str), "score": scores[order]},
             columns=list(PHRASE_COLUMNS),

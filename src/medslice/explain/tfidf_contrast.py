@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import sparse
+from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from medslice.explain._masks import as_labels, as_mask, is_missing, modal_label
+from medslice.explain._masks import as_labels, as_mask, check_top_k, is_missing, modal_label
 from medslice.predictions import hard_predictions
 
 CONTRAST_COLUMNS: tuple[str, ...] = ("token", "score", "slice_mean", "reference_mean")
@@ -69,7 +70,7 @@ def reference_mask(
     return mask
 
 
-class TfidfContrastExplainer:
+class TfidfContrastExplainer(BaseEstimator):
     """Explain a slice by the TF-IDF tokens whose mean weight differs most from a reference group.
 
     Scores each token by ``|mean TF-IDF(slice) - mean TF-IDF(reference)|`` and keeps the ``top_k``
@@ -104,8 +105,7 @@ class TfidfContrastExplainer:
         """Fit the TF-IDF vocabulary and weights on one text per case; returns self."""
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of strings, not a single string.")
-        if not isinstance(self.top_k, int) or self.top_k < 1:
-            raise ValueError(f"top_k must be a positive integer, got {self.top_k!r}.")
+        check_top_k(self.top_k)
         cleaned = _clean_texts(texts, "texts")
         if not cleaned:
             raise ValueError("texts is empty.")

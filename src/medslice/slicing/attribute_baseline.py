@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from medslice.slicing.base import SliceDiscoveryWarning
 from medslice.slicing.validation import labels_and_predictions, misclassified
 
 
-class AttributeBaseline:
+class AttributeBaseline(BaseEstimator):
     """Evaluation-only baseline: the fraction of misclassified audit samples that carry the attribute.
 
     It needs no fitting: it is what a slice that "just picks errors at random" would score against the
