@@ -152,6 +152,20 @@ def test_classifier_config_names_a_learning_rate_that_is_not_a_positive_number(l
         ClassifierConfig.from_dict({"lr": lr})
 
 
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"width": "abc"}, "classifier.width must be a int like its default 16, got 'abc'"),
+        ({"dropout": "high"}, "classifier.dropout must be a float"),
+        ({"n_classes": 3}, "classifier.n_classes must be 2"),
+    ],
+)
+def test_classifier_config_refuses_model_arguments_of_the_wrong_type(mapping: dict, message: str) -> None:
+    with pytest.raises(ClassifierConfigError, match=message):
+        ClassifierConfig.from_dict(mapping)
+    assert ClassifierConfig.from_dict({"width": 8, "dropout": 0}).model_kwargs == {"width": 8, "dropout": 0}
+
+
 def test_classifier_config_reads_a_learning_rate_yaml_left_as_a_string() -> None:
     # PyYAML reads `lr: 1e-4` (no decimal point) as the string '1e-4'.
     assert ClassifierConfig.from_dict({"lr": "1e-4"}).lr == pytest.approx(1e-4)

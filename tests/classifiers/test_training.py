@@ -130,6 +130,7 @@ def test_training_leaves_the_global_rng_alone(square_data: dict) -> None:
         ("train_targets", {"train_targets": np.array([0, 1, 2, 1])}, "only 0 and 1"),
         ("val_targets", {"val_targets": np.array([0, 1])}, r"shape \(4,\)"),
         ("patience", {"patience": 0}, "patience must be"),
+        ("train_targets", {"train_targets": np.zeros(4, dtype=int)}, "only class 0; .* both classes"),
     ],
 )
 def test_bad_inputs_name_the_argument(argument: str, kwargs: dict, message: str) -> None:

@@ -17,6 +17,7 @@ from medslice.scenarios import (
     ScenarioError,
     ScenarioSpec,
     default_scenarios,
+    load_scenarios,
     resize_scenario,
 )
 
@@ -61,6 +62,7 @@ def test_to_dict_round_trips() -> None:
         ({"audit_slice_fractions": [0.1, 1.5]}, "audit_slice_fractions"),
         ({"n_audit": 0}, "n_audit"),
         ({"audit_mix": "shuffled"}, "audit_mix"),
+        ({"enabled": "no"}, "enabled"),
     ],
 )
 def test_bad_mappings_name_the_scenario_and_key(changes: dict, key: str) -> None:
@@ -68,6 +70,26 @@ def test_bad_mappings_name_the_scenario_and_key(changes: dict, key: str) -> None
         ScenarioSpec.from_dict("spurious_correlation", _spurious(**changes))
     assert "'spurious_correlation'" in str(error.value)
     assert key in str(error.value)
+
+
+def test_enabled_is_accepted_and_load_scenarios_leaves_disabled_ones_out() -> None:
+    spec = ScenarioSpec.from_dict("spurious_correlation", _spurious(enabled=True))
+    assert spec == ScenarioSpec.from_dict("spurious_correlation", _spurious())
+    mappings = {
+        "spurious_correlation": _spurious(enabled=False),
+        "rare_slice": copy.deepcopy(PAPER_SCENARIOS["rare_slice"]),
+    }
+    assert list(load_scenarios(mappings)) == ["rare_slice"]
+    # a disabled scenario is still validated
+    mappings["spurious_correlation"]["colour"] = "red"
+    with pytest.raises(ScenarioError, match="colour"):
+        load_scenarios(mappings)
+    # numpy numbers are numbers
+    fractions = [np.float32(0.1), np.float64(0.2)]
+    assert ScenarioSpec.from_dict("s", _spurious(audit_slice_fractions=fractions)).audit_slice_fractions == (
+        pytest.approx(0.1),
+        0.2,
+    )
 
 
 def test_rare_n_train_must_match_its_counts() -> None:

@@ -113,6 +113,7 @@ class ClassifierConfig:
         if not isinstance(name, str) or name not in CLASSIFIERS:
             raise ClassifierConfigError(f"{key}.name {name!r} is unknown; known: {sorted(CLASSIFIERS)}")
         _check_keys(key, name, values)
+        _check_model_values(key, name, values)
         training = {**DEFAULT_TRAINING[name], "augment": False, "early_stopping": True}
         training.update({k: values.pop(k) for k in TRAINING_KEYS if k in values})
         image_size = values.pop("image_size", DEFAULT_IMAGE_SIZE[name])
@@ -178,3 +179,35 @@ def _check_keys(key: str, name: str, values: Mapping[str, Any]) -> None:
             f"{did_you_mean(unknown, (*settings, *accepted))}; known: name, {', '.join(settings)}, "
             f"and {name}'s model arguments {list(accepted)}"
         )
+
+
+def _check_model_values(key: str, name: str, values: Mapping[str, Any]) -> None:
+    """Refuse model arguments whose type differs from the constructor default's, and non-binary heads.
+
+    The constructors would otherwise fail deep inside (``'<' not supported between 'str' and 'int'``)
+    or, for ``n_classes``, build a head whose extra logits the binary training loop silently ignores.
+    """
+    if values.get("n_classes", 2) != 2:
+        raise ClassifierConfigError(
+            f"{key}.n_classes must be 2: the audited classifiers are binary, got {values['n_classes']!r}"
+        )
+    defaults = {
+        p.name: p.default
+        for p in inspect.signature(CLASSIFIERS[name]).parameters.values()
+        if p.default is not inspect.Parameter.empty
+    }
+    for entry, value in values.items():
+        default = defaults.get(entry)
+        if isinstance(default, bool):
+            valid = isinstance(value, bool)
+        elif isinstance(default, int):
+            valid = isinstance(value, int | np.integer) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            valid = finite_number(value) is not None and not isinstance(value, str)
+        else:
+            continue
+        if not valid:
+            raise ClassifierConfigError(
+                f"{key}.{entry} must be a {type(default).__name__} like its default {default!r}, "
+                f"got {value!r}"
+            )

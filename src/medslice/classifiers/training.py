@@ -137,6 +137,10 @@ def train_classifier(
     val_y = torch.from_numpy(check_targets(val_targets, len(val_images), "val_targets"))
     if len(train_images) < 2:
         raise ValueError(f"train_images must hold at least 2 images, got {len(train_images)}")
+    if len(torch.unique(train_y)) < 2:
+        raise ValueError(
+            f"train_targets hold only class {int(train_y[0])}; a classifier needs both classes to learn."
+        )
     if len(val_images) == 0:
         raise ValueError("val_images is empty; early stopping needs a validation set")
     for name, value in (("batch_size", batch_size), ("max_epochs", max_epochs)):

@@ -79,13 +79,25 @@ class ImageCache:
             images = np.asarray(images)
             if images.shape[0] != len(paths):
                 raise ValueError(f"image_loader returned {images.shape[0]} images for {len(paths)} paths")
+            # Casting floats in [0, 1] or 12-bit integers to uint8 would train the classifier on black or
+            # saturated images without a word; the classifiers take uint8 grayscale only.
+            if images.dtype != np.uint8:
+                raise TypeError(
+                    f"image_loader must return uint8 (N, {self.size}, {self.size}) arrays (0-255 grayscale), "
+                    f"got dtype {images.dtype}; scale the pixels in the loader."
+                )
+            if images.shape[1:] != (self.size, self.size):
+                raise ValueError(
+                    f"image_loader returned images of shape {images.shape[1:]}, asked for "
+                    f"({self.size}, {self.size})."
+                )
             failed = set(failed_positions(report))
             for position, (dicom_id, path) in enumerate(wanted.items()):
                 if position in failed:
                     self.unreadable[dicom_id] = str(self.image_root / path)
                     new_failures.append(dicom_id)
                 else:
-                    self._images[dicom_id] = np.asarray(images[position], dtype=np.uint8)
+                    self._images[dicom_id] = images[position]
             self.n_decoded += len(paths) - len(failed)
             self._evict(keep=set(ids))
         if new_failures:

@@ -38,7 +38,7 @@ def _fail(scenario: str, key: str, message: str) -> ScenarioError:
 
 def _fraction(scenario: str, key: str, value: Any, *, low: float = 0.0, high: float = 1.0) -> float:
     """A float in [low, high], or a ScenarioError naming the key."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise _fail(scenario, key, f"must be a number, got {value!r}")
     if not low <= float(value) <= high:
         raise _fail(scenario, key, f"must lie in [{low}, {high}], got {value}")
@@ -276,8 +276,11 @@ class ScenarioSpec:
         if not isinstance(mapping, Mapping):
             raise ScenarioError(f"scenario {name!r}: expected a mapping, got {type(mapping).__name__}")
         allowed = ("target", "attribute", "slice", "mechanism", "audit_slice_fractions", "n_train")
-        allowed += ("n_validate", "n_audit", "audit_pool_fraction", "audit_mix", "description")
+        allowed += ("n_validate", "n_audit", "audit_pool_fraction", "audit_mix", "description", "enabled")
         _check_keys(name, "", mapping, allowed)
+        # `enabled` says whether a run includes the scenario (load_scenarios), not what the scenario is.
+        if not isinstance(mapping.get("enabled", True), bool):
+            raise _fail(name, "enabled", f"must be true or false, got {mapping['enabled']!r}")
         for key in ("target", "attribute", "slice", "mechanism"):
             if key not in mapping:
                 raise _fail(name, key, "is required")
@@ -406,8 +409,13 @@ def _mechanism_from_dict(scenario: str, mapping: Any) -> Mechanism:
 def load_scenarios(
     mappings: Mapping[str, Mapping[str, Any]], *, columns: Iterable[str] = COHORT_COLUMNS
 ) -> dict[str, ScenarioSpec]:
-    """Validate every scenario of a ``failure_injection`` parameters mapping, keyed by name."""
+    """Validate every scenario of a ``failure_injection.scenarios`` mapping; return the enabled ones by name.
+
+    A scenario marked ``enabled: false`` is still validated (a typo in it is an error today, not on the
+    day it is switched back on) but left out, as the pipelines leave it out.
+    """
     columns = tuple(columns)
-    return {
+    specs = {
         name: ScenarioSpec.from_dict(name, mapping, columns=columns) for name, mapping in mappings.items()
     }
+    return {name: spec for name, spec in specs.items() if mappings[name].get("enabled", True)}

@@ -34,16 +34,21 @@ class Slicer(Protocol):
         ...
 
     def predict(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-        """Hard 0/1 membership, (n, n_slices_)."""
+        """Hard 0/1 membership, (n, n_slices_): :func:`members` of ``predict_proba``."""
         ...
 
 
-def one_hot_argmax(proba: np.ndarray) -> np.ndarray:
-    """One-hot int matrix marking each row's most probable column; an (n, 0) input stays (n, 0)."""
-    hard = np.zeros(proba.shape, dtype=np.int64)
-    if proba.shape[1]:
-        hard[np.arange(proba.shape[0]), np.argmax(proba, axis=1)] = 1
-    return hard
+MEMBERSHIP_THRESHOLD = 0.5
+
+
+def members(proba: np.ndarray) -> np.ndarray:
+    """0/1 int membership (n, n_slices): probability above 0.5, medslice's one rule for a slice member.
+
+    Metrics, summaries, explainers and montages count members this way. Domino's reference ``predict``
+    takes the arg-max over the selected slice columns instead, which puts every sample in some slice even
+    when nearly all its mass sits on components that are not slices; a sample may here be in no slice.
+    """
+    return (proba > MEMBERSHIP_THRESHOLD).astype(np.int64)
 
 
 def record_warning(messages: list[str], message: str) -> None:

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from medslice.slicing.base import degenerate_reasons, one_hot_argmax, record_warning
+from medslice.slicing.base import degenerate_reasons, members, record_warning
 from medslice.slicing.error_aware_mixture import (
     MixtureParameters,
     available_cores,
@@ -274,5 +274,8 @@ class DominoSlicer(BaseEstimator):
         )
 
     def predict(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-        """One-hot int matrix (n, n_slices_) marking each sample's most probable slice."""
-        return one_hot_argmax(self.predict_proba(embeddings, targets, pred_probs))
+        """0/1 int membership (n, n_slices_): probability above 0.5 (:func:`~medslice.slicing.base.members`).
+
+        A sample may belong to no slice; Domino's reference code would give it its arg-max slice.
+        """
+        return members(self.predict_proba(embeddings, targets, pred_probs))

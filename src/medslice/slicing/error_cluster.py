@@ -8,7 +8,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from medslice.slicing.base import degenerate_reasons, one_hot_argmax, record_warning
+from medslice.slicing.base import degenerate_reasons, members, record_warning
 from medslice.slicing.projection import fit_pca, project
 from medslice.slicing.validation import (
     check_choice,
@@ -172,5 +172,8 @@ class ErrorClusterSlicer(BaseEstimator):
         targets: np.ndarray | None = None,
         pred_probs: np.ndarray | None = None,
     ) -> np.ndarray:
-        """One-hot int matrix (n, n_slices_) marking each sample's most responsible reported cluster."""
-        return one_hot_argmax(self.predict_proba(embeddings, targets, pred_probs))
+        """0/1 int membership (n, n_slices_): probability above 0.5 (:func:`~medslice.slicing.base.members`).
+
+        A sample may belong to no slice; Domino's reference code would give it its arg-max slice.
+        """
+        return members(self.predict_proba(embeddings, targets, pred_probs))

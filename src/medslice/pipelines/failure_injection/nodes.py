@@ -38,7 +38,7 @@ def inject_failures(
             names ``failure_injection.run.<key>``).
         ClassifierConfigError: ``run.classifier`` is invalid (``failure_injection.run.classifier.<key>``).
     """
-    spec = ScenarioSpec.from_dict(scenario_name, {k: v for k, v in scenario.items() if k != "enabled"})
+    spec = ScenarioSpec.from_dict(scenario_name, scenario)
     # Validated here, not coerced with int()/float(): a misspelt or non-numeric `--params` entry
     # must fail with the parameter's name instead of being ignored or failing deep inside a run.
     settings = RunConfig.from_dict(run)
