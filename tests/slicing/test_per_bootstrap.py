@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
+from medslice.slicing.per_bootstrap import build_slicer, discover_per_bootstrap, fuse_bootstraps
 
 
 def test_a_bootstrap_without_errors_has_no_slices_and_a_logged_reason(
@@ -36,3 +36,17 @@ def test_a_bootstrap_without_errors_has_no_slices_and_a_logged_reason(
     logged = [r.getMessage() for r in caplog.records]
     assert any("bootstrap 0" in m and "no sample is misclassified" in m for m in logged)
     assert not any("bootstrap 1" in m for m in logged)
+
+
+def test_build_slicer_drops_another_slicers_settings_and_refuses_typos(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    domino_settings = {"n_slices": 3, "n_mixture_components": 8}
+    with caplog.at_level(logging.INFO, logger="medslice.slicing.per_bootstrap"):
+        spotlight = build_slicer({"method": "spotlight", **domino_settings}, random_state=0)
+    assert type(spotlight).__name__ == "SpotlightSlicer" and "ignores ['n_mixture_components']" in caplog.text
+    assert build_slicer({"method": "domino", **domino_settings}).n_slices == 3
+    with pytest.raises(
+        ValueError, match=r"\['n_slice'\] are not taken by any slicer \(did you mean 'n_slices'\?\)"
+    ):
+        build_slicer({"method": "domino", "n_slice": 3})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import warnings
 from collections.abc import Mapping
@@ -31,13 +32,22 @@ SLICERS: dict[str, type] = {
 def build_slicer(config: Mapping[str, Any], random_state: int | None = None) -> Any:
     """A slicer from ``{"method": "domino", **constructor arguments}``.
 
-    Keys the chosen slicer does not take (e.g. Domino's mixture settings when ``method`` is ``spotlight``)
-    are logged and left out, so that switching method in one environment needs no other change.
+    Keys another slicer takes but the chosen one does not (e.g. Domino's mixture settings when ``method`` is
+    ``spotlight``) are logged and left out, so that switching method in one environment needs no other
+    change. A key no slicer takes is a typo and is refused, naming the closest known key.
     """
     settings = dict(config)
     method = settings.pop("method", "domino")
     if method not in SLICERS:
         raise ValueError(f"slicer method {method!r} is unknown; known: {sorted(SLICERS)}")
+    known = {key for slicer in SLICERS.values() for key in slicer().get_params()}
+    unknown = sorted(str(key) for key in set(settings) - known)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"slicer setting(s) {unknown} are not taken by any slicer{hint}; known: {sorted(known)}"
+        )
     accepted = SLICERS[method]().get_params()
     ignored = sorted(set(settings) - set(accepted))
     if ignored:
