@@ -14,7 +14,7 @@ from medslice.hooks import (
     RunTimestampHook,
 )
 
-# Offline by construction: a hub name must fail at once rather than hang for ~20 s (REFERENCE.md §5).
+# Offline by construction: a hub name must fail at once rather than hang for ~20 s (docs/reference.md §5).
 # Set before anything imports huggingface_hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -24,7 +24,7 @@ def reference_em(
     reg_covar: float,
     covariance_type: str,
 ) -> list[dict]:
-    """Obviously-correct EM of REFERENCE.md §2: explicit sums, one component at a time."""
+    """Obviously-correct EM of docs/reference.md §2: explicit sums, one component at a time."""
     n_samples, n_dims = z.shape
     n_components = resp.shape[1]
 

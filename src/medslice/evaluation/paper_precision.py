@@ -1,4 +1,4 @@
-"""The paper's weighted precision@10 (REFERENCE.md §4, "paper variant")."""
+"""The paper's weighted precision@10 (docs/reference.md §4, "paper variant")."""
 
 from __future__ import annotations
 

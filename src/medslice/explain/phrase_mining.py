@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from medslice.explain._masks import is_missing
 
 # Phrases that describe acquisition rather than findings; they mirror the metadata sentence
-# (REFERENCE.md §3.5: exam kind, view, patient position, resolution, time of day).
+# (docs/reference.md §3.5: exam kind, view, patient position, resolution, time of day).
 METADATA_PHRASES: tuple[str, ...] = (
     "portable chest examination",
     "bedside chest examination",

@@ -1,7 +1,7 @@
 """Domino's ``describe`` in a shared image-text space.
 
 Candidate phrases are ranked by their alignment with the direction from a reference group to the
-slice (REFERENCE.md §2, "Explanation").
+slice (docs/reference.md §2, "Explanation").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Contrastive TF-IDF tokens: the paper's slice explanation (REFERENCE.md §1, step 4)."""
+"""Contrastive TF-IDF tokens: the paper's slice explanation (docs/reference.md §1, step 4)."""
 
 from __future__ import annotations
 

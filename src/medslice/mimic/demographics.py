@@ -1,4 +1,4 @@
-"""Fairness groupings of the MIMIC-IV demographics (REFERENCE.md §3.6).
+"""Fairness groupings of the MIMIC-IV demographics (docs/reference.md §3.6).
 
 Each function maps one raw value to a group; the ``*_groups`` variants do the same for a whole
 column once per distinct value. Missing values fall into ``"unknown"``/``"UNKNOWN"``/``"Unknown"``

@@ -1,4 +1,4 @@
-"""Build the patients table: MIMIC-IV demographics, one row per subject (REFERENCE.md §3.6)."""
+"""Build the patients table: MIMIC-IV demographics, one row per subject (docs/reference.md §3.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Uncertainty policies for the CheXpert/NegBio labels (REFERENCE.md §3.3)."""
+"""Uncertainty policies for the CheXpert/NegBio labels (docs/reference.md §3.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The PhysioNet folder layout of MIMIC-CXR-JPG and the MIMIC-CXR reports (REFERENCE.md §3.1, §3.5)."""
+"""The PhysioNet folder layout of MIMIC-CXR-JPG and the MIMIC-CXR reports (docs/reference.md §3.1, §3.5)."""
 
 from __future__ import annotations
 

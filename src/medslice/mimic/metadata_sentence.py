@@ -1,4 +1,4 @@
-"""Render an image's DICOM metadata as one English sentence, as the paper does (REFERENCE.md §3.5).
+"""Render an image's DICOM metadata as one English sentence, as the paper does (docs/reference.md §3.5).
 
 Example: "Patient underwent a portable chest examination in the morning. The examination was
 performed in antero-posterior view with the patient recumbent. A medium-resolution digital image was

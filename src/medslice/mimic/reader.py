@@ -1,4 +1,4 @@
-"""Read-only handles on a MIMIC-CXR-JPG release folder and on the MIMIC-CXR reports (REFERENCE.md
+"""Read-only handles on a MIMIC-CXR-JPG release folder and on the MIMIC-CXR reports (docs/reference.md
 §3).
 
 Both work on the real PhysioNet download and on the synthetic release that ``medslice.synth`` writes

@@ -1,6 +1,6 @@
 """Column names and orders of the MIMIC-CXR-JPG 2.1.0, MIMIC-CXR reports and MIMIC-IV files.
 
-These constants are the single source of truth for the PhysioNet formats (REFERENCE.md §3): the synthetic
+These constants are the single source of truth for the PhysioNet formats (docs/reference.md §3): the synthetic
 writer emits exactly these columns in exactly this order and the readers match them by name.
 """
 
@@ -51,7 +51,7 @@ LABEL_NAMES: tuple[str, ...] = (
     "Support Devices",
 )
 
-# The labelled test set may spell one label differently (REFERENCE.md §3.3, unconfirmed).
+# The labelled test set may spell one label differently (docs/reference.md §3.3, unconfirmed).
 LABEL_ALIASES: dict[str, str] = {"Airspace Opacity": "Lung Opacity"}
 
 LABEL_COLUMNS: tuple[str, ...] = ("subject_id", "study_id", *LABEL_NAMES)

@@ -1,4 +1,4 @@
-"""Parse the DICOM ``StudyDate``/``StudyTime`` pair of the MIMIC-CXR-JPG metadata (REFERENCE.md
+"""Parse the DICOM ``StudyDate``/``StudyTime`` pair of the MIMIC-CXR-JPG metadata (docs/reference.md
 §3.2).
 
 ``StudyTime`` is stored as a float that lost its leading zeros: ``80556.875`` means 08:05:56.875. It

@@ -1,4 +1,4 @@
-"""Write a dataset in the exact MIMIC-CXR-JPG 2.1.0 / MIMIC-CXR reports layout (REFERENCE.md §3).
+"""Write a dataset in the exact MIMIC-CXR-JPG 2.1.0 / MIMIC-CXR reports layout (docs/reference.md §3).
 
 ``medslice.synth`` calls these to publish its synthetic release; the readers and the ingestion
 pipeline then treat it exactly like the PhysioNet download. Output bytes depend only on the inputs:

@@ -15,7 +15,7 @@ class AttributeBaseline(BaseEstimator):
     """Evaluation-only baseline: the fraction of misclassified audit samples that carry the attribute.
 
     It needs no fitting: it is what a slice that "just picks errors at random" would score against the
-    attribute, so a discovered slice is only informative when it beats it (REFERENCE.md §1).
+    attribute, so a discovered slice is only informative when it beats it (docs/reference.md §1).
     """
 
     def score(self, attribute: np.ndarray, targets: np.ndarray, preds: np.ndarray) -> float:

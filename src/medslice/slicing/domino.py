@@ -38,8 +38,8 @@ DTYPES: tuple[str, ...] = ("float64", "float32")
 class DominoSlicer(BaseEstimator):
     """Find the slices where a classifier fails, as components of an error-aware Gaussian mixture.
 
-    The mixture models embeddings, targets and predictions jointly (REFERENCE.md §2). The log-likelihood of
-    a component adds ``y_log_likelihood_weight * log(Y . p_k)`` and
+    The mixture models embeddings, targets and predictions jointly (docs/reference.md §2). The log-likelihood
+    of a component adds ``y_log_likelihood_weight * log(Y . p_k)`` and
     ``y_hat_log_likelihood_weight * log(Y_hat . p_hat_k)`` to the Gaussian term, which pulls components
     towards groups that share both a region of embedding space and a (target, prediction) pattern. The
     ``n_slices`` components whose prediction distribution departs most from their target distribution,
@@ -228,7 +228,7 @@ class DominoSlicer(BaseEstimator):
         return self
 
     def _rank_components(self) -> np.ndarray:
-        # Max over classes first, absolute value after, as in the reference (REFERENCE.md §2).
+        # Max over classes first, absolute value after, as in the reference (docs/reference.md §2).
         error_alignment = np.abs((self.y_hat_probs_ - self.y_probs_).max(axis=1))
         return np.argsort(-error_alignment, kind="stable").astype(np.int64)
 

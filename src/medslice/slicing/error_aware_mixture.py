@@ -1,4 +1,4 @@
-"""The EM algorithm of Domino's error-aware Gaussian mixture (REFERENCE.md §2), vectorised in numpy.
+"""The EM algorithm of Domino's error-aware Gaussian mixture (docs/reference.md §2), vectorised in numpy.
 
 Each sample is described by one feature row ``[z**2, z, Y, Y_hat]`` (``z**2`` only for diagonal
 covariances, ``Y_hat`` only when predictions are hard). With that layout both EM steps are one dense

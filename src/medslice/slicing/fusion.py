@@ -1,4 +1,4 @@
-"""Modality fusion: normalise, weight and concatenate per-modality embeddings, then PCA (REFERENCE.md §1).
+"""Modality fusion: normalise, weight and concatenate per-modality embeddings, then PCA (docs/reference.md §1)
 
 Also maps per-study report embeddings onto images, and re-exports the variant helpers.
 """

@@ -66,7 +66,7 @@ def fuse_bootstraps(
     max_components: int = 512,
     seed: int = 0,
 ) -> pa.Table:
-    """Fuse each bootstrap's audit rows separately, with PCA fitted on that audit set (REFERENCE.md §1).
+    """Fuse each bootstrap's audit rows separately, with PCA fitted on that audit set (docs/reference.md §1).
 
     ``modality_matrices`` rows align with ``predictions`` rows. Returns ``dicom_id``, ``bootstrap`` and a
     variable-length ``embedding`` list (bootstraps may differ in size, hence in PCA width).

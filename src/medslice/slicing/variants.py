@@ -4,7 +4,7 @@ from __future__ import annotations
 
 MODALITIES: tuple[str, ...] = ("image", "report", "metadata")
 
-# The paper's seven variants (REFERENCE.md §1), each mapped to its modalities in canonical order.
+# The paper's seven variants (docs/reference.md §1), each mapped to its modalities in canonical order.
 VARIANTS: dict[str, tuple[str, ...]] = {
     "image": ("image",),
     "report": ("report",),

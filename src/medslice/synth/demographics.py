@@ -1,4 +1,4 @@
-"""MIMIC-IV hosp ``patients`` and ``admissions`` tables for the synthetic subjects (REFERENCE.md §3.6)."""
+"""MIMIC-IV hosp ``patients`` and ``admissions`` tables for synthetic subjects (docs/reference.md §3.6)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Free-text radiology reports in the exact MIMIC-CXR file format, consistent with the rendered findings.
 
-Format (REFERENCE.md §3.5): line 1 is 33 spaces + ``FINAL REPORT``; every later line starts with one space;
+Format (docs/reference.md §3.5): line 1 is 33 spaces + ``FINAL REPORT``; later lines start with one space;
 blank lines are a single space; lines are at most 79 characters; inline headers look like
 `` EXAMINATION:  CHEST (PA AND LAT)``; block headers like `` FINDINGS: `` are followed by a blank line;
 sentences are separated by two spaces; identifiers, ages and dates are ``___``.
