@@ -87,3 +87,8 @@ def test_summarize_metrics_over_bootstraps() -> None:
     assert (summary["ci_low"].iloc[0], summary["ci_high"].iloc[0]) == pytest.approx(expected[1:])
     with pytest.raises(ValueError, match="lacks column"):
         summarize_metrics(pd.DataFrame({"value": [1.0]}))
+
+
+def test_explanation_hit_refuses_a_top_k_that_would_drop_tokens_silently() -> None:
+    with pytest.raises(ValueError, match="top_k must be a positive integer"):
+        explanation_hit(["tube", "line"], ["tube"], top_k=-1)

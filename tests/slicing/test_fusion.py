@@ -81,3 +81,11 @@ def test_variants():
         parse_variant("image_ecg")
     with pytest.raises(ValueError, match="repeats a modality"):
         parse_variant("image_image")
+
+
+def test_fusion_refuses_rows_it_cannot_project() -> None:
+    row = np.array([[0.2, 0.4, 0.1]])
+    with pytest.raises(ValueError, match="at least two distinct rows"):
+        fuse_modalities({"image": row})
+    with pytest.raises(ValueError, match="at least two distinct rows"):
+        fuse_modalities({"image": np.repeat(row, 5, axis=0)})

@@ -53,3 +53,11 @@ def test_summary_mixed_threshold_and_validation():
         summarize_slices(np.array([[np.nan], [0.1], [0.2], [0.3]]), targets, preds)
     with pytest.raises(ValueError, match="targets has 4 rows but membership has 3"):
         summarize_slices(membership[:3], targets, preds[:3])
+
+
+def test_summary_refuses_memberships_that_are_not_probabilities() -> None:
+    targets = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        summarize_slices(np.full((4, 1), 1.5), targets, targets)
+    with pytest.raises(TypeError, match="threshold must be a number"):
+        summarize_slices(np.full((4, 1), 0.9), targets, targets, threshold="0.5")

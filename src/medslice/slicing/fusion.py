@@ -87,6 +87,12 @@ def fuse_modalities(
         blocks.append(normalised * float(weight))
     # float32 inputs stay float32: at full-dataset scale a float64 copy would not fit in memory.
     fused = np.concatenate(blocks, axis=1)
+    # PCA centres the rows: with one row, or rows that are all alike, nothing is left to project.
+    if fused.shape[0] < 2 or not np.ptp(fused, axis=0).any():
+        raise ValueError(
+            f"fusion needs at least two distinct rows to fit its PCA; got {fused.shape[0]} row(s) that are "
+            "all identical."
+        )
     n_components = min(int(max_components), fused.shape[0], fused.shape[1])
     solver = "covariance_eigh" if fused.shape[0] >= fused.shape[1] else "full"
     pca = PCA(n_components=n_components, svd_solver=solver, random_state=random_state)

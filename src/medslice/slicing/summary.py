@@ -63,6 +63,13 @@ def summarize_slices(
     n_bad = int(scores.size - np.count_nonzero(np.isfinite(scores)))
     if n_bad:
         raise ValueError(f"membership contains {n_bad} NaN or infinite values")
+    if scores.size and (scores.min() < 0 or scores.max() > 1 + 1e-9):
+        raise ValueError(
+            f"membership must hold probabilities in [0, 1]; got {scores.min():g} to {scores.max():g}"
+        )
+    for name, value in (("threshold", threshold), ("dominance", dominance)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise TypeError(f"{name} must be a number; got {value!r}")
     if not 0.0 <= threshold < 1.0:
         raise ValueError(f"threshold must be in [0, 1); got {threshold}")
     if not 0.5 < dominance <= 1.0:
