@@ -50,6 +50,7 @@ def test_ties_at_the_cut_count_their_expected_share_and_ordinal_keeps_sample_ord
     assert precision_at_k(in_slice, flat, 3) == pytest.approx(0.5)
     assert precision_at_k(in_slice, flat, 1, ties="ordinal") == 0.0  # sample 0 comes first
     assert precision_at_k(in_slice, flat, 3, ties="ordinal") == pytest.approx(2 / 3)
+    assert precision_at_k(np.array([0, 1, 1, 1], dtype=bool), flat, 1, ties="ordinal") == 0.0
     # a tie above the cut is taken whole; only the tie straddling it is shared out
     scores = np.array([0.9, 0.9, 0.5, 0.5, 0.5, 0.1])
     truth = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
@@ -98,7 +99,7 @@ def test_precision_rejects_undefined_cases() -> None:
 
 def test_paper_precision_divides_small_slices_by_ten() -> None:
     targets = np.zeros(6, dtype=int)
-    attribute = np.array([1, 1, 0, 1, 0, 0])
+    attribute = np.array([1, 1, 0, 1, 1, 0])
     membership = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.1])  # 0.5 is not a member (> 0.5 needed)
     expected = (0.9 + 0.8 + 0.6) / 10
     assert paper_precision_at_10(membership, attribute, targets, expected_class=0) == pytest.approx(expected)

@@ -55,9 +55,9 @@ def test_mining_keeps_frequent_content_phrases_only() -> None:
 def test_planted_phrase_ranks_first_and_score_is_the_domino_formula() -> None:
     rng = np.random.default_rng(0)
     n = 40
-    targets = np.array([0] * 30 + [1] * 10)
+    targets = np.array([1] * 10 + [0] * 30)
     membership = np.zeros(n)
-    membership[:8] = 0.9  # members, all of class 0
+    membership[:8] = 0.9  # members, all of class 1, the whole set's minority class
     membership[8:12] = 0.4  # not members: probability must exceed 0.5
     embeddings = rng.normal(scale=0.1, size=(n, DIM))
     embeddings[:8, 0] += 1.0  # the slice sits along the planted phrase's direction
@@ -71,7 +71,7 @@ def test_planted_phrase_ranks_first_and_score_is_the_domino_formula() -> None:
     assert list(table.columns) == ["phrase", "score"]
     assert table["phrase"].iloc[0] == PLANTED
     prototype = embeddings[:8].mean(axis=0)
-    reference = embeddings[targets == 0].mean(axis=0)
+    reference = embeddings[targets == 1].mean(axis=0)  # the slice's modal class, not the set's
     expected = explainer.candidate_embeddings_ @ (prototype - reference)
     assert table["score"].iloc[0] == pytest.approx(expected.max())
     assert table["score"].is_monotonic_decreasing

@@ -12,6 +12,7 @@ from medslice.explain import (
     contrast_by_source,
     reference_mask,
 )
+from medslice.explain._masks import as_mask
 
 SLICE_TEXTS = [
     "Pacemaker leads terminate in the right ventricle. Heart size is normal.",
@@ -75,6 +76,12 @@ def test_membership_probabilities_are_thresholded_at_one_half() -> None:
     pd.testing.assert_frame_equal(
         explainer.explain(None, probabilities, REFERENCE), explainer.explain(None, SLICE, REFERENCE)
     )
+    # exactly 0.5 is not a member: a member needs more than half of the probability
+    at_the_threshold = np.where(SLICE, 0.9, np.where(REFERENCE, 0.2, 0.5))
+    pd.testing.assert_frame_equal(
+        explainer.explain(None, at_the_threshold, REFERENCE), explainer.explain(None, SLICE, REFERENCE)
+    )
+    assert not as_mask(np.array([0.5, 0.5000001]), "m")[0] and as_mask(np.array([0.5, 0.5000001]), "m")[1]
 
 
 def test_reference_mask_is_correct_majority_class() -> None:

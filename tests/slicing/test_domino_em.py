@@ -51,23 +51,32 @@ def reference_em(
             )
         return params
 
-    def e_step(params):
-        log_w = np.empty((n_samples, n_components))
-        for k, comp in enumerate(params):
-            log_w[:, k] = (
-                np.log(comp["weight"])
-                + multivariate_normal(comp["mean"], comp["cov"]).logpdf(z)
-                + gamma * np.log(y @ comp["p"] + EPS)
-                + gamma_hat * np.log(y_hat @ comp["p_hat"] + EPS)
-            )
-        log_w -= log_w.max(axis=1, keepdims=True)
-        w = np.exp(log_w)
-        return w / w.sum(axis=1, keepdims=True)
-
     params = m_step(resp)
     for _ in range(n_iter):
-        params = m_step(e_step(params))
+        params = m_step(reference_posterior(z, y, y_hat, params, gamma=gamma, gamma_hat=gamma_hat))
     return params
+
+
+def reference_posterior(
+    z: np.ndarray, y: np.ndarray, y_hat: np.ndarray, params: list[dict], *, gamma: float, gamma_hat: float
+) -> np.ndarray:
+    """The E-step of docs/reference.md §2, one component at a time: responsibilities (n, K)."""
+    log_w = np.empty((z.shape[0], len(params)))
+    for k, comp in enumerate(params):
+        log_w[:, k] = (
+            np.log(comp["weight"])
+            + multivariate_normal(comp["mean"], comp["cov"]).logpdf(z)
+            + gamma * np.log(y @ comp["p"] + EPS)
+            + gamma_hat * np.log(y_hat @ comp["p_hat"] + EPS)
+        )
+    log_w -= log_w.max(axis=1, keepdims=True)
+    w = np.exp(log_w)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def shifted(params: list[dict], offset: float) -> list[dict]:
+    """The same mixture for data moved by ``offset``: only the means move."""
+    return [{**component, "mean": component["mean"] + offset} for component in params]
 
 
 def _data(n_classes: int, soft: bool, seed: int = 1):
@@ -124,6 +133,17 @@ def test_em_matches_reference_after_10_iterations(covariance_type, n_classes, so
     }
     for name, (got, want) in checks.items():
         assert np.max(np.abs(np.asarray(got) - np.asarray(want))) < 1e-6, name
+    # predict_proba is the posterior of the fitted mixture, restricted to the slice columns. The data sit
+    # away from the origin, so a prediction that forgot to centre like the fit would not match.
+    posterior = reference_posterior(
+        z + 5.0, y, y_hat, shifted(expected, 5.0), gamma=gamma, gamma_hat=gamma_hat
+    )
+    shifted_slicer = DominoSlicer(**slicer.get_params()).fit(z + 5.0, labels, y_hat)
+    np.testing.assert_allclose(
+        shifted_slicer.predict_proba(z + 5.0, labels, y_hat),
+        posterior[:, shifted_slicer.slice_indices_],
+        atol=1e-6,
+    )
     # The parameters moved away from the start, so the comparison is not trivially about the init.
     start = reference_em(z, y, y_hat, start_resp, n_iter=0, covariance_type=covariance_type, **settings)
     assert np.max(np.abs(slicer.means_ - [c["mean"] for c in start])) > 0.1
