@@ -92,3 +92,10 @@ def test_summarize_metrics_over_bootstraps() -> None:
 def test_explanation_hit_refuses_a_top_k_that_would_drop_tokens_silently() -> None:
     with pytest.raises(ValueError, match="top_k must be a positive integer"):
         explanation_hit(["tube", "line"], ["tube"], top_k=-1)
+
+
+def test_mean_ci_is_a_percentile_interval_that_stays_within_the_data() -> None:
+    # skewed 0/1 data: a percentile interval of the mean lies inside [0, 1]; a "basic" one would not
+    mean, low, high = mean_ci([0.0, 0.0, 0.0, 0.0, 1.0], n_resamples=4000, seed=3)
+    assert mean == pytest.approx(0.2)
+    assert low == 0.0 and 0.4 <= high <= 0.6

@@ -10,6 +10,7 @@ from medslice.mimic.metadata_sentence import (
     metadata_sentence,
     metadata_sentences,
     resolution_bucket,
+    resolution_buckets,
     time_of_day,
 )
 
@@ -79,3 +80,29 @@ def test_vectorised_sentences_equal_the_scalar_ones() -> None:
     assert "in left lateral view" in vectorised[0]
     assert "at night" in vectorised[0]
     assert "an unspecified view" in vectorised[1]
+
+
+def test_vectorised_buckets_equal_the_scalar_ones_at_every_boundary() -> None:
+    # every hour of the day, and image sizes of 3 and 7 megapixels exactly and either side of them
+    sizes = [(1000, 2999), (1000, 3000), (1000, 3001), (1000, 6999), (1000, 7000), (1000, 7001)]
+    hours = list(range(24))
+    n = len(hours) * len(sizes)
+    images = pd.DataFrame(
+        {
+            "procedure": ["CHEST (PA AND LAT)"] * n,
+            "view_position": ["PA"] * n,
+            "view_code_meaning": [None] * n,
+            "orientation": ["Erect"] * n,
+            "rows": [rows for _ in hours for rows, _ in sizes],
+            "columns": [columns for _ in hours for _, columns in sizes],
+            "study_datetime": pd.to_datetime([f"2180-01-01 {h:02d}:30" for h in hours for _ in sizes]),
+        }
+    )
+    assert metadata_sentences(images).tolist() == [
+        metadata_sentence(row) for row in images.to_dict("records")
+    ]
+    assert (
+        resolution_buckets(images["rows"], images["columns"]).tolist()[:6]
+        == [resolution_bucket(r, c) for r, c in sizes]
+        == ["low", "medium", "medium", "medium", "medium", "high"]
+    )

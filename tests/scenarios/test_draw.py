@@ -103,6 +103,19 @@ def test_label_noise_sets_flip_only_training_and_validation_labels(cohort: pd.Da
     assert train_set.loc[train_set["role"] == "validate", "label_flipped"].sum() > 0
     assert not audit_set["label_flipped"].any()
     assert (audit_set["target"] == audit_set["true_target"]).all()
+    # a slice of positives counts toward the balanced mix: 20 slice positives, 30 others, 50 negatives
+    assert audit_set["in_slice"].sum() == 20
+    assert audit_set["target"].sum() == 50 == qa["audit"]["positive_share"] * 100
+
+
+def test_the_bootstrap_index_draws_other_sets_under_one_seed(
+    cohort: pd.DataFrame, spurious: ScenarioSpec
+) -> None:
+    first = draw_sets(cohort, spurious, bootstrap=0, seed=3)[1]
+    # bootstrap 3 uses the first audit fraction again, so only the bootstrap index tells the draws apart
+    fourth = draw_sets(cohort, spurious, bootstrap=3, seed=3)[1]
+    assert first["in_slice"].sum() == fourth["in_slice"].sum()
+    assert set(first["dicom_id"]) != set(fourth["dicom_id"])
 
 
 def test_natural_audit_mix_samples_the_non_slice_part_uniformly(

@@ -140,3 +140,16 @@ def test_spotlight_gradient_matches_finite_differences(audit, n_precisions, barr
         numeric[i] = (upper - lower) / (2 * step)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-8)
     assert np.isfinite(objective)
+
+
+def test_error_cluster_is_reproducible_with_its_random_state(audit):
+    args = (audit.embeddings, audit.targets, audit.predictions)
+    settings = {"n_slices": 2, "n_components": 6, "n_pca_components": None}
+    first = ErrorClusterSlicer(**settings, random_state=3).fit(*args).predict_proba(audit.embeddings)
+    again = ErrorClusterSlicer(**settings, random_state=3).fit(*args).predict_proba(audit.embeddings)
+    np.testing.assert_array_equal(first, again)
+    others = [
+        ErrorClusterSlicer(**settings, random_state=seed).fit(*args).predict_proba(audit.embeddings)
+        for seed in (4, 5, 6)
+    ]
+    assert any(not np.allclose(first, other) for other in others)
