@@ -18,7 +18,9 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
 
     Saving takes a dict:
 
-    - ``{"model": "local-dir:/tmp/x", ...}``: the folder's files are copied into the versioned folder;
+    - ``{"model": "local-dir:/tmp/x", ...}``: the folder's files are copied into the versioned folder; with
+      ``"scratch": True`` (a folder the producing node made for the catalog) they are moved and the folder
+      is removed, so a training run leaves nothing behind in the temporary directory;
     - any other ``{"model": "hf-hub:...", "pretrained": ...}``: only the reference is stored (the weights
       stay in the user's Hugging Face cache or folder, e.g. BiomedCLIP in ``conf/mimic``).
 
@@ -62,6 +64,7 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
         folder = Path(str(self._get_save_path()))
         folder.mkdir(parents=True, exist_ok=True)
         reference = dict(data)
+        scratch = bool(reference.pop("scratch", False))
         model = str(data["model"])
         if model.startswith("local-dir:"):
             source = Path(model.removeprefix("local-dir:"))
@@ -69,7 +72,9 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
                 raise DatasetError(f"Model folder {source} does not exist")
             for item in sorted(source.iterdir()):
                 if item.is_file():
-                    shutil.copy2(item, folder / item.name)
+                    (shutil.move if scratch else shutil.copy2)(item, folder / item.name)
+            if scratch:
+                shutil.rmtree(source)
             reference["stored_folder"] = True
             reference["model"] = "local-dir:."
         (folder / REFERENCE_FILE).write_text(json.dumps(reference, indent=2, sort_keys=True, default=str))

@@ -57,7 +57,8 @@ def train_encoder(
     paths = [str(mimic_cxr_jpg.image_path(p)) for p in pairs["image_path"]]
     folder = Path(tempfile.mkdtemp(prefix="medslice-encoder-"))
     log = train_lit_clip(paths, texts.tolist(), folder, seed=seed, **settings.get("training", {}))
-    return {"model": f"local-dir:{folder}", "pretrained": None, "training_log": log}
+    # scratch: the versioned `encoder` dataset moves the files into data/06_models and removes the folder.
+    return {"model": f"local-dir:{folder}", "pretrained": None, "training_log": log, "scratch": True}
 
 
 def embed_images(
