@@ -6,20 +6,25 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
 from kedro.io import DataCatalog, MemoryDataset, Version
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.pandas import ParquetDataset
 from kedro_datasets.text import TextDataset
 
+from medslice import settings
 from medslice.encoders import MissingModelError
 from medslice.hooks import (
     ENCODER_NODE,
     REPORT_NODE,
+    SYNTHETIC_NODE,
     EncoderCheckHook,
     MissingInputError,
     MissingInputsHook,
     ReportLocationHook,
     RunTimestampHook,
+    SyntheticReleaseError,
+    SyntheticReleaseGuardHook,
     missing_inputs,
     report_locations,
 )
@@ -181,3 +186,46 @@ def test_a_named_encoder_that_is_absent_stops_the_run_before_any_node(tmp_path: 
     )
     EncoderCheckHook().before_pipeline_run({}, encoder_run, trained)
     EncoderCheckHook().before_pipeline_run({}, _pipeline("audit_report"), catalog)
+
+
+class _Context:
+    def __init__(self, project_path: Path) -> None:
+        self.project_path = project_path
+
+
+def test_the_synthetic_release_is_refused_outside_the_projects_data_folder(tmp_path: Path) -> None:
+    synthetic = Pipeline([node(_identity, "params:synthetic", "mimic_iv_patients", name=SYNTHETIC_NODE)])
+    guard = SyntheticReleaseGuardHook()
+    guard.after_context_created(_Context(tmp_path / "project"))
+    outside = DataCatalog(
+        {"mimic_iv_patients": ParquetDataset(filepath="/data/physionet.org/patients.parquet")}
+    )
+    with pytest.raises(
+        SyntheticReleaseError, match=r"mimic_iv_patients \(/data/physionet.org/patients.parquet\)"
+    ):
+        guard.before_pipeline_run({}, synthetic, outside)
+    inside = DataCatalog(
+        {
+            "mimic_iv_patients": ParquetDataset(
+                filepath=str(tmp_path / "project" / "data" / "01_raw" / "p.parquet")
+            )
+        }
+    )
+    guard.before_pipeline_run({}, synthetic, inside)  # no error
+    guard.before_pipeline_run({}, _pipeline("audit_report"), outside)  # other pipelines are not its business
+
+
+def test_missing_inputs_are_reported_before_a_missing_encoder(tmp_path: Path) -> None:
+    # pluggy calls implementations last-registered first: settings.HOOKS lists the checks bottom-up
+    manager = _create_hook_manager()
+    _register_hooks(manager, settings.HOOKS)
+    run = Pipeline([node(_identity, "cohort", "encoder", name=ENCODER_NODE)])
+    absent = {"encoder": {"train": False, "model": f"local-dir:{tmp_path / 'no-biomedclip'}"}}
+    catalog = DataCatalog(
+        {
+            "params:embedding": MemoryDataset(absent),
+            "cohort": ParquetDataset(filepath=str(tmp_path / "cohort.parquet")),
+        }
+    )
+    with pytest.raises(MissingInputError, match="cohort"):
+        manager.hook.before_pipeline_run(run_params={}, pipeline=run, catalog=catalog)

@@ -3,6 +3,7 @@ run's save version for the report, and where the report and summary went."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.context import KedroContext
@@ -110,6 +111,61 @@ class MissingInputsHook:
                 for name in missing
             ]
             raise MissingInputError("This run's inputs do not exist; nothing was run.\n" + "\n".join(lines))
+
+
+SYNTHETIC_NODE = "generate_synthetic_release"
+
+
+class SyntheticReleaseError(RuntimeError):
+    """The synthetic release would be written outside the project's data folder."""
+
+
+class SyntheticReleaseGuardHook:
+    """Refuse to write the synthetic release anywhere but under the project's ``data/`` folder.
+
+    Under ``--env=mimic`` the raw datasets point at the PhysioNet download: a synthetic run there would
+    put fake images and reports where real ones are expected (the overwrite check only protects a release
+    that already exists).
+    """
+
+    def __init__(self) -> None:
+        self._data_root: Path | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Remember the project's data folder."""
+        self._data_root = (Path(context.project_path) / "data").resolve()
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Raise :class:`SyntheticReleaseError` naming every output that lies outside ``data/``."""
+        del run_params
+        if self._data_root is None:
+            return
+        outside = [
+            f"- {name}{_location(catalog, name)}"
+            for node in pipeline.nodes
+            if node.name == SYNTHETIC_NODE
+            for name in node.outputs
+            if name in catalog and not _is_under(catalog, name, self._data_root)
+        ]
+        if outside:
+            raise SyntheticReleaseError(
+                f"The synthetic release is written only under {self._data_root}; this environment points "
+                "these outputs elsewhere (a real download's place?), so nothing was run:\n"
+                + "\n".join(outside)
+                + "\nRun `kedro run --pipeline=synthetic` without --env=mimic, or point "
+                "conf/<env>/globals.yml at data/."
+            )
+
+
+def _is_under(catalog: DataCatalog, name: str, root: Path) -> bool:
+    """Whether a dataset's file or folder lies under ``root`` (datasets without a path are in memory)."""
+    description = catalog.get(name)._describe()
+    location = description.get("filepath") or description.get("path")
+    return location is None or Path(str(location)).resolve().is_relative_to(root)
 
 
 REPORT_NODE = "build_audit_report"

@@ -12,6 +12,7 @@ from medslice.hooks import (
     MissingInputsHook,
     ReportLocationHook,
     RunTimestampHook,
+    SyntheticReleaseGuardHook,
 )
 
 # Offline by construction: a hub name must fail at once rather than hang for ~20 s (docs/reference.md §5).
@@ -28,12 +29,15 @@ warnings.filterwarnings(
     "ignore", message=r"Option '--pipeline' is deprecated", category=KedroDeprecationWarning
 )
 
+# pluggy calls a hook's implementations last-registered first, so the checks run bottom-up: the synthetic
+# guard, then missing inputs (the data a user must fetch), then the named encoder.
 HOOKS = (
-    DeclaredNamespacesHook(),
-    MissingInputsHook(),
-    EncoderCheckHook(),
-    RunTimestampHook(),
     ReportLocationHook(),
+    RunTimestampHook(),
+    EncoderCheckHook(),
+    MissingInputsHook(),
+    SyntheticReleaseGuardHook(),
+    DeclaredNamespacesHook(),
 )
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

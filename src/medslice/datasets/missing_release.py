@@ -7,9 +7,10 @@ from pathlib import Path
 from kedro.io import DatasetError
 
 HOW_TO_FIX = (
-    "For the built-in synthetic data run `kedro run --pipeline=synthetic` first (or `make demo`); for a "
-    "real PhysioNet download set `raw.{key}` in conf/mimic/globals.yml and run with `--env=mimic` "
-    "(docs/real-data.md)."
+    "For the built-in synthetic data run `kedro run --pipeline=synthetic` first, in the same environment "
+    "(`make demo` for the default one); for a real PhysioNet download set `raw.{key}` in "
+    "conf/mimic/globals.yml and run with `--env=mimic` (docs/real-data.md), where the synthetic pipeline "
+    "is refused."
 )
 
 
