@@ -75,3 +75,12 @@ def test_runtime_params_switch_a_scenario_off_as_the_cli_passes_them() -> None:
     with KedroSession.create(project_path=PROJECT, env="base", runtime_params=off) as session:
         session.load_context()
         assert "rare_slice" not in declared.declared_scenarios()
+
+
+def test_a_misspelt_scenario_in_params_is_refused_not_added() -> None:
+    configure_project("medslice")
+    typo = {"failure_injection": {"scenarios": {"noisy_labell": {"enabled": False}}}}
+    with KedroSession.create(project_path=PROJECT, env="base", runtime_params=typo) as session:
+        session.load_context()
+        with pytest.raises(ValueError, match="noisy_labell declares no target.*Did you mean 'noisy_label'"):
+            declared.declared_scenarios()

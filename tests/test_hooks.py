@@ -21,6 +21,7 @@ from medslice.hooks import (
     EncoderCheckHook,
     MissingInputError,
     MissingInputsHook,
+    ProjectRelativePathsHook,
     ReportLocationHook,
     RunTimestampHook,
     SyntheticReleaseError,
@@ -46,12 +47,21 @@ def test_the_report_and_summary_paths_are_printed(tmp_path: Path, capsys: pytest
             "audit_summary": TextDataset(filepath=str(tmp_path / "summary.md")),
         }
     )
-    ReportLocationHook().after_pipeline_run({}, _pipeline("audit_report", "audit_summary"), catalog)
+    run = _pipeline("audit_report", "audit_summary")
+    hook = ReportLocationHook()
+    hook.before_pipeline_run()
+    for made in run.nodes:
+        hook.after_node_run(made)
+    hook.after_pipeline_run({}, run, catalog)
     printed = capsys.readouterr().out.splitlines()
     assert printed == [
         f"Audit report: {tmp_path / 'audit_report.html'}",
         f"Summary: {tmp_path / 'summary.md'}",
     ]
+    # --only-missing-outputs skipped every node: nothing was written, so nothing is pointed at
+    hook.before_pipeline_run()
+    hook.after_pipeline_run({}, run, catalog)
+    assert capsys.readouterr().out == ""
 
 
 def test_runs_that_do_not_write_the_report_say_nothing(tmp_path: Path) -> None:
@@ -229,3 +239,16 @@ def test_missing_inputs_are_reported_before_a_missing_encoder(tmp_path: Path) ->
     )
     with pytest.raises(MissingInputError, match="cohort"):
         manager.hook.before_pipeline_run(run_params={}, pipeline=run, catalog=catalog)
+
+
+def test_a_relative_shard_folder_resolves_against_the_project_root(tmp_path: Path) -> None:
+    hook = ProjectRelativePathsHook()
+    settings_in = {"shard_dir": "data/04_feature/shards", "shard_size": 8}
+    assert hook.before_node_run({"params:embedding": settings_in}) is None  # no session, nothing to resolve
+    hook.after_context_created(_Context(tmp_path))
+    resolved = hook.before_node_run({"params:embedding": settings_in})
+    assert resolved == {
+        "params:embedding": {"shard_dir": str(tmp_path / "data/04_feature/shards"), "shard_size": 8}
+    }
+    assert hook.before_node_run({"params:embedding": {"shard_dir": "/abs/shards"}}) is None
+    assert hook.before_node_run({"cohort": object()}) is None

@@ -24,9 +24,12 @@ REPORT_OUTPUTS: dict[str, str] = {
 }
 
 
-def report_locations(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
-    """``{label: path}`` for every report output this pipeline wrote that the catalog stores in a file."""
-    written = pipeline.all_outputs()
+def report_locations(pipeline: Pipeline, catalog: DataCatalog, ran: set[str] | None = None) -> dict[str, str]:
+    """``{label: path}`` for every report output this pipeline wrote that the catalog stores in a file.
+
+    ``ran``: the outputs of the nodes that actually ran (``--only-missing-outputs`` may skip them all).
+    """
+    written = pipeline.all_outputs() if ran is None else pipeline.all_outputs() & ran
     locations = {}
     for name, label in REPORT_OUTPUTS.items():
         if name not in written or name not in catalog:
@@ -40,13 +43,27 @@ def report_locations(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]
 class ReportLocationHook:
     """After a run that built the report, print where it is, since that is what people open next."""
 
+    def __init__(self) -> None:
+        self._ran: set[str] | None = None
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        """Start a new record of the outputs written."""
+        self._ran = set()
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        """Record the outputs of a node that ran."""
+        if self._ran is not None:
+            self._ran.update(node.outputs)
+
     @hook_impl
     def after_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        """Print the report and summary paths of the run."""
+        """Print the report and summary paths of the run, if it wrote them."""
         del run_params  # the paths come from the catalog, whatever the environment
-        for label, path in report_locations(pipeline, catalog).items():
+        for label, path in report_locations(pipeline, catalog, self._ran).items():
             # Printed, not logged: the rich log handler wraps long paths, and this one is to be copied.
             print(f"{label}: {path}", flush=True)
 
@@ -166,6 +183,33 @@ def _is_under(catalog: DataCatalog, name: str, root: Path) -> bool:
     description = catalog.get(name)._describe()
     location = description.get("filepath") or description.get("path")
     return location is None or Path(str(location)).resolve().is_relative_to(root)
+
+
+class ProjectRelativePathsHook:
+    """Resolve the relative folders in parameters against the project root, as Kedro does for the catalog.
+
+    ``embedding.shard_dir`` is a parameter, not a dataset, so a run or a notebook session started outside the
+    project root (``notebooks/``) would otherwise write a second, unreused set of shards there.
+    """
+
+    def __init__(self) -> None:
+        self._project_path: Path | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Remember the project root."""
+        self._project_path = Path(context.project_path)
+
+    @hook_impl
+    def before_node_run(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """Make ``params:embedding``'s ``shard_dir`` absolute under the project root."""
+        embedding = inputs.get("params:embedding")
+        if self._project_path is None or not isinstance(embedding, dict) or "shard_dir" not in embedding:
+            return None
+        shard_dir = Path(str(embedding["shard_dir"]))
+        if shard_dir.is_absolute():
+            return None
+        return {"params:embedding": {**embedding, "shard_dir": str(self._project_path / shard_dir)}}
 
 
 REPORT_NODE = "build_audit_report"

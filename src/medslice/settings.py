@@ -10,6 +10,7 @@ from medslice.hooks import (
     DeclaredNamespacesHook,
     EncoderCheckHook,
     MissingInputsHook,
+    ProjectRelativePathsHook,
     ReportLocationHook,
     RunTimestampHook,
     SyntheticReleaseGuardHook,
@@ -37,6 +38,7 @@ HOOKS = (
     EncoderCheckHook(),
     MissingInputsHook(),
     SyntheticReleaseGuardHook(),
+    ProjectRelativePathsHook(),
     DeclaredNamespacesHook(),
 )
 

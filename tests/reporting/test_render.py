@@ -144,6 +144,18 @@ def test_provenance_and_parameters_are_shown(report_html: str, provenance: dict[
     assert "<details>" in report_html
     assert "0.1.0" in text  # medslice version default
     assert "Synthetic data." in text
+    assert "the run that rebuilt this report" not in text
+
+
+def test_a_rebuilt_report_says_whose_parameters_it_shows(
+    realistic_summary: pd.DataFrame, report_cards: list, provenance: dict[str, object]
+) -> None:
+    rebuilt = {
+        **provenance,
+        "parameters": {**provenance["parameters"], "report_run": "2026-11-29T10.00.00.000Z"},
+    }
+    text = "".join(parse(render_audit_report(realistic_summary, report_cards, rebuilt)).text)
+    assert "the parameters of the run that rebuilt this report" in text
 
 
 def test_bad_inputs_are_refused_with_the_argument_named(realistic_summary: pd.DataFrame) -> None:

@@ -13,6 +13,7 @@ Kedro builds pipelines before it hands parameters to nodes, so the registry read
 
 from __future__ import annotations
 
+import difflib
 import os
 from functools import cache
 from pathlib import Path
@@ -75,7 +76,18 @@ def declared_parameters(conf_source: str | None = None) -> dict[str, Any]:
 def declared_scenarios() -> list[str]:
     """Names under ``failure_injection.scenarios`` not marked ``enabled: false``, in declaration order."""
     scenarios = declared_parameters().get("failure_injection", {}).get("scenarios", {})
-    return [name for name, spec in scenarios.items() if (spec or {}).get("enabled", True)]
+    for name, spec in scenarios.items():
+        # `--params "failure_injection.scenarios.noisy_labell.enabled=false"` would otherwise add a phantom
+        # scenario and leave the intended one running.
+        if not (spec or {}).get("target"):
+            others = [other for other in scenarios if other != name]
+            close = difflib.get_close_matches(name, others, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"failure_injection.scenarios.{name} declares no target, so it is no scenario.{hint} "
+                f"Declared: {others}"
+            )
+    return [name for name, spec in scenarios.items() if spec.get("enabled", True)]
 
 
 def declared_variants() -> list[str]:

@@ -179,6 +179,8 @@ def render_audit_report(
             if parameters is not None
             else None
         ),
+        # A report rebuilt alone shows this run's parameters beside an earlier run's results.
+        "parameters_from_rebuild": bool(parameters) and bool(parameters.get("report_run")),
         "synthetic": is_synthetic(provenance),
         "timestamp": display_value(provenance.get("timestamp")),
         "data_version": display_value(provenance.get("data_version")),

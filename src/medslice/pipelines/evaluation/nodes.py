@@ -13,6 +13,7 @@ from medslice.encoders.sharded import identity_from_arrow
 from medslice.evaluation import summarize_metrics, tidy_metrics
 from medslice.evaluation.audit import baseline_metrics, evaluate_slices, ideal_error_slice_metrics
 from medslice.mimic.reader import MimicCxrJpg
+from medslice.pipelines.settings_keys import check_known_keys
 from medslice.reporting import headline_markdown, precision_bar_chart
 from medslice.reporting.audit import build_report
 from medslice.reporting.planted import planted_failures
@@ -31,6 +32,7 @@ def evaluate_variant(
     variant: str,
 ) -> pd.DataFrame:
     """Precision@k, average precision, the paper's P@10 and explanation hits per bootstrap."""
+    check_known_keys(evaluation, ("top_k", "synonyms"), "evaluation")
     return evaluate_slices(
         slices,
         predictions,

@@ -14,14 +14,21 @@ from medslice.explain.audit import add_hypotheses
 from medslice.explain.audit import explain_slices as explain_audit_slices
 from medslice.explain.llm_hypotheses import LLMHypotheses
 from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
+from medslice.pipelines.settings_keys import check_known_keys
 from medslice.slicing.embedding_tables import aligned_modalities, table_matrix
+
+EXPLANATION_KEYS = ("top_k", "report_sections", "max_enrichment_rows", "enrichment_columns", "phrases", "llm")
+PHRASE_KEYS = ("min_df", "max_candidates", "extra_phrases")
+LLM_KEYS = ("enabled", "model_path", "n_hypotheses")
 
 
 def build_phrase_bank(cohort: pd.DataFrame, encoder: dict[str, Any], explanation: dict[str, Any]) -> pa.Table:
     """Mine candidate phrases from the training split's reports and embed them once with the text tower."""
     corpus = cohort.loc[cohort["split"] == "train", "report_text"].dropna().drop_duplicates()
     text_encoder = ClipEncoder(encoder["model"], pretrained=encoder.get("pretrained"))
+    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
     settings = explanation.get("phrases", {})
+    check_known_keys(settings, PHRASE_KEYS, "explanation.phrases")
     explainer = PhraseRankingExplainer(
         text_encoder,
         min_df=int(settings.get("min_df", 5)),
@@ -49,6 +56,7 @@ def explain_slices(
     explanation: dict[str, Any],
 ) -> pd.DataFrame:
     """Tokens, phrases and enriched cohort attributes for every slice of every bootstrap."""
+    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
     phrases, phrase_matrix = table_matrix(phrase_bank, "phrase")
     tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
     matrices = aligned_modalities(slices["dicom_id"].astype(str), variant["modalities"], cohort, tables)
@@ -73,6 +81,7 @@ def explain_slices(
         max_enrichment_rows=int(explanation.get("max_enrichment_rows", 10)),
     )
     llm = explanation.get("llm") or {}
+    check_known_keys(llm, LLM_KEYS, "explanation.llm")
     if llm.get("enabled"):
         generator = LLMHypotheses(llm["model_path"], n_hypotheses=int(llm.get("n_hypotheses", 3))).load()
         explanations = add_hypotheses(explanations, generator)
