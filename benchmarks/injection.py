@@ -106,7 +106,13 @@ def slice_error_counts(predictions: pd.DataFrame) -> tuple[int, int]:
 def main() -> None:
     """Build (or reuse) the synthetic cohort, run the three scenarios, print figures and JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/medslice_injection_bench"))
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("/tmp/medslice_injection_bench"),
+        help="where the benchmark's own synthetic release is generated once and reused, apart from the "
+        "project's data/ (default: %(default)s)",
+    )
     parser.add_argument("--n-bootstraps", type=int, default=3)
     parser.add_argument(
         "--n-train",

@@ -22,7 +22,7 @@ The last line is JSON: ``{"seeds": [...], "reg_covar": {value: {scenario: {"best
 "best_mean": ..., "ideal_error_slice": ..., "variants": {variant: {"mean": ..., "spread": ...}}}}}}``.
 
 Run: ``.venv/bin/python benchmarks/slicer_stability.py [--n-starts 5] [--reg-covar 1e-6]
-[--scenarios noisy_label ...]``
+[--scenarios noisy_label ...] [--env tiny]``
 """
 
 from __future__ import annotations
@@ -44,13 +44,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NO_EXPLANATIONS = pd.DataFrame(columns=["bootstrap", "slice", "kind", "source", "rank", "term"])
 
 
-def load_audit(scenarios: list[str] | None) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict]:
+def load_audit(
+    scenarios: list[str] | None, env: str | None = None
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict]:
     """The project parameters, predictions per scenario and fused embeddings per scenario x variant."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(PROJECT_ROOT)
-    with KedroSession.create(project_path=PROJECT_ROOT) as session:
+    with KedroSession.create(project_path=PROJECT_ROOT, env=env) as session:
         context = session.load_context()
         catalog, params = context.catalog, context.params
         declared = params["failure_injection"]["scenarios"]
@@ -78,9 +80,14 @@ def main() -> None:
     parser.add_argument("--n-starts", type=int, default=5, help="random starts of the slicer per variant")
     parser.add_argument("--reg-covar", type=float, nargs="+", default=[1e-6])
     parser.add_argument("--scenarios", nargs="+", default=None)
+    parser.add_argument(
+        "--env",
+        default=None,
+        help="the Kedro environment whose audit to reload (default: KEDRO_ENV or local)",
+    )
     args = parser.parse_args()
 
-    params, predictions, fused = load_audit(args.scenarios)
+    params, predictions, fused = load_audit(args.scenarios, args.env)
     slicer = params["slice_discovery"]["slicer"]
     seeds = [int(params["seed"]) + 10 * start for start in range(args.n_starts)]
     results: dict[str, dict[str, Any]] = {}
