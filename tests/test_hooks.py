@@ -105,6 +105,32 @@ def test_missing_inputs_stop_the_run_before_any_node(tmp_path: Path) -> None:
     assert "metrics" not in message
 
 
+def test_a_skipped_stages_hint_is_given_once_with_the_runs_environment(tmp_path: Path) -> None:
+    names = ("cohort", "images", "reports")
+    catalog = DataCatalog({name: TextDataset(filepath=str(tmp_path / f"{name}.txt")) for name in names})
+    pipeline = Pipeline([node(_identity, name, f"{name}_out", name=f"read_{name}") for name in names])
+    with pytest.raises(MissingInputError) as error:
+        MissingInputsHook().before_pipeline_run({"env": "tiny"}, pipeline, catalog)
+    message = str(error.value)
+    assert all(f"- {name} (" in message for name in names)
+    assert message.count("It is made by an earlier stage") == 1
+    assert "`kedro run --pipeline=audit --env=tiny`" in message
+
+
+def test_a_pinned_version_that_does_not_exist_is_named_with_the_existing_ones(tmp_path: Path) -> None:
+    ParquetDataset(
+        filepath=str(tmp_path / "cohort.parquet"), version=Version(None, "2026-11-28T08.00.00.000Z")
+    ).save(pd.DataFrame({"a": [1]}))
+    pinned = ParquetDataset(
+        filepath=str(tmp_path / "cohort.parquet"), version=Version("2026-01-01T00.00.00.000Z", None)
+    )
+    pipeline = Pipeline([node(_identity, "cohort", "out", name="read_cohort")])
+    with pytest.raises(MissingInputError) as error:
+        MissingInputsHook().before_pipeline_run({}, pipeline, DataCatalog({"cohort": pinned}))
+    assert "version 2026-01-01T00.00.00.000Z (--load-versions) does not exist" in str(error.value)
+    assert "2026-11-28T08.00.00.000Z" in str(error.value)
+
+
 def test_a_run_with_every_input_present_starts(tmp_path: Path) -> None:
     present = tmp_path / "present.txt"
     present.write_text("ok")

@@ -112,6 +112,18 @@ def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
     return [name for name in names if name in catalog and not catalog.exists(name)]
 
 
+def _pinned_version_note(catalog: DataCatalog, name: str) -> str | None:
+    """For a ``--load-versions`` pin that does not exist: say so and list the versions that do."""
+    dataset = catalog.get(name)
+    pinned = getattr(getattr(dataset, "_version", None), "load", None)
+    if not isinstance(dataset, AbstractVersionedDataset) or pinned is None:
+        return None
+    root = Path(str(dataset._filepath))
+    existing = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    shown = ", ".join(existing[-3:]) if existing else "none"
+    return f"version {pinned} (--load-versions) does not exist; the newest versions are: {shown}."
+
+
 class MissingInputsHook:
     """Stop a run whose inputs are missing before it spends time on the stages before them."""
 
@@ -120,14 +132,23 @@ class MissingInputsHook:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         """Raise :class:`MissingInputError` naming each missing input, where it was sought and the fix."""
-        del run_params
         missing = missing_inputs(pipeline, catalog)
-        if missing:
-            lines = [
-                f"- {name}{_location(catalog, name)}: {INPUT_HINTS.get(name, MADE_BY_AN_EARLIER_RUN)}"
-                for name in missing
-            ]
-            raise MissingInputError("This run's inputs do not exist; nothing was run.\n" + "\n".join(lines))
+        if not missing:
+            return
+        env = run_params.get("env")
+        earlier = MADE_BY_AN_EARLIER_RUN.replace(
+            "--pipeline=audit`", f"--pipeline=audit --env={env}`" if env else "--pipeline=audit`"
+        )
+        lines, made_earlier = [], []
+        for name in missing:
+            hint = _pinned_version_note(catalog, name) or INPUT_HINTS.get(name)
+            if hint is None:  # said once below, however many of a skipped stage's outputs are missing
+                made_earlier.append(f"- {name}{_location(catalog, name)}")
+            else:
+                lines.append(f"- {name}{_location(catalog, name)}: {hint}")
+        if made_earlier:
+            lines += [*made_earlier, f"  {earlier}"]
+        raise MissingInputError("This run's inputs do not exist; nothing was run.\n" + "\n".join(lines))
 
 
 SYNTHETIC_NODE = "generate_synthetic_release"

@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from medslice.slicing.per_bootstrap import build_slicer, discover_per_bootstrap, fuse_bootstraps
@@ -50,3 +51,10 @@ def test_build_slicer_drops_another_slicers_settings_and_refuses_typos(
         ValueError, match=r"\['n_slice'\] are not taken by any slicer \(did you mean 'n_slices'\?\)"
     ):
         build_slicer({"method": "domino", "n_slice": 3})
+
+
+def test_embeddings_and_predictions_of_different_runs_are_named_not_a_key_error() -> None:
+    predictions = pd.DataFrame({"dicom_id": ["a", "b"], "bootstrap": 0, "target": [0, 1], "pred": [0, 0]})
+    other_run = pa.table({"dicom_id": ["a", "c"], "bootstrap": [0, 0], "embedding": [[0.1, 0.2], [0.3, 0.4]]})
+    with pytest.raises(ValueError, match="1 fused-embedding rows .* come from different runs"):
+        discover_per_bootstrap(other_run, predictions, {"method": "domino"}, seed=0)

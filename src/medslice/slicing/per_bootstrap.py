@@ -107,6 +107,15 @@ def discover_per_bootstrap(
     """
     frame = fused.to_pandas()
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
+    unmatched = pd.MultiIndex.from_frame(frame[["bootstrap", "dicom_id"]]).difference(keyed.index)
+    if len(unmatched):
+        # The two tables come from different runs, e.g. after a partial rerun changed the audit sets.
+        raise ValueError(
+            f"{len(unmatched)} fused-embedding rows (bootstrap, dicom_id) have no prediction, e.g. "
+            f"{list(unmatched[:3])}: the embeddings and the predictions come from different runs. Rerun "
+            "fuse_modalities for these predictions (e.g. --from-nodes=<scenario>.<variant>.fuse_modalities), "
+            "or pin matching versions with --load-versions."
+        )
     n_columns = int(dict(slicer).get("n_slices", 5))
     memberships, summaries = [], []
     groups = frame.groupby("bootstrap", sort=True)
