@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kedro.framework.project import configure_project
+from kedro.framework.project import configure_project, pipelines
 from kedro.framework.session import KedroSession
 
 from medslice.pipelines import declared
@@ -84,3 +84,14 @@ def test_a_misspelt_scenario_in_params_is_refused_not_added() -> None:
         session.load_context()
         with pytest.raises(ValueError, match="noisy_labell declares no target.*Did you mean 'noisy_label'"):
             declared.declared_scenarios()
+
+
+def test_a_second_session_in_one_process_builds_its_own_namespaces() -> None:
+    configure_project("medslice")
+    with KedroSession.create(project_path=PROJECT, env="tiny") as session:
+        session.load_context()
+        tiny = {n.namespace.split(".")[0] for n in pipelines["audit"].nodes if n.namespace}
+    with KedroSession.create(project_path=PROJECT, env="base") as session:
+        session.load_context()
+        base = {n.namespace.split(".")[0] for n in pipelines["audit"].nodes if n.namespace}
+    assert "elderly_women_rare" not in tiny and "elderly_women_rare" in base

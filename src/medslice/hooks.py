@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kedro.framework import project as kedro_project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DataCatalog, DatasetError
@@ -77,8 +78,15 @@ class DeclaredNamespacesHook:
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        """Hand the session's config loader to :mod:`medslice.pipelines.declared`."""
+        """Hand the session's config loader to :mod:`medslice.pipelines.declared`, and rebuild the registry.
+
+        Kedro builds the pipelines once per process; a second session with another ``--env`` (a notebook,
+        a test) would otherwise run the first one's namespaces with its own parameters.
+        """
         use_config_loader(context.config_loader)
+        package = kedro_project.PACKAGE_NAME  # read now: configure_project sets it after import
+        if package:
+            kedro_project.pipelines.configure(f"{package}.pipeline_registry")
 
 
 # How to provide the inputs a user supplies; anything else is made by an earlier run.
