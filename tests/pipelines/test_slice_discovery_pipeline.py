@@ -121,5 +121,5 @@ def test_nan_embeddings_are_refused_naming_the_modality(pipeline) -> None:  # no
     broken = np.ones((len(table), 16))
     broken[0, 0] = np.nan
     inputs["image_embeddings"] = embeddings_to_arrow(table["dicom_id"].to_pylist(), "dicom_id", broken, {})
-    with pytest.raises(Exception, match="image"):
+    with pytest.raises(ValueError, match="image"):
         SequentialRunner().run(pipeline.only_nodes("s1.image.fuse_modalities"), _catalog(inputs))

@@ -31,16 +31,26 @@ EXPLANATION_COLUMNS: tuple[str, ...] = (
 TEXT_SOURCES = ("combined", "report", "metadata")
 
 
+def _fitted_explainers(texts: Mapping[str, Sequence[str]], top_k: int) -> dict[str, TfidfContrastExplainer]:
+    """One TF-IDF explainer per text source, fitted once on a bootstrap's audit texts.
+
+    The vocabulary and weights depend on the texts only, not on the slice, so every slice of the bootstrap
+    is contrasted on the same fit. A source with an empty vocabulary is left out: nothing to say about it.
+    """
+    fitted = {}
+    for source, source_texts in texts.items():
+        try:
+            fitted[source] = TfidfContrastExplainer(top_k=top_k).fit(source_texts)
+        except ValueError:
+            continue
+    return fitted
+
+
 def _token_rows(
-    texts: Mapping[str, Sequence[str]], members: np.ndarray, reference: np.ndarray, top_k: int
+    explainers: Mapping[str, TfidfContrastExplainer], members: np.ndarray, reference: np.ndarray
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for source, source_texts in texts.items():
-        explainer = TfidfContrastExplainer(top_k=top_k)
-        try:
-            explainer.fit(source_texts)
-        except ValueError:  # an empty vocabulary: nothing to say about this source
-            continue
+    for source, explainer in explainers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             tokens = explainer.explain(None, members, reference)
@@ -101,13 +111,14 @@ def explain_slices(
             "combined": concatenate_texts(*source_texts.values()),
             **source_texts,
         }
+        explainers = _fitted_explainers(source_texts, top_k)
         for column in slice_columns:
             membership = part[column].to_numpy(dtype=float)
             members = np.nan_to_num(membership) > 0.5
             if not members.any():
                 continue
             reference = reference_mask(targets, preds, members)
-            found = _token_rows(source_texts, members, reference, top_k)
+            found = _token_rows(explainers, members, reference)
             if phrases is not None:
                 ranked = phrases.explain(shared_space_embeddings[index], np.nan_to_num(membership), targets)
                 found += [
