@@ -170,3 +170,19 @@ def test_reports_parsed_from_a_zip_in_a_pool_equal_the_serial_tree(tables: dict,
     pooled, pooled_qa = build_reports_table(MimicCxrReports(archive), n_workers=2, chunk_size=1)
     pd.testing.assert_frame_equal(pooled, tables["frames"][1])
     assert pooled_qa == tables["qas"][1]
+
+
+def test_one_image_per_study_prefers_the_view_then_the_smallest_dicom_id() -> None:
+    from medslice.mimic.cohort import _one_per_study
+
+    frame = pd.DataFrame(
+        {
+            "subject_id": [1, 1, 1, 1, 2],
+            "study_id": [10, 10, 10, 11, 20],
+            "dicom_id": ["c", "b", "a", "z", "y"],
+            "view_position": ["PA", "PA", "LATERAL", "AP", "AP"],
+            "view": ["frontal", "frontal", "lateral", "frontal", "frontal"],
+        }
+    )
+    # study 10: two PA images tie on the view, so the smaller dicom_id ("b") is kept, not the lateral "a"
+    assert frame.loc[_one_per_study(frame), "dicom_id"].tolist() == ["b", "z", "y"]

@@ -24,6 +24,9 @@ def test_groupings() -> None:
         race_group(r)
         for r in ("WHITE - RUSSIAN", "BLACK/CAPE VERDEAN", "HISPANIC OR LATINO", "ASIAN - CHINESE")
     ] == ["WHITE", "BLACK/AFRICAN AMERICAN", "HISPANIC/LATINO", "ASIAN"]
+    # MIMIC-IV files South American patients under their own label; they are Hispanic/Latino
+    assert race_group("SOUTH AMERICAN") == "HISPANIC/LATINO"
+    assert [age_group(a) for a in (-1, 0, 80)] == ["unknown", "0-20", "80+"]
     assert [race_group(r) for r in ("AMERICAN INDIAN/ALASKA NATIVE", "UNABLE TO OBTAIN", None)] == [
         "OTHER",
         "UNKNOWN",

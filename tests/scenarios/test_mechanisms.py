@@ -85,8 +85,9 @@ def test_rare_sampler_counts_are_exact(
 
 def test_rare_sampler_can_fix_the_negative_attribute_share(pool_factory: Callable[..., pd.DataFrame]) -> None:
     pool = pool_factory(4000, 0.4, 0.3)
-    sample, _ = sample_rare(pool, 200, 200, 0.02, np.random.default_rng(0), negative_attribute_share=0.5)
+    sample, qa = sample_rare(pool, 200, 200, 0.02, np.random.default_rng(0), negative_attribute_share=0.5)
     assert sample.loc[sample["target"] == 0, "attribute"].sum() == 100
+    assert qa["negative_attribute_share"] == 0.5  # the QA reports the negatives' share, not the positives'
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.3, 1.0])

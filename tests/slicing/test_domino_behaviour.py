@@ -104,3 +104,17 @@ def test_full_covariance_recovers_slice(audit):
     membership = slicer.fit(*args).predict_proba(*args)
     assert slicer.covariances_.shape == (8, 8, 8)
     assert precision_at_k(membership, audit.in_slice)[0] == 1.0
+
+
+def test_components_rank_by_the_absolute_value_of_the_largest_class_difference():
+    # docs/reference.md §2: max over classes first, absolute value after. With three classes the two orders
+    # disagree: component 0's differences (+0.1, -0.6, +0.5) give |0.5|, component 1's (+0.3, -0.2, -0.1)
+    # give |0.3|, component 2's (-0.05, -0.05, +0.1) give |0.1|; abs-then-max would put component 0 at 0.6.
+    slicer = DominoSlicer(n_slices=2, n_mixture_components=3)
+    slicer.y_probs_ = np.array([[0.3, 0.6, 0.1], [0.2, 0.5, 0.3], [0.35, 0.35, 0.3]])
+    differences = np.array([[0.1, -0.6, 0.5], [0.3, -0.2, -0.1], [-0.05, -0.05, 0.1]])
+    slicer.y_hat_probs_ = slicer.y_probs_ + differences
+    assert slicer._rank_components().tolist() == [0, 1, 2]
+    differences[1] = [0.55, -0.2, -0.35]  # now component 1 leads with 0.55 > 0.5
+    slicer.y_hat_probs_ = slicer.y_probs_ + differences
+    assert slicer._rank_components().tolist() == [1, 0, 2]
