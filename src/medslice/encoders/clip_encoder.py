@@ -14,10 +14,22 @@ from torch import nn
 
 from medslice.encoders.batch_map import map_batches
 from medslice.encoders.clip_sources import LOCAL_DIR_PREFIX, ClipSource, resolve_clip_source
-from medslice.encoders.devices import inference_context, pick_device
+from medslice.encoders.devices import inference_autocast_dtype, inference_context, pick_device
+from medslice.encoders.feature_store import FeatureStore
 from medslice.encoders.hashing import sha256_file, sha256_state_dict
 from medslice.encoders.image_features import embed_image_files
 from medslice.encoders.image_loading import LoadReport, iter_image_batches
+from medslice.encoders.locked_towers import (
+    IMAGE_STORE_KIND,
+    TEXT_STORE_KIND,
+    image_trunk_identity,
+    per_image_trunk,
+    project_rows,
+    stored_pooled_texts,
+    stored_trunk_features,
+    text_tower_identity,
+    trimmed_rows,
+)
 from medslice.encoders.text_batching import distinct_texts, length_batches, validated_texts
 
 logger = logging.getLogger(__name__)
@@ -84,6 +96,13 @@ class ClipEncoder:
         batch_size: Images or texts per forward pass.
         device: ``"cuda"``, ``"mps"``, ``"cpu"``...; None picks CUDA, then MPS, then CPU.
         image_size: Override of the model's input size (pixels).
+        feature_cache: Folder of locked-tower feature stores, shared with
+            ``train_lit_clip(feature_cache=...)``. When set, the pooled outputs of a timm image
+            trunk and of an HF text tower are read from it (the missing ones computed, one image or
+            text at a time, and added) and only the projections run here. Every item is then
+            computed on its own, so a result never depends on the other items of the call. Meant
+            for towers that stay locked while their projections are trained (the in-domain CLIP);
+            towers of other kinds are run as usual.
 
     Raises:
         MissingModelError: within a second when the model or its weights are not on this machine,
@@ -100,12 +119,14 @@ class ClipEncoder:
         batch_size: int = 64,
         device: str | None = None,
         image_size: int | None = None,
+        feature_cache: str | Path | None = None,
     ) -> None:
         self.model = model
         self.pretrained = pretrained
         self.batch_size = batch_size
         self.device = device
         self.image_size = image_size
+        self.feature_cache = feature_cache
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
         if image_size is not None and (not isinstance(image_size, int) or image_size < 8):
@@ -119,6 +140,7 @@ class ClipEncoder:
         self._mean = torch.tensor(preprocess["mean"], device=self.device_).view(1, 3, 1, 1)
         self._std = torch.tensor(preprocess["std"], device=self.device_).view(1, 3, 1, 1)
         self._identity: dict[str, Any] | None = None
+        self._stores: dict[str, FeatureStore | None] = {}
 
     @property
     def embed_dim(self) -> int:
@@ -143,7 +165,44 @@ class ClipEncoder:
                 else sha256_state_dict(self.model_),
                 "image_size": self.image_size_,
             }
+            if self.feature_cache is not None:
+                # Per-item locked features differ from batched ones in the last bits: keep their shards apart.
+                self._identity["locked_features"] = "per-item"
         return dict(self._identity)
+
+    def _store(self, kind: str) -> FeatureStore | None:
+        """The locked-tower store of ``kind`` when ``feature_cache`` is set and the tower fits it."""
+        if self.feature_cache is None:
+            return None
+        if kind not in self._stores:
+            dtype = inference_autocast_dtype(self.device_)
+            if kind == IMAGE_STORE_KIND:
+                visual = self.model_.visual
+                fits = hasattr(visual, "trunk") and hasattr(visual, "head")
+                identity = (
+                    image_trunk_identity(
+                        visual.trunk,
+                        self.image_size_,
+                        visual.preprocess_cfg["mean"],
+                        visual.preprocess_cfg["std"],
+                        self.device_,
+                        dtype,
+                    )
+                    if fits
+                    else None
+                )
+            else:
+                text = getattr(self.model_, "text", None)
+                fits = all(hasattr(text, name) for name in ("transformer", "pooler", "proj", "config"))
+                identity = text_tower_identity(text, self.device_, dtype) if fits else None
+            if identity is None:
+                logger.info(
+                    "feature_cache: the %s tower of %s is not cacheable; running it whole", kind, self.model
+                )
+            self._stores[kind] = (
+                FeatureStore(self.feature_cache, kind, identity) if identity is not None else None
+            )
+        return self._stores[kind]
 
     def _to_model_input(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 (B, 1, H, W) grayscale -> normalised float (B, 3, H, W) on the model's device."""
@@ -176,6 +235,9 @@ class ClipEncoder:
             unreadable files are NaN), and the :class:`LoadReport` naming those files.
         """
         step = batch_size or self.batch_size
+        store = self._store(IMAGE_STORE_KIND)
+        if store is not None:
+            return self._encode_images_from_store(store, paths, step, num_workers, progress)
         if self.device_.type == "cpu":
             embeddings, report = embed_image_files(
                 paths,
@@ -201,6 +263,26 @@ class ClipEncoder:
             embeddings[batch.indices] = self._embed_pixels(batch.pixels).numpy()
         return embeddings, batches.report
 
+    def _encode_images_from_store(
+        self, store: FeatureStore, paths: Sequence[str | Path], step: int, num_workers: int, progress: bool
+    ) -> tuple[np.ndarray, LoadReport]:
+        visual = self.model_.visual
+        features, report = stored_trunk_features(
+            store,
+            paths,
+            self.image_size_,
+            per_image_trunk(
+                visual.trunk, self._mean, self._std, self.device_, inference_autocast_dtype(self.device_)
+            ),
+            batch_size=step,
+            num_workers=num_workers if self.device_.type == "cpu" else 0,
+            progress=progress,
+        )
+        if features.shape[1] == 0:  # nothing decoded
+            return np.full((len(paths), self.embed_dim), np.nan, np.float32), report
+        projected = project_rows(lambda row: visual.head(row.to(self.device_)).float().cpu(), features)
+        return F.normalize(projected, dim=-1).numpy(), report
+
     def _trim_padding(self, tokens: torch.Tensor) -> torch.Tensor:
         """Drop trailing all-padding columns; HF towers mask padding, so results are unchanged."""
         from open_clip.hf_model import HFTextEncoder
@@ -225,6 +307,9 @@ class ClipEncoder:
         processes share the batches (faster than threads; set it to the core count).
         """
         distinct, rows = distinct_texts(validated_texts(texts))
+        store = self._store(TEXT_STORE_KIND)
+        if store is not None:
+            return self._encode_texts_from_store(store, distinct, batch_size, num_workers, progress)[rows]
         batches = length_batches(distinct, batch_size or self.batch_size)
 
         def job(number: int) -> np.ndarray:
@@ -240,3 +325,27 @@ class ClipEncoder:
         ):
             embeddings[batches[number]] = features
         return embeddings[rows]
+
+    def _encode_texts_from_store(
+        self,
+        store: FeatureStore,
+        distinct: list[str],
+        batch_size: int | None,
+        num_workers: int,
+        progress: bool,
+    ) -> np.ndarray:
+        text = self.model_.text
+        if not distinct:
+            return np.zeros((0, self.embed_dim), np.float32)
+        pooled = stored_pooled_texts(
+            store,
+            trimmed_rows(self.tokenizer_(distinct), int(text.config.pad_token_id)),
+            text,
+            self.device_,
+            inference_autocast_dtype(self.device_),
+            batch_size=batch_size or self.batch_size,
+            num_workers=num_workers,
+            progress=progress,
+        )
+        projected = project_rows(lambda row: text.proj(row.to(self.device_)).float().cpu(), pooled)
+        return F.normalize(projected, dim=-1).numpy()

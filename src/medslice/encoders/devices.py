@@ -22,13 +22,20 @@ def pick_device(device: str | None = None) -> torch.device:
 @contextlib.contextmanager
 def inference_context(device: torch.device) -> Iterator[None]:
     """``torch.inference_mode`` everywhere, plus fp16/bf16 autocast on CUDA (fp32 elsewhere)."""
+    dtype = inference_autocast_dtype(device)
     with torch.inference_mode():
-        if device.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            with torch.autocast("cuda", dtype=dtype):
+        if dtype is not None:
+            with torch.autocast(device.type, dtype=dtype):
                 yield
         else:
             yield
+
+
+def inference_autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """The autocast dtype :func:`inference_context` uses on ``device``: bf16/fp16 on CUDA, else None."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
 @contextlib.contextmanager

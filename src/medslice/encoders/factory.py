@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 
-def build_text_encoder(spec: Mapping[str, Any] | None, clip_reference: Mapping[str, Any]) -> Any:
+def build_text_encoder(
+    spec: Mapping[str, Any] | None,
+    clip_reference: Mapping[str, Any],
+    *,
+    feature_cache: str | Path | None = None,
+) -> Any:
     """The shared CLIP text tower by default, or ``{kind: transformers, model_path: ...}``.
 
     Only the CLIP tower puts text in the same space as images; a transformers encoder is the per-modality
-    alternative for report or metadata text when no shared space is needed.
+    alternative for report or metadata text when no shared space is needed. ``feature_cache`` is the
+    CLIP tower's locked-feature store folder (``ClipEncoder(feature_cache=...)``); a transformers encoder
+    does not use one.
     """
     spec = dict(spec or {"kind": "clip"})
     kind = spec.pop("kind", "clip")
     if kind == "clip":
         from medslice.encoders.clip_encoder import ClipEncoder
 
-        return ClipEncoder(clip_reference["model"], pretrained=clip_reference.get("pretrained"), **spec)
+        return ClipEncoder(
+            clip_reference["model"],
+            pretrained=clip_reference.get("pretrained"),
+            feature_cache=feature_cache,
+            **spec,
+        )
     if kind == "transformers":
         from medslice.encoders.text_encoder import TransformersTextEncoder, default_text_model_path
 

@@ -19,6 +19,22 @@ from medslice.mimic.reader import MimicCxrJpg
 
 logger = logging.getLogger(__name__)
 
+LOCKED_FEATURES_FOLDER = "locked"  # under embedding.shard_dir
+
+
+def locked_feature_cache(embedding: dict[str, Any], encoder: dict[str, Any] | None = None) -> Path | None:
+    """Where the locked towers' pooled outputs are kept, or None when they are not to be cached.
+
+    They are cached when ``embedding.cache_locked_features`` is true (the default) and the encoder is
+    the in-domain CLIP trained by this project (its towers are locked, so training and embedding run the
+    same ones). A named model such as BiomedCLIP is embedded whole, in batches.
+    """
+    if not embedding.get("cache_locked_features", True):
+        return None
+    if encoder is not None and not encoder.get("locked_towers", False):
+        return None
+    return Path(embedding["shard_dir"]) / LOCKED_FEATURES_FOLDER
+
 
 def check_named_encoder(embedding: dict[str, Any]) -> None:
     """Raise ``MissingModelError`` now if ``embedding.encoder`` names a model that is not on this machine.
@@ -56,16 +72,33 @@ def train_encoder(
     texts = report_texts(pairs, embedding["report_sections"])
     paths = [str(mimic_cxr_jpg.image_path(p)) for p in pairs["image_path"]]
     folder = Path(tempfile.mkdtemp(prefix="medslice-encoder-"))
-    log = train_lit_clip(paths, texts.tolist(), folder, seed=seed, **settings.get("training", {}))
+    log = train_lit_clip(
+        paths,
+        texts.tolist(),
+        folder,
+        seed=seed,
+        feature_cache=locked_feature_cache(embedding),
+        **settings.get("training", {}),
+    )
     # scratch: the versioned `encoder` dataset moves the files into data/06_models and removes the folder.
-    return {"model": f"local-dir:{folder}", "pretrained": None, "training_log": log, "scratch": True}
+    return {
+        "model": f"local-dir:{folder}",
+        "pretrained": None,
+        "training_log": log,
+        "locked_towers": True,
+        "scratch": True,
+    }
 
 
 def embed_images(
     cohort: pd.DataFrame, mimic_cxr_jpg: MimicCxrJpg, encoder: dict[str, Any], embedding: dict[str, Any]
 ) -> tuple[pa.Table, dict[str, Any]]:
     """One embedding per image, streamed in resumable shards; undecodable images are listed, not fatal."""
-    clip = ClipEncoder(encoder["model"], pretrained=encoder.get("pretrained"))
+    clip = ClipEncoder(
+        encoder["model"],
+        pretrained=encoder.get("pretrained"),
+        feature_cache=locked_feature_cache(embedding, encoder),
+    )
     paths = [str(mimic_cxr_jpg.image_path(p)) for p in cohort["image_path"]]
 
     def encode(batch: list[str]) -> np.ndarray:
@@ -90,9 +123,11 @@ def embed_reports(
 ) -> tuple[pa.Table, dict[str, Any]]:
     """One embedding per study, from the report sections named in ``embedding.report_sections``."""
     studies = cohort.drop_duplicates("study_id")
-    text_encoder = build_text_encoder(embedding.get("report_encoder"), encoder)
+    text_encoder = build_text_encoder(
+        embedding.get("report_encoder"), encoder, feature_cache=locked_feature_cache(embedding, encoder)
+    )
     texts = report_texts(studies, embedding["report_sections"])
-    vectors = text_encoder.encode_texts(texts.tolist())
+    vectors = text_encoder.encode_texts(texts.tolist(), num_workers=int(embedding.get("num_workers", 0)))
     frame = pd.DataFrame({"study_id": studies["study_id"].to_numpy(), "embedding": list(vectors)})
     return _finish(frame, "study_id", text_encoder.identity, "report")
 
@@ -101,8 +136,12 @@ def embed_metadata(
     cohort: pd.DataFrame, encoder: dict[str, Any], embedding: dict[str, Any]
 ) -> tuple[pa.Table, dict[str, Any]]:
     """One embedding per image of its metadata sentence, through the same text tower by default."""
-    text_encoder = build_text_encoder(embedding.get("metadata_encoder"), encoder)
-    vectors = text_encoder.encode_texts(cohort["metadata_sentence"].fillna("").tolist())
+    text_encoder = build_text_encoder(
+        embedding.get("metadata_encoder"), encoder, feature_cache=locked_feature_cache(embedding, encoder)
+    )
+    vectors = text_encoder.encode_texts(
+        cohort["metadata_sentence"].fillna("").tolist(), num_workers=int(embedding.get("num_workers", 0))
+    )
     frame = pd.DataFrame({"dicom_id": cohort["dicom_id"].to_numpy(), "embedding": list(vectors)})
     return _finish(frame, "dicom_id", text_encoder.identity, "metadata")
 
