@@ -81,3 +81,15 @@ def test_reference_mask_excludes_slice_members_and_columns_are_checked() -> None
         AttributeEnrichment().explain(frame, in_slice, columns=["race_group"])
     with pytest.raises(ValueError, match="alpha"):
         AttributeEnrichment(alpha=2).explain(frame, in_slice)
+
+
+def test_values_equal_in_python_and_missing_values_render_alike() -> None:
+    frame = pd.DataFrame({"flag": [1, 1.0, True, "1", 0, 0.0, False, None, np.nan, pd.NA, 2.5, "lateral"]})
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[:4] = True
+    table = AttributeEnrichment().explain(frame, mask)
+    counts = table.set_index("value")["slice_prevalence"] * 4
+    assert sorted(table["value"]) == ["0", "1", "2.5", "<missing>", "lateral"]
+    assert counts["1"] == 4  # 1, 1.0, True and "1" are one category
+    reference = table.set_index("value")["reference_prevalence"] * 8
+    assert reference["0"] == 3 and reference["<missing>"] == 3 and reference["2.5"] == 1

@@ -48,10 +48,15 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
     return q
 
 
-def _as_categories(series: pd.Series) -> pd.Series:
-    """Render values as strings so that 1, 1.0 and "1" read alike; NaN becomes a category."""
-    rendered = series.astype(object).map(_render_value)
-    return rendered.astype(str)
+def _as_categories(series: pd.Series) -> np.ndarray:
+    """Render values as strings so that 1, 1.0 and "1" read alike; NaN becomes a category.
+
+    Each distinct value is rendered once (values equal in Python, such as 1, 1.0 and True, render
+    alike anyway), which keeps a call on a few hundred rows of a cohort cheap.
+    """
+    codes, distinct = pd.factorize(series.astype(object), use_na_sentinel=False)
+    rendered = np.array([_render_value(value) for value in distinct] or [""], dtype=object)
+    return rendered[codes]
 
 
 def _render_value(value: object) -> str:
@@ -134,7 +139,7 @@ class AttributeEnrichment(BaseEstimator):
         rows = []
         n_slice, n_reference = int(members.sum()), int(reference.sum())
         for column in selected:
-            categories = _as_categories(attributes[column]).to_numpy()
+            categories = _as_categories(attributes[column])
             slice_values = categories[members]
             reference_values = categories[reference]
             for value in sorted(set(slice_values) | set(reference_values)):
