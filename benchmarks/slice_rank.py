@@ -24,51 +24,41 @@ Run: ``.venv/bin/python benchmarks/slice_rank.py [--n-starts 3] [--scenarios noi
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from medslice.evaluation.paper_precision import paper_slice_scores
-from medslice.slicing.base import SliceDiscoveryWarning
-from medslice.slicing.per_bootstrap import build_slicer
+from medslice.slicing.per_bootstrap import discover_per_bootstrap
 
 # A sibling script: `python benchmarks/slice_rank.py` puts benchmarks/ on sys.path.
-from slicer_stability import load_audit
+from slicer_stability import audit_arguments, load_audit
 
 
 def component_scores(
     fused: Any, predictions: pd.DataFrame, slicer: dict[str, Any], seed: int
 ) -> list[np.ndarray]:
     """Per accepted bootstrap, the paper precision@10 of every component, in Domino's slice order."""
-    frame = fused.to_pandas()
     accepted = predictions[predictions["accepted"].fillna(False).astype(bool)]
-    keyed = accepted.set_index(["bootstrap", "dicom_id"])
+    kept = fused.filter(np.isin(fused.column("bootstrap").to_numpy(), accepted["bootstrap"].unique()))
     every = {**slicer, "n_slices": int(slicer.get("n_mixture_components", 20))}
+    memberships, _ = discover_per_bootstrap(kept, accepted, every, seed=seed)
     scores = []
-    for bootstrap, rows in frame.groupby("bootstrap", sort=True):
-        if bootstrap not in set(accepted["bootstrap"]):
+    for bootstrap, part in memberships.groupby("bootstrap", sort=True):
+        truth = accepted[accepted["bootstrap"] == bootstrap].set_index("dicom_id").loc[part["dicom_id"]]
+        in_slice = truth["in_slice"].astype(bool).to_numpy()
+        if not in_slice.any():
             continue
-        labels = keyed.loc[[(bootstrap, d) for d in rows["dicom_id"]]]
-        targets = labels["target"].to_numpy(dtype=int)
-        preds = labels["pred"].to_numpy(dtype=int)
-        embeddings = np.stack(rows["embedding"].to_numpy()).astype(np.float32)
-        model = build_slicer(every, random_state=seed + int(bootstrap))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SliceDiscoveryWarning)
-            model.fit(embeddings, targets, preds)
-            membership = model.predict_proba(embeddings, targets, preds)
-        slice_labels = labels["in_slice"].astype(bool).to_numpy()
-        if not slice_labels.any():
-            continue
+        targets = truth["target"].to_numpy(dtype=int)
+        columns = [c for c in part.columns if c.startswith("slice_")]
+        membership = np.nan_to_num(part[columns].to_numpy(dtype=float))
         # The paper's class filter: the planted slice's majority true class (ties to the smaller).
-        expected = int(pd.Series(targets[slice_labels]).mode().min())
+        expected = int(pd.Series(targets[in_slice]).mode().min())
         column_scores = paper_slice_scores(
-            membership, labels["attribute"].astype(bool).to_numpy(), targets, expected
+            membership, truth["attribute"].astype(bool).to_numpy(), targets, expected
         )
         scores.append(np.nan_to_num(column_scores, nan=0.0))
     return scores
@@ -91,17 +81,9 @@ def summarise(per_fit: list[np.ndarray]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n-starts", type=int, default=3, help="random starts of the slicer per variant")
-    parser.add_argument("--scenarios", nargs="+", default=None)
-    parser.add_argument(
-        "--env",
-        default=None,
-        help="the Kedro environment whose audit to reload (default: KEDRO_ENV or local)",
-    )
-    args = parser.parse_args()
+    args = audit_arguments(__doc__.split("\n")[0], n_starts=3).parse_args()
     if args.n_starts < 1:
-        parser.error("--n-starts must be >= 1")
+        raise SystemExit("--n-starts must be >= 1")
 
     params, predictions, fused = load_audit(args.scenarios, args.env)
     slicer = params["slice_discovery"]["slicer"]

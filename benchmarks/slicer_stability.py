@@ -75,16 +75,24 @@ def paper_precision(fused: Any, predictions: pd.DataFrame, slicer: dict[str, Any
     return float(metrics.loc[metrics["metric"] == "paper_precision_at_10", "value"].mean())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n-starts", type=int, default=5, help="random starts of the slicer per variant")
-    parser.add_argument("--reg-covar", type=float, nargs="+", default=[1e-6])
+def audit_arguments(description: str, n_starts: int) -> argparse.ArgumentParser:
+    """The options every refit-the-audit benchmark takes: ``--n-starts``, ``--scenarios`` and ``--env``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--n-starts", type=int, default=n_starts, help="random starts of the slicer per variant"
+    )
     parser.add_argument("--scenarios", nargs="+", default=None)
     parser.add_argument(
         "--env",
         default=None,
         help="the Kedro environment whose audit to reload (default: KEDRO_ENV or local)",
     )
+    return parser
+
+
+def main() -> None:
+    parser = audit_arguments(__doc__.split("\n")[0], n_starts=5)
+    parser.add_argument("--reg-covar", type=float, nargs="+", default=[1e-6])
     args = parser.parse_args()
 
     params, predictions, fused = load_audit(args.scenarios, args.env)
