@@ -9,7 +9,7 @@ import pytest
 from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
 from kedro.io import DataCatalog, MemoryDataset, Version
 from kedro.pipeline import Pipeline, node
-from kedro_datasets.pandas import ParquetDataset
+from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.text import TextDataset
 
 from medslice import settings
@@ -24,12 +24,16 @@ from medslice.hooks import (
     ProjectRelativePathsHook,
     ReportLocationHook,
     RunTimestampHook,
+    SlicerSettingsCheckHook,
+    SlicerSettingsError,
     SyntheticReleaseError,
     SyntheticReleaseGuardHook,
+    UserPredictionsCheckHook,
     missing_inputs,
     report_locations,
 )
 from medslice.reporting.audit import run_label
+from medslice.scenarios import PredictionsError
 
 
 def _identity(value: str) -> str:
@@ -278,3 +282,66 @@ def test_a_relative_shard_folder_resolves_against_the_project_root(tmp_path: Pat
     }
     assert hook.before_node_run({"params:embedding": {"shard_dir": "/abs/shards"}}) is None
     assert hook.before_node_run({"cohort": object()}) is None
+
+
+SMALL_DOMINO = {"slicer": {"method": "domino", "n_slices": 2, "n_mixture_components": 4}}
+
+
+def _slicing_run() -> Pipeline:
+    return Pipeline(
+        [
+            node(_identity, "user_predictions", "user.predictions", name="user.validate_user_predictions"),
+            node(_identity, "user.predictions", "user.image.slices", name="user.image.discover_slices"),
+        ]
+    )
+
+
+def test_invalid_slicer_settings_stop_the_run_before_any_node() -> None:
+    bad = {"slicer": {**SMALL_DOMINO["slicer"], "n_slices": 5}}
+    catalog = DataCatalog({"params:slice_discovery": MemoryDataset(bad)})
+    with pytest.raises(SlicerSettingsError, match=r"slice_discovery.slicer: n_slices \(5\) cannot exceed"):
+        SlicerSettingsCheckHook().before_pipeline_run({}, _slicing_run(), catalog)
+    typed = DataCatalog({"params:slice_discovery": MemoryDataset({"slicer": {"n_mixture_components": "20"}})})
+    with pytest.raises(SlicerSettingsError, match="n_mixture_components must be an integer"):
+        SlicerSettingsCheckHook().before_pipeline_run({}, _slicing_run(), typed)
+    # a run that does not slice is not held up by slicer settings
+    SlicerSettingsCheckHook().before_pipeline_run({}, _pipeline("audit_report"), catalog)
+    SlicerSettingsCheckHook().before_pipeline_run(
+        {}, _slicing_run(), DataCatalog({"params:slice_discovery": MemoryDataset(SMALL_DOMINO)})
+    )
+
+
+def _user_catalog(path: Path) -> DataCatalog:
+    return DataCatalog(
+        {
+            "user_predictions": CSVDataset(filepath=str(path)),
+            "params:slice_discovery": MemoryDataset(SMALL_DOMINO),
+        }
+    )
+
+
+def test_a_bad_predictions_file_stops_the_run_before_any_node(tmp_path: Path) -> None:
+    csv = tmp_path / "user_predictions.csv"
+    hook = UserPredictionsCheckHook()
+    csv.write_text("")
+    with pytest.raises(PredictionsError, match=r"user_predictions \(.*user_predictions.csv\) cannot be read"):
+        hook.before_pipeline_run({}, _slicing_run(), _user_catalog(csv))
+    csv.write_bytes("dicom_id,target,prob\né1,1,0.5\n".encode("latin-1"))
+    with pytest.raises(PredictionsError, match="cannot be read.*UTF-8"):
+        hook.before_pipeline_run({}, _slicing_run(), _user_catalog(csv))
+    csv.write_text("dicom_id;target;prob\na;1;0.5\n")
+    with pytest.raises(PredictionsError, match="by semicolons: write it comma-separated; nothing was run"):
+        hook.before_pipeline_run({}, _slicing_run(), _user_catalog(csv))
+    csv.write_text("dicom_id,target,prob\n" + "".join(f"d{i},{i % 2},0.{i}\n" for i in range(3)))
+    with pytest.raises(PredictionsError, match="at least 4 rows.*bootstrap 0 has 3"):
+        hook.before_pipeline_run({}, _slicing_run(), _user_catalog(csv))
+
+
+def test_a_good_or_absent_predictions_file_passes_the_pre_run_check(tmp_path: Path) -> None:
+    csv = tmp_path / "user_predictions.csv"
+    hook = UserPredictionsCheckHook()
+    hook.before_pipeline_run({}, _slicing_run(), _user_catalog(csv))  # absent: MissingInputsHook's to say
+    csv.write_text("dicom_id,target,prob\n" + "".join(f"d{i},{i % 2},0.{i}\n" for i in range(4)))
+    hook.before_pipeline_run({}, _slicing_run(), _user_catalog(csv))
+    csv.write_text("")  # a run without the validation node does not read the file
+    hook.before_pipeline_run({}, _pipeline("audit_report"), _user_catalog(csv))

@@ -1,5 +1,5 @@
-"""Kedro hooks: namespaces from the session's configuration, missing inputs named before any work, the
-run's save version for the report, and where the report and summary went."""
+"""Kedro hooks: namespaces from the session's configuration, missing inputs and bad settings named before
+any work, the run's save version for the report, and where the report and summary went."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ from kedro.pipeline import Node, Pipeline
 from medslice.datasets.missing_release import HOW_TO_FIX
 from medslice.pipelines.declared import use_config_loader
 from medslice.pipelines.embedding.nodes import check_named_encoder
+from medslice.scenarios.user_predictions import (
+    PredictionsError,
+    check_predictions_table,
+    check_rows_per_bootstrap,
+)
+from medslice.slicing.per_bootstrap import check_slicer_settings
 
 # The datasets a reader opens after an audit, with how to name them.
 REPORT_OUTPUTS: dict[str, str] = {
@@ -306,3 +312,79 @@ class EncoderCheckHook:
         del run_params
         if any(node.name == ENCODER_NODE for node in pipeline.nodes) and "params:embedding" in catalog:
             check_named_encoder(catalog.load("params:embedding"))
+
+
+SLICER_PARAMETERS = "params:slice_discovery"
+
+
+def _slicer_config(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, Any] | None:
+    """The run's ``slice_discovery.slicer`` settings when it discovers slices; None otherwise."""
+    discovers = any(node.name.endswith(".discover_slices") for node in pipeline.nodes)
+    if not discovers or SLICER_PARAMETERS not in catalog:
+        return None
+    return dict(catalog.load(SLICER_PARAMETERS).get("slicer", {}))
+
+
+class SlicerSettingsError(ValueError):
+    """The run's slicer settings are invalid; raised before any node runs."""
+
+
+class SlicerSettingsCheckHook:
+    """Refuse invalid slicer settings before a run trains classifiers and encoders for minutes first."""
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Build the configured slicer and check its settings as ``fit`` would, when the run slices."""
+        del run_params
+        config = _slicer_config(pipeline, catalog)
+        if config is None:
+            return
+        try:
+            check_slicer_settings(config)
+        except (TypeError, ValueError) as error:
+            raise SlicerSettingsError(f"slice_discovery.slicer: {error}; nothing was run.") from error
+
+
+USER_PREDICTIONS = "user_predictions"
+UNREADABLE_HINT = (
+    "save it as a comma-separated UTF-8 text file with a header row: dicom_id,target,prob "
+    "(docs/audit-your-model.md)"
+)
+
+
+class UserPredictionsCheckHook:
+    """Check ``user_predictions.csv`` before ingestion and embedding run in front of its validation node.
+
+    The cohort-free checks (columns, values, duplicates) and the slicer's minimum rows per bootstrap run
+    here; the node repeats them with the cohort's ids, which only ingestion can supply.
+    """
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Load and check the table when the run validates user predictions and the file exists."""
+        del run_params
+        validates = any(node.name.endswith(".validate_user_predictions") for node in pipeline.nodes)
+        if not validates or USER_PREDICTIONS not in catalog or not catalog.exists(USER_PREDICTIONS):
+            return  # a missing file is MissingInputsHook's to report
+        try:
+            table = catalog.load(USER_PREDICTIONS)
+        except DatasetError as error:
+            # Kedro's message starts with the dataset's repr; its last line is the reader's own complaint.
+            cause = str(error.__cause__ or error).strip().splitlines()[-1]
+            raise PredictionsError(
+                f"{USER_PREDICTIONS}{_location(catalog, USER_PREDICTIONS)} cannot be read ({cause}); "
+                f"{UNREADABLE_HINT}; nothing was run."
+            ) from error
+        try:
+            checked = check_predictions_table(table)
+            config = _slicer_config(pipeline, catalog)
+            if config is not None:
+                check_rows_per_bootstrap(checked, check_slicer_settings(config))
+        except PredictionsError as error:
+            raise PredictionsError(
+                f"{USER_PREDICTIONS}{_location(catalog, USER_PREDICTIONS)}: {error}; nothing was run."
+            ) from error

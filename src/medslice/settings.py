@@ -13,7 +13,9 @@ from medslice.hooks import (
     ProjectRelativePathsHook,
     ReportLocationHook,
     RunTimestampHook,
+    SlicerSettingsCheckHook,
     SyntheticReleaseGuardHook,
+    UserPredictionsCheckHook,
 )
 
 # Offline by construction: a hub name must fail at once rather than hang for ~20 s (docs/reference.md §5).
@@ -31,10 +33,13 @@ warnings.filterwarnings(
 )
 
 # pluggy calls a hook's implementations last-registered first, so the checks run bottom-up: the synthetic
-# guard, then missing inputs (the data a user must fetch), then the named encoder.
+# guard, then missing inputs (the data a user must fetch), then the named encoder, then the slicer's
+# settings, then the user's predictions table.
 HOOKS = (
     ReportLocationHook(),
     RunTimestampHook(),
+    UserPredictionsCheckHook(),
+    SlicerSettingsCheckHook(),
     EncoderCheckHook(),
     MissingInputsHook(),
     SyntheticReleaseGuardHook(),

@@ -96,3 +96,18 @@ def test_errors_name_the_problem() -> None:
         explainer.explain(np.zeros((4, DIM)), np.full(4, 0.5), None)
     with pytest.raises(TypeError, match="encode_texts"):
         PhraseRankingExplainer(object()).fit(CORPUS)  # type: ignore[arg-type]
+
+
+def test_a_slice_that_is_its_own_reference_group_gets_no_phrases() -> None:
+    rng = np.random.default_rng(2)
+    embeddings = rng.normal(size=(8, DIM))
+    targets = np.r_[np.ones(4), np.zeros(4)].astype(int)
+    explainer = PhraseRankingExplainer(DirectionEncoder(), top_k=3, extra_phrases=[PLANTED]).fit(CORPUS)
+    # the slice is exactly the positives, so the reference (samples of its modal label) is the slice
+    with pytest.warns(UserWarning, match="equals its reference group's; no phrase describes it"):
+        table = explainer.explain(embeddings, targets.astype(float), targets)
+    assert table.empty and list(table.columns) == ["phrase", "score"]
+    # one member fewer and the direction is real again
+    membership = targets.astype(float)
+    membership[0] = 0.0
+    assert len(explainer.explain(embeddings, membership, targets)) == 3

@@ -139,3 +139,14 @@ def test_invalid_inputs_are_named() -> None:
     with pytest.warns(UserWarning, match="zero reference"):
         table = explainer.explain(None, SLICE, np.zeros(7, bool))
     assert (table["reference_mean"] == 0).all()
+
+
+def test_tokens_that_weigh_the_same_in_slice_and_reference_are_not_listed() -> None:
+    explainer = TfidfContrastExplainer(top_k=5).fit(TEXTS)
+    assert explainer.explain(None, SLICE, SLICE).empty  # a slice that is its own reference group
+    # slice {A, B} against reference {A, C}: tokens of A alone weigh the same on both sides
+    texts = [TEXTS[0], TEXTS[3], TEXTS[0], TEXTS[6]]
+    twins = TfidfContrastExplainer(top_k=50).fit(texts)
+    table = twins.explain(None, np.array([True, True, False, False]), np.array([False, False, True, True]))
+    assert len(table) > 0 and (table["score"] > 0).all()
+    assert "pacemaker" in twins.vocabulary_ and "pacemaker" not in set(table["token"])

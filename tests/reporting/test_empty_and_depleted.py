@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from medslice.explain.enrichment import AttributeEnrichment
 from medslice.reporting import SliceCard, render_audit_report
-from medslice.reporting.audit import no_slice_reason
+from medslice.reporting.audit import ENRICHMENT_FIELDS, build_report, no_slice_reason
 from medslice.reporting.headline import NOTHING_TO_SCORE, headline_markdown
+from medslice.slicing.summary import summarize_slices
 
 from .html_inspection import parse
 
@@ -65,3 +69,57 @@ def test_cards_without_a_headline_name_the_variant_they_show() -> None:
     text = " ".join(" ".join(parse(render_audit_report(_EMPTY_SUMMARY, [card], {})).text).split())
     assert "nothing planted to score" in text
     assert "showing the cards of image report metadata" in text
+
+
+def test_a_first_bootstrap_without_slices_does_not_hide_a_later_ones(tmp_path: Path) -> None:
+    ids = [f"d{i}" for i in range(6)]
+    for name in ids:
+        Image.fromarray(np.full((16, 16), 128, dtype=np.uint8)).save(tmp_path / f"{name}.jpg")
+    cohort = pd.DataFrame({"dicom_id": ids, "image_path": [f"{name}.jpg" for name in ids]})
+    predictions = pd.concat(
+        [
+            _predictions([1] * 6, [1, 0, 1, 1, 1, 1], bootstrap=0),  # a single class: nothing to slice
+            _predictions([0, 1, 0, 1, 0, 1], [1, 1, 1, 0, 0, 1], bootstrap=1),
+        ],
+        ignore_index=True,
+    ).assign(accepted=True)
+    slices = predictions[["dicom_id", "bootstrap"]].assign(
+        slice_0=np.r_[np.full(6, np.nan), [0.9, 0.1, 0.8, 0.2, 0.1, 0.1]]
+    )
+    summary = summarize_slices(
+        slices.loc[6:, ["slice_0"]].to_numpy(), np.array([0, 1, 0, 1, 0, 1]), np.array([1, 1, 1, 0, 0, 1])
+    ).assign(bootstrap=1)
+    explanations = pd.DataFrame(
+        columns=["bootstrap", "slice", "kind", "source", "term", "score", "rank", *ENRICHMENT_FIELDS]
+    )
+    artifacts = {
+        "user__predictions": predictions,
+        "user__image__slices": slices,
+        "user__image__slice_summary": summary,
+        "user__image__explanations": explanations,
+    }
+    html = build_report(
+        _EMPTY_SUMMARY, cohort, image_root=tmp_path, encoder={}, parameters={}, artifacts=artifacts
+    )
+    text = " ".join(" ".join(parse(html).text).split())
+    assert "No slices were found" not in text
+    assert "Bootstrap 0 has no slices" in text and "single class" in text
+    assert "these are the slices of bootstrap 1, the first with slices" in text
+    assert 'data-slice="0"' in html
+
+
+def test_tiny_slices_and_slices_that_do_not_fail_carry_a_caution() -> None:
+    tiny = SliceCard("s", "image", 0, 2, 1.0, "false positives", 0.6, 0)
+    better = SliceCard("s", "image", 1, 40, 0.05, "false positives", -0.07, 0)
+    failing = SliceCard("s", "image", 2, 40, 0.6, "false positives", 0.4, 0)
+    html = render_audit_report(_EMPTY_SUMMARY, [tiny, better, failing], {})
+    articles = html.split('<article class="slice-card"')[1:]
+    cautions = [
+        [" ".join(p.split("</p>")[0].split()) for p in article.split('<p class="caution">')[1:]]
+        for article in articles
+    ]
+    assert cautions[0] == ["Only 2 member(s): its rates rest on very few cases."]
+    assert cautions[1] == [
+        "Not a failure slice: the classifier is at least as accurate here as on the rest of the audit set."
+    ]
+    assert cautions[2] == []

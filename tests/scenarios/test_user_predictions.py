@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medslice.scenarios import PREDICTION_COLUMNS, PredictionsError, validate_predictions
+from medslice.pipelines.failure_injection.nodes import validate_user_predictions
+from medslice.scenarios import (
+    PREDICTION_COLUMNS,
+    PredictionsError,
+    check_predictions_table,
+    validate_predictions,
+)
 
 
 @pytest.fixture
@@ -123,3 +129,83 @@ def test_a_usable_table_logs_nothing(
     with caplog.at_level(logging.WARNING, logger="medslice.scenarios.user_predictions"):
         validate_predictions(table, cohort)
     assert not [r for r in caplog.records if r.name == "medslice.scenarios.user_predictions"]
+
+
+def test_missing_columns_show_the_columns_found_and_a_separator_hint(table: pd.DataFrame) -> None:
+    # a semicolon-separated file read as CSV arrives as one column named by the whole header
+    one_column = pd.DataFrame({"dicom_id;target;prob": ["a;1;0.5"]})
+    with pytest.raises(PredictionsError, match=r"found: \['dicom_id;target;prob'\].*separated by semicolons"):
+        check_predictions_table(one_column)
+
+
+def test_missing_columns_suggest_renames_for_case_and_spaces(table: pd.DataFrame) -> None:
+    renamed = table.rename(columns={"dicom_id": "DICOM_ID", "prob": " prob"})
+    expected = r"case- and space-sensitive: rename 'DICOM_ID' -> 'dicom_id', ' prob' -> 'prob'"
+    with pytest.raises(PredictionsError, match=expected):
+        check_predictions_table(renamed)
+
+
+def test_percentages_and_logits_are_recognised(table: pd.DataFrame) -> None:
+    with pytest.raises(PredictionsError, match="look like percentages: divide prob by 100"):
+        check_predictions_table(table.assign(prob=table["prob"] * 100))
+    with pytest.raises(PredictionsError, match="look like logits: apply a sigmoid"):
+        check_predictions_table(table.assign(prob=table["prob"] * 8 - 4))
+
+
+def test_ids_left_out_by_ingestion_are_told_apart_from_foreign_ids(
+    table: pd.DataFrame, cohort: pd.DataFrame
+) -> None:
+    narrowed = cohort.iloc[2:]  # as if a view filter had dropped the first two images
+    table.loc[9, "dicom_id"] = "from-another-release"
+    release = cohort["dicom_id"]
+    with pytest.raises(PredictionsError) as raised:
+        validate_predictions(table, narrowed, release_ids=release)
+    message = str(raised.value)
+    assert message.startswith("3 dicom_id(s) are not in the cohort")
+    assert "2 are in the release but left out of the cohort by the ingestion settings" in message
+    assert cohort["dicom_id"].iloc[0] in message and "view_filter" in message
+    assert "1 are not in the release at all" in message and "from-another-release" in message
+
+
+def test_a_bootstrap_smaller_than_the_slicers_minimum_is_refused(
+    table: pd.DataFrame, cohort: pd.DataFrame
+) -> None:
+    two = pd.concat([table.assign(bootstrap=0), table.iloc[:4].assign(bootstrap=3)], ignore_index=True)
+    with pytest.raises(PredictionsError, match=r"at least 6 rows.*but bootstrap 3 has 4.*n_slices"):
+        validate_predictions(two, cohort, min_rows_per_bootstrap=6)
+    assert len(validate_predictions(two, cohort, min_rows_per_bootstrap=4)) == 14
+
+
+def test_a_users_own_decisions_are_replaced_with_a_warning(
+    table: pd.DataFrame, cohort: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    own = table.assign(pred=(table["prob"] >= 0.3).astype(int))  # another operating point
+    with caplog.at_level(logging.WARNING, logger="medslice.scenarios.user_predictions"):
+        out = validate_predictions(own, cohort)
+    assert out["pred"].tolist() == (table["prob"] >= 0.5).astype(int).tolist()
+    differ = int(((table["prob"] >= 0.3) != (table["prob"] >= 0.5)).sum())
+    assert differ > 0
+    assert any(f"{differ} of 10 rows differ" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="medslice.scenarios.user_predictions"):
+        validate_predictions(table.assign(pred=(table["prob"] >= 0.5).astype(int)), cohort)
+    assert not caplog.records  # an agreeing pred column is simply redundant
+
+
+def test_probabilities_of_the_wrong_class_are_warned_about(
+    table: pd.DataFrame, cohort: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    ranked = table.assign(prob=np.where(table["target"] == 1, 0.8, 0.3))
+    with caplog.at_level(logging.WARNING, logger="medslice.scenarios.user_predictions"):
+        validate_predictions(ranked.assign(prob=1 - ranked["prob"]), cohort)
+    assert any("AUROC of prob against target is 0.00, below chance" in r.getMessage() for r in caplog.records)
+
+
+def test_the_node_takes_the_minimum_rows_from_the_slicer_settings(
+    table: pd.DataFrame, cohort: pd.DataFrame
+) -> None:
+    images = cohort[["dicom_id"]]
+    with pytest.raises(PredictionsError, match="at least 20 rows.*bootstrap 0 has 10"):
+        validate_user_predictions(table, cohort, images, {"slicer": {"method": "domino"}})
+    small = {"slicer": {"method": "domino", "n_slices": 2, "n_mixture_components": 4}}
+    assert len(validate_user_predictions(table, cohort, images, small)) == 10

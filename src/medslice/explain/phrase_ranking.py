@@ -6,6 +6,7 @@ slice (docs/reference.md §2, "Explanation").
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -18,6 +19,8 @@ from medslice.explain._masks import as_labels, check_top_k, modal_label
 from medslice.explain.phrase_mining import METADATA_PHRASES, mine_phrases
 
 PHRASE_COLUMNS: tuple[str, ...] = ("phrase", "score")
+# Below this norm (relative to the prototype's) the slice-minus-reference direction is rounding noise.
+DEGENERATE_DIRECTION = 1e-9
 
 
 @runtime_checkable
@@ -161,8 +164,19 @@ class PhraseRankingExplainer(BaseEstimator):
         else:
             labels = as_labels(targets, "targets", n_samples)
             reference = sample_embeddings[labels == modal_label(labels[members])].mean(axis=0)
-        scores = self.candidate_embeddings_ @ (prototype - reference)
+        direction = prototype - reference
         phrases = np.asarray(self.candidates_, dtype=object)
+        if np.linalg.norm(direction) <= DEGENERATE_DIRECTION * max(1.0, float(np.linalg.norm(prototype))):
+            # The slice is its own reference group (e.g. exactly the samples of its majority class): every
+            # phrase would score 0 and the "top" phrases would be the alphabet's first, so none are given.
+            warnings.warn(
+                "the slice's mean embedding equals its reference group's; no phrase describes it.",
+                stacklevel=2,
+            )
+            return pd.DataFrame({"phrase": [], "score": []}, columns=list(PHRASE_COLUMNS)).astype(
+                {"phrase": str, "score": float}
+            )
+        scores = self.candidate_embeddings_ @ direction
         order = np.lexsort((phrases.astype(str), -scores))[: check_top_k(self.top_k)]
         return pd.DataFrame(
             {"phrase": phrases[order].astype(str), "score": scores[order]},

@@ -164,7 +164,10 @@ class TfidfContrastExplainer(BaseEstimator):
             )
             reference_mean = np.zeros_like(slice_mean)
         score = np.abs(slice_mean - reference_mean)
+        # A token weighing the same in slice and reference says nothing; ranking zeros would list the
+        # vocabulary alphabetically (a slice that is its own reference group has only zeros).
         order = np.lexsort((self.vocabulary_, -score))[: self.top_k]
+        order = order[score[order] > 0]
         return pd.DataFrame(
             {
                 "token": self.vocabulary_[order].astype(str),

@@ -39,13 +39,23 @@ def _enrichment(explanations: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def shown_bootstrap(predictions: pd.DataFrame) -> int:
-    """The bootstrap whose slices the report shows: the first accepted one (the first, if none is)."""
+def shown_bootstrap(predictions: pd.DataFrame, summary: pd.DataFrame | None = None) -> int:
+    """The bootstrap whose slices the report shows: the first accepted one (the first, if none is).
+
+    With a variant's ``summary``, the first accepted bootstrap that has slices in it, so that one run
+    with nothing to slice (a single class, no error) does not hide the slices of the others.
+    """
     accepted = predictions
     if "accepted" in predictions:
         accepted = predictions[predictions["accepted"].fillna(False).astype(bool)]
     pool = accepted if len(accepted) else predictions
-    return int(pool["bootstrap"].min())
+    candidates = sorted(int(b) for b in pool["bootstrap"].unique())
+    if summary is not None and len(summary):
+        with_slices = set(summary["bootstrap"].astype(int))
+        for bootstrap in candidates:
+            if bootstrap in with_slices:
+                return bootstrap
+    return candidates[0]
 
 
 def slice_cards(
@@ -101,9 +111,14 @@ def slice_cards(
     return cards
 
 
-def no_slice_reason(predictions: pd.DataFrame) -> str:
-    """Why the shown bootstrap has no slices: one class, no error, or (else) the slicer's own ranking."""
-    rows = predictions[predictions["bootstrap"] == shown_bootstrap(predictions)]
+def no_slice_reason(predictions: pd.DataFrame, bootstrap: int | None = None) -> str:
+    """Why a bootstrap (default: the shown one) has no slices: one class, no error, or the slicer's ranking.
+
+    The last reason stands when neither of the first two holds.
+    """
+    if bootstrap is None:
+        bootstrap = shown_bootstrap(predictions)
+    rows = predictions[predictions["bootstrap"] == bootstrap]
     targets = rows["target"].to_numpy(dtype=int)
     errors = targets != rows["pred"].to_numpy(dtype=int)
     one_hot = np.eye(max(2, int(targets.max(initial=0)) + 1))[targets]
@@ -159,6 +174,7 @@ def build_report(
     )
     cards: list[SliceCard] = []
     no_slice_reasons: dict[str, str] = {}
+    shown_notes: dict[str, str] = {}
     best = best_variants(metrics_summary) if len(metrics_summary) else {}
     scenarios = [key.removesuffix("__predictions") for key in artifacts if key.endswith("__predictions")]
     for scenario in scenarios:
@@ -169,17 +185,27 @@ def build_report(
         variant = best.get(scenario) or max(variants, key=lambda v: (v.count("_"), v), default=None)
         if variant is None:
             continue
+        predictions = artifacts[f"{scenario}__predictions"]
+        summary = artifacts[f"{scenario}__{variant}__slice_summary"]
+        shown = shown_bootstrap(predictions, summary)
         found = slice_cards(
             scenario,
             variant,
             artifacts[f"{scenario}__{variant}__slices"],
-            artifacts[f"{scenario}__{variant}__slice_summary"],
+            summary,
             artifacts[f"{scenario}__{variant}__explanations"],
-            artifacts[f"{scenario}__predictions"],
+            predictions,
             image_paths,
+            bootstrap=shown,
         )
+        first = shown_bootstrap(predictions)
         if not found:
-            no_slice_reasons[scenario] = no_slice_reason(artifacts[f"{scenario}__predictions"])
+            no_slice_reasons[scenario] = no_slice_reason(predictions, first)
+        elif shown != first:
+            shown_notes[scenario] = (
+                f"Bootstrap {first} has no slices ({no_slice_reason(predictions, first)}); "
+                f"these are the slices of bootstrap {shown}, the first with slices."
+            )
         cards += found
     provenance = {
         "encoder": json.dumps(dict(encoder), sort_keys=True, default=str),
@@ -195,5 +221,10 @@ def build_report(
         ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {},
     )
     return render_audit_report(
-        metrics_summary, cards, provenance, planted=planted, no_slice_reasons=no_slice_reasons
+        metrics_summary,
+        cards,
+        provenance,
+        planted=planted,
+        no_slice_reasons=no_slice_reasons,
+        shown_notes=shown_notes,
     )

@@ -62,6 +62,7 @@ def render_audit_report(
     max_enrichment_rows: int = 5,
     planted: Sequence[PlantedFailure] = (),
     no_slice_reasons: Mapping[str, str] | None = None,
+    shown_notes: Mapping[str, str] | None = None,
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
@@ -87,6 +88,8 @@ def render_audit_report(
             shown as a table after the headline; empty for a user's own predictions.
         no_slice_reasons: why a scenario has no slices (e.g. the classifier made no error), by scenario;
             such scenarios are listed in the slices section with the reason.
+        shown_notes: a note shown above a scenario's cards, by scenario, e.g. that they come from a
+            later bootstrap because the first one had no slices.
 
     Returns:
         The HTML text. Same inputs give the same text, byte for byte.
@@ -170,6 +173,7 @@ def render_audit_report(
             max_terms=max_terms,
             max_enrichment_rows=max_enrichment_rows,
             no_slice_reasons=no_slice_reasons or {},
+            shown_notes=shown_notes or {},
         ),
         "show_variants": show_variants,
         "planted": tuple(planted_view(failure) for failure in planted),

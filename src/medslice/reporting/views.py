@@ -133,6 +133,24 @@ class CardView:
     enrichment: tuple[EnrichmentRowView, ...]
     montage_uri: str | None
     hypotheses: tuple[str, ...]
+    cautions: tuple[str, ...] = ()
+
+
+# Below this many members a slice's rates rest on a handful of cases.
+SMALL_SLICE = 10
+
+
+def card_cautions(card: SliceCard) -> tuple[str, ...]:
+    """What a reader should know before taking a card as a finding: a tiny slice, or no failure at all."""
+    cautions = []
+    if card.size < SMALL_SLICE:
+        cautions.append(f"Only {card.size} member(s): its rates rest on very few cases.")
+    if not card.accuracy_gap > 0:
+        cautions.append(
+            "Not a failure slice: the classifier is at least as accurate here as on the rest of the "
+            "audit set."
+        )
+    return tuple(cautions)
 
 
 @dataclass(frozen=True)
@@ -302,6 +320,7 @@ def _card_view(card: SliceCard, max_terms: int, max_enrichment_rows: int) -> Car
             else None
         ),
         hypotheses=tuple(card.hypotheses),
+        cautions=card_cautions(card),
     )
 
 
@@ -314,6 +333,7 @@ def scenario_views(
     max_terms: int,
     max_enrichment_rows: int,
     no_slice_reasons: Mapping[str, str] | None = None,
+    shown_notes: Mapping[str, str] | None = None,
 ) -> tuple[ScenarioView, ...]:
     """Group cards by scenario and variant; pick the best variant's cards unless all are wanted."""
     views = []
@@ -344,6 +364,9 @@ def scenario_views(
             reason = (no_slice_reasons or {}).get(scenario)
             if reason:
                 message = f"{message[:-1]}: {reason}."
+        note = (shown_notes or {}).get(scenario)
+        if own and note:
+            message = f"{note} {message}" if message else note
         groups = tuple(
             (
                 variant,

@@ -37,7 +37,11 @@ from medslice.scenarios.spec import (
     ScenarioSpec,
     load_scenarios,
 )
-from medslice.scenarios.user_predictions import PredictionsError, validate_predictions
+from medslice.scenarios.user_predictions import (
+    PredictionsError,
+    check_predictions_table,
+    validate_predictions,
+)
 
 __all__ = [
     "DEFAULT_SCENARIOS",
@@ -57,6 +61,7 @@ __all__ = [
     "ScenarioRun",
     "ScenarioSpec",
     "accuracy_gap",
+    "check_predictions_table",
     "default_scenarios",
     "draw_sets",
     "load_scenarios",

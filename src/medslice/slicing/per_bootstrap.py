@@ -91,6 +91,23 @@ def fuse_bootstraps(
     )
 
 
+def check_slicer_settings(config: Mapping[str, Any]) -> int:
+    """Validate slicer settings without data, as ``fit`` would; return the fewest rows the slicer can fit.
+
+    Lets a run refuse a bad setting (``n_slices`` above ``n_mixture_components``, a mistyped key) before
+    it spends minutes on the stages in front of slice discovery. Only Domino has a minimum above one
+    row: its mixture needs at least ``n_mixture_components`` samples.
+    """
+    model = build_slicer(config, random_state=0)
+    model._check_params()
+    return int(model.n_mixture_components) if isinstance(model, DominoSlicer) else 1
+
+
+def bootstrap_seed(seed: int, bootstrap: int) -> int:
+    """The slicer's random state for one bootstrap: ``seed + bootstrap``, wrapped into NumPy's seed range."""
+    return (int(seed) + int(bootstrap)) % 2**32
+
+
 def discover_per_bootstrap(
     fused: pa.Table,
     predictions: pd.DataFrame,
@@ -124,7 +141,7 @@ def discover_per_bootstrap(
         targets = labels["target"].to_numpy(dtype=int)
         preds = labels["pred"].to_numpy(dtype=int)
         embeddings = np.stack(rows["embedding"].to_numpy()).astype(np.float32)
-        model = build_slicer(slicer, random_state=seed + int(bootstrap))
+        model = build_slicer(slicer, random_state=bootstrap_seed(seed, bootstrap))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SliceDiscoveryWarning)
             model.fit(embeddings, targets, preds)

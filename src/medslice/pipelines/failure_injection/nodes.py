@@ -8,6 +8,7 @@ import pandas as pd
 
 from medslice.mimic.reader import MimicCxrJpg
 from medslice.scenarios import RunConfig, ScenarioSpec, run_scenario, validate_predictions
+from medslice.slicing.per_bootstrap import check_slicer_settings
 
 
 def inject_failures(
@@ -46,6 +47,20 @@ def inject_failures(
     return result.train_sets, result.audit_sets, result.classifiers, result.predictions, result.qa
 
 
-def validate_user_predictions(user_predictions: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
-    """Admit a user's own predictions table (``dicom_id``, ``target``, ``prob``) in place of injected ones."""
-    return validate_predictions(user_predictions, cohort)
+def validate_user_predictions(
+    user_predictions: pd.DataFrame,
+    cohort: pd.DataFrame,
+    images: pd.DataFrame,
+    slice_discovery: dict[str, Any],
+) -> pd.DataFrame:
+    """Admit a user's own predictions table (``dicom_id``, ``target``, ``prob``) in place of injected ones.
+
+    ``images`` (the whole release) tells ids the ingestion settings left out of the cohort from ids of
+    another release; the slicer settings give the fewest rows a bootstrap needs.
+    """
+    return validate_predictions(
+        user_predictions,
+        cohort,
+        release_ids=images["dicom_id"],
+        min_rows_per_bootstrap=check_slicer_settings(slice_discovery.get("slicer", {})),
+    )

@@ -58,7 +58,7 @@ def create_user_predictions_pipeline(scenario: str = "user", **kwargs: object) -
         [
             node(
                 nodes.validate_user_predictions,
-                inputs=["user_predictions", "cohort"],
+                inputs=["user_predictions", "cohort", "images", "params:slice_discovery"],
                 outputs=f"{scenario}.predictions",
                 name=f"{scenario}.validate_user_predictions",
             )
