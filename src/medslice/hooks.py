@@ -3,6 +3,7 @@ any work, the run's save version for the report, and where the report and summar
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,18 @@ from kedro.io import AbstractVersionedDataset, DataCatalog, DatasetError
 from kedro.pipeline import Node, Pipeline
 
 from medslice.datasets.missing_release import HOW_TO_FIX
+from medslice.pipelines import declared
 from medslice.pipelines.declared import use_config_loader
 from medslice.pipelines.embedding.nodes import check_named_encoder
+from medslice.pipelines.settings_keys import UnknownSettingError, check_runtime_parameters
 from medslice.scenarios.user_predictions import (
     PredictionsError,
     check_predictions_table,
     check_rows_per_bootstrap,
 )
 from medslice.slicing.per_bootstrap import check_slicer_settings
+
+logger = logging.getLogger(__name__)
 
 # The datasets a reader opens after an audit, with how to name them.
 REPORT_OUTPUTS: dict[str, str] = {
@@ -388,3 +393,33 @@ class UserPredictionsCheckHook:
             raise PredictionsError(
                 f"{USER_PREDICTIONS}{_location(catalog, USER_PREDICTIONS)}: {error}; nothing was run."
             ) from error
+
+
+class RuntimeParamsCheckHook:
+    """Refuse ``--params`` that no node can read, and a non-integer seed, before any node runs.
+
+    Kedro merges any ``--params`` path into the parameters, so a misspelt one runs with the defaults and
+    says nothing; the blocks that nodes read key by key check their own keys (``settings_keys``).
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, Any] | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Read the parameter files of the session's environment, without its runtime parameters."""
+        loader = context.config_loader
+        env = getattr(loader, "env", None) or getattr(loader, "default_run_env", None) or "local"
+        self._files = declared.file_parameters(str(loader.conf_source), env)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: DataCatalog) -> None:
+        """Raise ``UnknownSettingError`` for an undeclared top-level name; log second-level doubts."""
+        runtime = run_params.get("runtime_params") or {}
+        if runtime and self._files is not None:
+            for note in check_runtime_parameters(runtime, self._files):
+                logger.warning(note)
+        if "params:seed" in catalog:
+            seed = catalog.load("params:seed")
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise UnknownSettingError(f"seed must be a non-negative integer; got {seed!r}")

@@ -12,6 +12,7 @@ from medslice.hooks import (
     MissingInputsHook,
     ProjectRelativePathsHook,
     ReportLocationHook,
+    RuntimeParamsCheckHook,
     RunTimestampHook,
     SlicerSettingsCheckHook,
     SyntheticReleaseGuardHook,
@@ -33,13 +34,14 @@ warnings.filterwarnings(
 )
 
 # pluggy calls a hook's implementations last-registered first, so the checks run bottom-up: the synthetic
-# guard, then missing inputs (the data a user must fetch), then the named encoder, then the slicer's
-# settings, then the user's predictions table.
+# guard, then missing inputs (the data a user must fetch), then the named encoder, then `--params` and the
+# seed, then the slicer's settings, then the user's predictions table.
 HOOKS = (
     ReportLocationHook(),
     RunTimestampHook(),
     UserPredictionsCheckHook(),
     SlicerSettingsCheckHook(),
+    RuntimeParamsCheckHook(),
     EncoderCheckHook(),
     MissingInputsHook(),
     SyntheticReleaseGuardHook(),

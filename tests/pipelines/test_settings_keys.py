@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
 
+from medslice.hooks import RuntimeParamsCheckHook
 from medslice.pipelines.evaluation.nodes import evaluate_variant
-from medslice.pipelines.settings_keys import UnknownSettingError, check_known_keys
+from medslice.pipelines.settings_keys import UnknownSettingError, check_known_keys, check_runtime_parameters
 
 
 def test_unknown_keys_are_named_with_the_closest_known_one() -> None:
@@ -20,3 +26,44 @@ def test_the_evaluation_node_refuses_a_misspelt_setting() -> None:
     empty = pd.DataFrame()
     with pytest.raises(UnknownSettingError, match="evaluation.top_k"):
         evaluate_variant(empty, empty, empty, {"topk": 3}, {}, scenario="s", variant="image")
+
+
+FILES = {
+    "seed": 42,
+    "slice_discovery": {"slicer": {"n_slices": 5}, "variants": {}},
+    "explanation": {"top_k": 5},
+}
+
+
+def test_a_runtime_parameter_no_file_declares_is_refused_with_the_closest_name() -> None:
+    expected = r"--params sead: no parameter file declares 'sead' \(did you mean 'seed'\?\)"
+    with pytest.raises(UnknownSettingError, match=expected):
+        check_runtime_parameters({"sead": 10}, FILES)
+
+
+def test_a_second_level_key_the_files_lack_gets_a_note_not_an_error() -> None:
+    notes = check_runtime_parameters({"slice_discovery": {"slicers": {"n_slices": 10}}}, FILES)
+    assert notes == [
+        "--params slice_discovery.slicers.n_slices: the parameter files declare no slice_discovery.slicers "
+        "(did you mean 'slicer'?); it takes effect only if a node reads it"
+    ]
+    # declared paths, and new keys below a declared block (a slicer default set in code), pass silently
+    assert (
+        check_runtime_parameters({"seed": 3, "slice_discovery": {"slicer": {"reg_covar": 0.01}}}, FILES) == []
+    )
+
+
+def test_the_hook_reads_the_environments_files_and_checks_the_seed(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "local").mkdir()
+    parameters = "seed: 42\nslice_discovery:\n  slicer:\n    n_slices: 5\n"
+    (tmp_path / "base" / "parameters.yml").write_text(parameters)
+    hook = RuntimeParamsCheckHook()
+    loader = OmegaConfigLoader(conf_source=str(tmp_path), base_env="base", default_run_env="local")
+    hook.after_context_created(SimpleNamespace(config_loader=loader))
+    seeded = DataCatalog({"params:seed": MemoryDataset(7)})
+    hook.before_pipeline_run({"runtime_params": {"seed": 7}}, seeded)
+    with pytest.raises(UnknownSettingError, match="'slicer_discovery'"):
+        hook.before_pipeline_run({"runtime_params": {"slicer_discovery": {"n": 1}}}, seeded)
+    with pytest.raises(UnknownSettingError, match="seed must be a non-negative integer; got 'abc'"):
+        hook.before_pipeline_run({}, DataCatalog({"params:seed": MemoryDataset("abc")}))

@@ -113,3 +113,19 @@ def test_the_ideal_error_slice_precision_is_read_from_the_summary_and_shown(
     html = render_audit_report(summary, report_cards, provenance, planted=[noisy, spurious])
     assert "ideal error slice" in html and ">0.87<" in html
     assert "ideal error slice 0.87" in headline_markdown(summary)
+
+
+def test_a_scenario_with_no_accepted_bootstrap_is_named_under_the_headline(
+    realistic_summary: pd.DataFrame, report_cards: list, provenance: dict
+) -> None:
+    planted = planted_failures({"elderly_women_rare": _qa(n_accepted=0), "noisy_label": _qa()})
+    html = render_audit_report(realistic_summary, report_cards, provenance, planted=planted)
+    text = " ".join(" ".join(parse(html).text).split())
+    assert (
+        "Not scored, because no bootstrap showed the planted failure: elderly women rare (0 of 3 accepted)"
+        in text
+    )
+    everything_took = render_audit_report(
+        realistic_summary, report_cards, provenance, planted=planted_failures({"noisy_label": _qa()})
+    )
+    assert "Not scored" not in everything_took

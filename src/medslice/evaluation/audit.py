@@ -14,6 +14,7 @@ from medslice.evaluation.explanation_hit import explanation_hit
 from medslice.evaluation.paper_precision import paper_precision_at_10
 from medslice.evaluation.precision import best_slice_metrics
 from medslice.evaluation.tables import tidy_metrics
+from medslice.run_consistency import check_same_audit_rows
 
 
 def _has_truth(predictions: pd.DataFrame) -> bool:
@@ -53,6 +54,7 @@ def evaluate_slices(
     """
     if not _has_truth(predictions):
         return tidy_metrics([])
+    check_same_audit_rows(slices, predictions, name="slice-membership", rerun="discover_slices")
     records: list[dict[str, Any]] = []
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
     accepted = _accepted(predictions)

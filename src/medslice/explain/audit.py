@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from medslice.explain.enrichment import AttributeEnrichment
 from medslice.explain.phrase_ranking import PhraseRankingExplainer
 from medslice.explain.tfidf_contrast import TfidfContrastExplainer, concatenate_texts, reference_mask
+from medslice.run_consistency import check_same_audit_rows
 
 EXPLANATION_COLUMNS: tuple[str, ...] = (
     "bootstrap",
@@ -90,6 +91,7 @@ def explain_slices(
     Returns:
         A tidy frame with :data:`EXPLANATION_COLUMNS`; ``kind`` is ``token``, ``phrase`` or ``attribute``.
     """
+    check_same_audit_rows(slices, predictions, name="slice-membership", rerun="discover_slices")
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
     phrases = (

@@ -53,7 +53,8 @@ class _ParametersLoader(OmegaConfigLoader):
 
 
 @cache
-def _file_parameters(conf_source: str, env: str) -> dict[str, Any]:
+def file_parameters(conf_source: str, env: str) -> dict[str, Any]:
+    """``conf/base`` parameters merged with ``env``'s, as in the files (no runtime parameters)."""
     loader = _ParametersLoader(
         conf_source=conf_source,
         base_env="base",
@@ -70,7 +71,7 @@ def declared_parameters(conf_source: str | None = None) -> dict[str, Any]:
     source = Path(conf_source) if conf_source is not None else default_conf_source()
     if not source.is_dir():
         return {}
-    return _file_parameters(str(source), os.environ.get("KEDRO_ENV", "local"))
+    return file_parameters(str(source), os.environ.get("KEDRO_ENV", "local"))
 
 
 def declared_scenarios() -> list[str]:

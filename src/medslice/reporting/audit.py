@@ -17,6 +17,7 @@ from medslice.reporting.cards import SliceCard
 from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
+from medslice.run_consistency import check_same_audit_rows
 from medslice.slicing.base import degenerate_reasons
 
 ENRICHMENT_FIELDS = ("slice_prevalence", "reference_prevalence", "lift", "p_value", "q_value")
@@ -186,6 +187,12 @@ def build_report(
         if variant is None:
             continue
         predictions = artifacts[f"{scenario}__predictions"]
+        check_same_audit_rows(
+            artifacts[f"{scenario}__{variant}__slices"],
+            predictions,
+            name=f"{scenario}.{variant} slice-membership",
+            rerun="discover_slices",
+        )
         summary = artifacts[f"{scenario}__{variant}__slice_summary"]
         shown = shown_bootstrap(predictions, summary)
         found = slice_cards(

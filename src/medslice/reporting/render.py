@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 import medslice
 from medslice.reporting.cards import SliceCard
 from medslice.reporting.figures import png_bytes, precision_bar_chart
+from medslice.reporting.formatting import humanize
 from medslice.reporting.headline import (
     BASELINE_METRIC,
     DCBENCH_METRIC,
@@ -108,6 +109,14 @@ def render_audit_report(
         if int(value) < 0:
             raise ValueError(f"{name} must be non-negative, got {value!r}.")
 
+    unscored = [failure for failure in planted if failure.n_accepted == 0]
+    unscored_note = (
+        " Not scored, because no bootstrap showed the planted failure: "
+        + ", ".join(f"{humanize(f.scenario)} (0 of {f.n_bootstraps} accepted)" for f in unscored)
+        + "; see Planted failures."
+        if unscored
+        else ""
+    )
     paper = metric_table(
         summary,
         PAPER_METRIC,
@@ -115,7 +124,7 @@ def render_audit_report(
         heading="Headline: paper precision@10",
         note=(
             "Mean over bootstrap runs with its 95% confidence interval. The best variant per "
-            "scenario is bold and highlighted; the dashed-border column is the baseline."
+            "scenario is bold and highlighted; the dashed-border column is the baseline." + unscored_note
         ),
         baseline_metric=BASELINE_METRIC,
         with_comparisons=True,

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
+from medslice.run_consistency import check_same_audit_rows
 from medslice.slicing.base import SliceDiscoveryWarning
 from medslice.slicing.domino import DominoSlicer
 from medslice.slicing.error_cluster import ErrorClusterSlicer
@@ -123,16 +124,9 @@ def discover_per_bootstrap(
     warning the slicer recorded, e.g. no misclassified case).
     """
     frame = fused.to_pandas()
+    check_same_audit_rows(frame, predictions, name="fused-embedding", rerun="fuse_modalities")
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
-    unmatched = pd.MultiIndex.from_frame(frame[["bootstrap", "dicom_id"]]).difference(keyed.index)
-    if len(unmatched):
-        # The two tables come from different runs, e.g. after a partial rerun changed the audit sets.
-        raise ValueError(
-            f"{len(unmatched)} fused-embedding rows (bootstrap, dicom_id) have no prediction, e.g. "
-            f"{list(unmatched[:3])}: the embeddings and the predictions come from different runs. Rerun "
-            "fuse_modalities for these predictions (e.g. --from-nodes=<scenario>.<variant>.fuse_modalities), "
-            "or pin matching versions with --load-versions."
-        )
+    check_slicer_settings(slicer)  # names a mistyped setting before it is used below
     n_columns = int(dict(slicer).get("n_slices", 5))
     memberships, summaries = [], []
     groups = frame.groupby("bootstrap", sort=True)
