@@ -261,7 +261,9 @@ class RunTimestampHook:
     Nodes never read the clock (reruns stay reproducible). The results' version is the load version of the
     report's ``metrics_summary``: in a whole audit it is this run's save version (the session id); when
     the report is rebuilt alone (``--nodes=build_audit_report``) it is the earlier run's, and the rebuilding
-    run is named beside it. Either way the report names the versions to pass to ``--load-versions``.
+    run is named beside it. Either way the report names the save version of the metrics it shows; pass it
+    to ``--load-versions`` as ``metrics_summary:<version>``. The slicer settings it shows are those recorded
+    with the slices (``slicing_settings``), whichever run reads them.
     """
 
     def __init__(self) -> None:

@@ -17,6 +17,7 @@ from medslice.reporting.cards import SliceCard
 from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
+from medslice.reporting.slicing_settings import describe_slicing_settings
 from medslice.run_consistency import check_same_audit_rows
 from medslice.slicing.base import degenerate_reasons
 
@@ -214,8 +215,17 @@ def build_report(
                 f"these are the slices of bootstrap {shown}, the first with slices."
             )
         cards += found
+    suffix = "__slicing_settings"
+    slicing_text, slicing_notice = describe_slicing_settings(
+        {
+            key.removesuffix(suffix).replace("__", "."): value
+            for key, value in artifacts.items()
+            if key.endswith(suffix)
+        }
+    )
     provenance = {
         "encoder": json.dumps(dict(encoder), sort_keys=True, default=str),
+        "slice_discovery": slicing_text,
         "data_version": data_version(cohort, image_root),
         "seed": parameters.get("seed"),
         "medslice_version": __version__,
@@ -234,4 +244,5 @@ def build_report(
         planted=planted,
         no_slice_reasons=no_slice_reasons,
         shown_notes=shown_notes,
+        notices=[slicing_notice] if slicing_notice else [],
     )

@@ -64,6 +64,7 @@ def render_audit_report(
     planted: Sequence[PlantedFailure] = (),
     no_slice_reasons: Mapping[str, str] | None = None,
     shown_notes: Mapping[str, str] | None = None,
+    notices: Sequence[str] = (),
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
@@ -91,6 +92,8 @@ def render_audit_report(
             such scenarios are listed in the slices section with the reason.
         shown_notes: a note shown above a scenario's cards, by scenario, e.g. that they come from a
             later bootstrap because the first one had no slices.
+        notices: warnings shown under the title, before the headline, e.g. that the variants were
+            sliced with different settings.
 
     Returns:
         The HTML text. Same inputs give the same text, byte for byte.
@@ -195,6 +198,7 @@ def render_audit_report(
         # A report rebuilt alone shows this run's parameters beside an earlier run's results.
         "parameters_from_rebuild": bool(parameters) and bool(parameters.get("report_run")),
         "synthetic": is_synthetic(provenance),
+        "notices": tuple(str(notice) for notice in notices),
         "timestamp": display_value(provenance.get("timestamp")),
         "data_version": display_value(provenance.get("data_version")),
     }

@@ -83,7 +83,7 @@ def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: boo
         if with_injection_qa:
             report_inputs[f"{scenario}__injection_qa"] = f"{scenario}.injection_qa"
         for variant in variants:
-            for kind in ("slices", "slice_summary", "explanations"):
+            for kind in ("slices", "slice_summary", "slicing_settings", "explanations"):
                 report_inputs[f"{scenario}__{variant}__{kind}"] = f"{scenario}.{variant}.{kind}"
     # These nodes gather namespaced outputs by their full, dotted names on purpose.
     with warnings.catch_warnings():

@@ -49,6 +49,12 @@ def fuse_modalities(
 
 def discover_slices(
     fused_embeddings: pa.Table, predictions: pd.DataFrame, slicer: dict[str, Any], seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit the slicer (Domino by default) per bootstrap; return memberships and slice summaries."""
-    return discover_per_bootstrap(fused_embeddings, predictions, slicer, seed=seed)
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Fit the slicer (Domino by default) per bootstrap; return memberships, slice summaries and settings.
+
+    The settings (the slicer block and the seed, from which bootstrap ``b`` takes ``seed + b``) travel
+    with the slices, so that a report or a notebook reads what made them rather than the parameters of
+    whichever run reads them later.
+    """
+    memberships, summary = discover_per_bootstrap(fused_embeddings, predictions, slicer, seed=seed)
+    return memberships, summary, {"slicer": dict(slicer), "seed": int(seed)}

@@ -31,7 +31,7 @@ def _template() -> Pipeline:
             node(
                 nodes.discover_slices,
                 inputs=["fused_embeddings", "predictions", "params:slice_discovery.slicer", "params:seed"],
-                outputs=["slices", "slice_summary"],
+                outputs=["slices", "slice_summary", "slicing_settings"],
                 name="discover_slices",
             ),
         ]
