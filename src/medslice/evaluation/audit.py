@@ -54,7 +54,7 @@ def evaluate_slices(
     """
     if not _has_truth(predictions):
         return tidy_metrics([])
-    check_same_audit_rows(slices, predictions, name="slice-membership", rerun="discover_slices")
+    check_same_audit_rows(slices, predictions, name="slice-membership", rerun="fuse_modalities")
     records: list[dict[str, Any]] = []
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
     accepted = _accepted(predictions)

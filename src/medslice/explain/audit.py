@@ -91,7 +91,7 @@ def explain_slices(
     Returns:
         A tidy frame with :data:`EXPLANATION_COLUMNS`; ``kind`` is ``token``, ``phrase`` or ``attribute``.
     """
-    check_same_audit_rows(slices, predictions, name="slice-membership", rerun="discover_slices")
+    check_same_audit_rows(slices, predictions, name="slice-membership", rerun="fuse_modalities")
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
     phrases = (

@@ -192,7 +192,7 @@ def build_report(
             artifacts[f"{scenario}__{variant}__slices"],
             predictions,
             name=f"{scenario}.{variant} slice-membership",
-            rerun="discover_slices",
+            rerun="fuse_modalities",
         )
         summary = artifacts[f"{scenario}__{variant}__slice_summary"]
         shown = shown_bootstrap(predictions, summary)
