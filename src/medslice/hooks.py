@@ -15,7 +15,6 @@ from kedro.pipeline import Node, Pipeline
 
 from medslice.datasets.missing_release import HOW_TO_FIX
 from medslice.pipelines import declared
-from medslice.pipelines.declared import use_config_loader
 from medslice.pipelines.embedding.nodes import check_named_encoder
 from medslice.pipelines.settings_keys import UnknownSettingError, check_runtime_parameters
 from medslice.scenarios.user_predictions import (
@@ -94,7 +93,7 @@ class DeclaredNamespacesHook:
         Kedro builds the pipelines once per process; a second session with another ``--env`` (a notebook,
         a test) would otherwise run the first one's namespaces with its own parameters.
         """
-        use_config_loader(context.config_loader)
+        declared.use_config_loader(context.config_loader)
         package = kedro_project.PACKAGE_NAME  # read now: configure_project sets it after import
         if package:
             kedro_project.pipelines.configure(f"{package}.pipeline_registry")
