@@ -50,6 +50,11 @@ def report_texts(frame: pd.DataFrame, sections: Sequence[str]) -> pd.Series:
     missing = [s for s in sections if s not in frame.columns]
     if missing:
         raise ValueError(f"report_sections names unknown cohort column(s) {missing}")
-    joined = frame[list(sections)].fillna("").astype(str).agg(" ".join, axis=1).str.strip()
+    # str.cat is the row-wise " ".join vectorised (a row-wise agg over the cohort took about half a second).
+    parts = [frame[section].fillna("").astype(str) for section in sections]
+    if parts:
+        joined = parts[0].str.cat(parts[1:], sep=" ").str.strip() if len(parts) > 1 else parts[0].str.strip()
+    else:
+        joined = pd.Series("", index=frame.index)
     fallback = frame["report_text"].fillna("").astype(str) if "report_text" in frame else ""
     return joined.where(joined != "", fallback)

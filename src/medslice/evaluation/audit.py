@@ -49,8 +49,9 @@ def evaluate_slices(
     Per bootstrap: dcbench precision@10 and @25 and average precision of the best slice column, the
     paper's weighted precision@10 with its class filter (the expected class is the planted slice's
     majority true class), and whether the planted attribute's synonyms appear among the top ``top_k``
-    tokens (``token_hit``, combined report + metadata text) or phrases (``phrase_hit``). Predictions
-    without planted truth (a user's own classifier) give an empty table.
+    tokens (``token_hit``, combined report + metadata text) or phrases (``phrase_hit``), and among
+    the top tokens the slice has more of (``token_hit_over``). Predictions without planted truth (a
+    user's own classifier) give an empty table.
     """
     if not _has_truth(predictions):
         return tidy_metrics([])
@@ -88,8 +89,22 @@ def evaluate_slices(
                 for _, group in chosen.groupby("slice")
             ]
             metrics[name] = float(any(hits))
+            if kind == "token" and "difference" in chosen:
+                # |difference| ranks tokens the slice lacks too ("pa" tops a slice of laterals); this
+                # stricter hit counts only top tokens the slice has more of.
+                over = [
+                    explanation_hit(_over_represented(group, top_k), synonyms, top_k=top_k)
+                    for _, group in chosen.groupby("slice")
+                ]
+                metrics["token_hit_over"] = float(any(over))
         records.append({**ids, **metrics})
     return tidy_metrics(records)
+
+
+def _over_represented(tokens: pd.DataFrame, top_k: int) -> list[str]:
+    """The first ``top_k`` tokens by rank that weigh more in the slice than in its reference group."""
+    first = tokens.sort_values("rank").head(top_k)
+    return first.loc[pd.to_numeric(first["difference"], errors="coerce") > 0, "term"].tolist()
 
 
 def baseline_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFrame:

@@ -23,6 +23,7 @@ EXPLANATION_COLUMNS: tuple[str, ...] = (
     "rank",
     "term",
     "score",
+    "difference",
     "slice_prevalence",
     "reference_prevalence",
     "lift",
@@ -56,7 +57,15 @@ def _token_rows(
             warnings.simplefilter("ignore", UserWarning)
             tokens = explainer.explain(None, members, reference)
         rows += [
-            {"kind": "token", "source": source, "rank": rank, "term": t.token, "score": float(t.score)}
+            {
+                "kind": "token",
+                "source": source,
+                "rank": rank,
+                "term": t.token,
+                "score": float(t.score),
+                # The paper ranks by |difference|; its sign says whether the slice has more of the term.
+                "difference": float(t.slice_mean - t.reference_mean),
+            }
             for rank, t in enumerate(tokens.itertuples(index=False))
         ]
     return rows

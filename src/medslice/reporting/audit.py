@@ -25,8 +25,15 @@ ENRICHMENT_FIELDS = ("slice_prevalence", "reference_prevalence", "lift", "p_valu
 
 
 def _terms(explanations: pd.DataFrame, kind: str, source: str) -> list[tuple[str, float]]:
-    chosen = explanations[(explanations["kind"] == kind) & (explanations["source"] == source)]
-    return [(str(r.term), float(r.score)) for r in chosen.sort_values("rank").itertuples(index=False)]
+    """``(term, score)`` in rank order; tokens show their signed difference (negative: the slice lacks it)."""
+    chosen = explanations[(explanations["kind"] == kind) & (explanations["source"] == source)].sort_values(
+        "rank"
+    )
+    scores = chosen["score"].astype(float)
+    if "difference" in chosen:
+        signed = pd.to_numeric(chosen["difference"], errors="coerce")
+        scores = signed.where(signed.notna(), scores)
+    return [(str(term), float(score)) for term, score in zip(chosen["term"], scores, strict=True)]
 
 
 def _enrichment(explanations: pd.DataFrame) -> pd.DataFrame:
