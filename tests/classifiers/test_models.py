@@ -75,6 +75,22 @@ def test_lite0_head_uses_the_packaged_imagenet_weights_frozen() -> None:
     assert model(torch.rand(2, 1, 64, 64)).shape == (2, 2)
 
 
+def test_lite0_head_fine_tunes_the_whole_network_when_unfrozen() -> None:
+    model = Lite0HeadClassifier(freeze_backbone=False)
+    assert all(p.requires_grad for p in model.parameters())
+    model.train()
+    assert model.backbone.training
+    images = torch.rand(2, 1, 64, 64)
+    torch.nn.functional.cross_entropy(model(images), torch.tensor([0, 1])).backward()
+    assert model.backbone.conv_stem.weight.grad is not None
+    assert model.backbone.conv_stem.weight.grad.abs().sum() > 0
+    frozen = Lite0HeadClassifier()
+    frozen.train()
+    frozen_loss = torch.nn.functional.cross_entropy(frozen(images), torch.tensor([0, 1]))
+    frozen_loss.backward()
+    assert frozen.backbone.conv_stem.weight.grad is None
+
+
 def test_classifier_config_fills_architecture_defaults() -> None:
     paper = ClassifierConfig.from_dict({"name": "resnet18", "weights_path": "/w.pth"})
     assert (paper.lr, paper.batch_size, paper.max_epochs, paper.patience) == (5e-5, 8, 10, 3)
@@ -95,11 +111,23 @@ def test_classifier_config_early_stopping_is_a_training_switch() -> None:
         ClassifierConfig.from_dict({"early_stopping": "no"})
 
 
+def test_classifier_config_device_is_a_training_setting() -> None:
+    assert ClassifierConfig.from_dict(None).device == "cpu"
+    on_gpu = ClassifierConfig.from_dict({"name": "lite0_head", "device": "cuda:1", "freeze_backbone": False})
+    assert on_gpu.training_kwargs()["device"] == "cuda:1"
+    assert on_gpu.model_kwargs == {"freeze_backbone": False}
+    assert ClassifierConfig.from_dict(on_gpu.to_dict()) == on_gpu
+    assert ClassifierConfig.from_dict({"device": "auto"}).device == "auto"
+    for bad in ("gpu", "cuda:x", 0, None):
+        with pytest.raises(ClassifierConfigError, match=r"run.classifier.device must be 'cpu', 'cuda'"):
+            ClassifierConfig.from_dict({"device": bad}, key="run.classifier")
+
+
 # Every key each architecture accepts besides the training keys: image_size and its constructor's.
 LEGITIMATE_MODEL_KEYS = {
     "small_cnn": {"width": 8, "n_blocks": 2, "dropout": 0.0, "n_classes": 2},
     "resnet18": {"weights_path": "/w.pth", "dropout": 0.1, "n_classes": 2},
-    "lite0_head": {"dropout": 0.1, "n_classes": 2},
+    "lite0_head": {"dropout": 0.1, "n_classes": 2, "freeze_backbone": False},
 }
 TRAINING = {
     "lr": 1e-4,
@@ -108,6 +136,7 @@ TRAINING = {
     "patience": 1,
     "augment": True,
     "early_stopping": False,
+    "device": "auto",
 }
 
 

@@ -159,3 +159,24 @@ def test_augmentation_is_seeded_and_stays_in_range() -> None:
     other = augment_batch(images, torch.Generator().manual_seed(1))
     assert torch.equal(first, second) and not torch.equal(first, other)
     assert first.shape == images.shape and first.min() >= 0 and first.max() <= 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="'auto' picks CUDA on this machine")
+def test_auto_device_trains_on_the_cpu_here_with_the_same_weights(square_data: dict) -> None:
+    on_cpu, cpu_history = _train(square_data, seed=3, max_epochs=2, device="cpu")
+    auto, auto_history = _train(square_data, seed=3, max_epochs=2, device="auto")
+    assert cpu_history["device"] == auto_history["device"] == "cpu"
+    for key, value in on_cpu.state_dict().items():
+        assert torch.equal(value, auto.state_dict()[key]), key
+    probs = predict_proba(auto, square_data["test_x"], device="auto")
+    assert np.array_equal(probs, predict_proba(on_cpu, square_data["test_x"]))
+
+
+def test_a_device_this_machine_lacks_is_refused_before_training(square_data: dict) -> None:
+    model = build_classifier("small_cnn", seed=0, **TINY)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"device 'cuda:63' is not available here.*'cpu' or 'auto'"):
+        _train(square_data, seed=0, device="cuda:63")
+    with pytest.raises(ValueError, match="'cuda:63' is not available"):
+        predict_proba(model, square_data["test_x"], device="cuda:63")
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())

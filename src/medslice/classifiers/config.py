@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from medslice.classifiers.registry import CLASSIFIERS, DEFAULT_IMAGE_SIZE, DEFAULT_TRAINING
 
@@ -20,9 +21,11 @@ TRAINING_KEYS: tuple[str, ...] = (
     "patience",
     "augment",
     "early_stopping",
+    "device",
 )
 INTEGER_KEYS: tuple[str, ...] = ("image_size", "batch_size", "max_epochs", "patience")
 SWITCH_KEYS: tuple[str, ...] = ("augment", "early_stopping")
+DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda", "mps")
 
 
 class ClassifierConfigError(ValueError):
@@ -93,6 +96,7 @@ class ClassifierConfig:
     patience: int = 3
     augment: bool = False
     early_stopping: bool = True
+    device: str = "cpu"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -114,7 +118,7 @@ class ClassifierConfig:
             raise ClassifierConfigError(f"{key}.name {name!r} is unknown; known: {sorted(CLASSIFIERS)}")
         _check_keys(key, name, values)
         _check_model_values(key, name, values)
-        training = {**DEFAULT_TRAINING[name], "augment": False, "early_stopping": True}
+        training = {**DEFAULT_TRAINING[name], "augment": False, "early_stopping": True, "device": "cpu"}
         training.update({k: values.pop(k) for k in TRAINING_KEYS if k in values})
         image_size = values.pop("image_size", DEFAULT_IMAGE_SIZE[name])
         for entry in INTEGER_KEYS:
@@ -124,6 +128,7 @@ class ClassifierConfig:
         for entry in SWITCH_KEYS:
             if not isinstance(training[entry], bool):
                 raise ClassifierConfigError(f"{key}.{entry} must be true or false, got {training[entry]!r}")
+        _check_device(f"{key}.device", training["device"])
         return cls(
             name=name,
             image_size=int(image_size),
@@ -133,6 +138,7 @@ class ClassifierConfig:
             patience=int(training["patience"]),
             augment=training["augment"],
             early_stopping=training["early_stopping"],
+            device=training["device"],
             model_kwargs=values,
         )
 
@@ -147,6 +153,7 @@ class ClassifierConfig:
             "patience": self.patience,
             "augment": self.augment,
             "early_stopping": self.early_stopping,
+            "device": self.device,
             **self.model_kwargs,
         }
 
@@ -159,7 +166,20 @@ class ClassifierConfig:
             "patience": self.patience,
             "augment": self.augment,
             "early_stopping": self.early_stopping,
+            "device": self.device,
         }
+
+
+def _check_device(key: str, value: Any) -> None:
+    """Refuse a device setting torch cannot parse; whether this machine has it is checked at training."""
+    if value == "auto":
+        return
+    try:
+        kind = torch.device(value).type if isinstance(value, str) else None
+    except RuntimeError:
+        kind = None
+    if kind not in DEVICE_TYPES:
+        raise ClassifierConfigError(f"{key} must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto', got {value!r}")
 
 
 def _check_keys(key: str, name: str, values: Mapping[str, Any]) -> None:

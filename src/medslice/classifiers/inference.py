@@ -8,24 +8,35 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from medslice.classifiers.tensors import check_images, to_model_input
+from medslice.classifiers.training import resolve_device
 
 
 def predict_proba(
-    model: nn.Module, images: np.ndarray, *, batch_size: int = 64, show_progress: bool = False
+    model: nn.Module,
+    images: np.ndarray,
+    *,
+    batch_size: int = 64,
+    device: str = "cpu",
+    show_progress: bool = False,
 ) -> np.ndarray:
     """Probability of class 1 for each ``uint8 (N, H, W)`` image, as ``float64 (N,)``.
 
-    The model is put in eval mode; no gradients are computed.
+    The model is put in eval mode and runs on ``device`` (as ``train_classifier`` takes it); it is
+    back on the CPU afterwards. No gradients are computed.
     """
     images = check_images(images, "images")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    model.eval()
+    target_device = resolve_device(device)
+    model.to(target_device).eval()
     pixels = torch.from_numpy(images)
     chunks: list[np.ndarray] = []
     starts = range(0, len(pixels), batch_size)
-    with torch.no_grad():
-        for start in tqdm(starts, desc="predict", unit="batch", disable=not show_progress):
-            logits = model(to_model_input(pixels[start : start + batch_size]))
-            chunks.append(torch.softmax(logits, dim=1)[:, 1].double().numpy())
+    try:
+        with torch.no_grad():
+            for start in tqdm(starts, desc="predict", unit="batch", disable=not show_progress):
+                logits = model(to_model_input(pixels[start : start + batch_size]).to(target_device))
+                chunks.append(torch.softmax(logits.float(), dim=1)[:, 1].double().cpu().numpy())
+    finally:
+        model.to("cpu")
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)

@@ -66,28 +66,33 @@ def load_lite0_backbone() -> nn.Module:
 
 
 class Lite0HeadClassifier(nn.Module):
-    """Frozen ImageNet EfficientNet-Lite0 features followed by a trainable MLP head.
+    """ImageNet EfficientNet-Lite0 features followed by the paper's MLP head.
 
-    The backbone stays in eval mode (its batch-norm statistics are ImageNet's) and has no gradients,
-    so only the head trains. Input: ``float32 (N, 1, H, W)`` in [0, 1], scaled to [-1, 1] and copied
-    to three channels inside the model. Output: ``(N, n_classes)`` logits.
+    By default the backbone is frozen: it stays in eval mode (its batch-norm statistics are
+    ImageNet's) and has no gradients, so only the head trains. With ``freeze_backbone=False`` the
+    whole network is fine-tuned from its ImageNet weights, as the paper fine-tunes its ResNet-18;
+    on two CPU cores an epoch of 1000 cases at 224 px takes minutes (``benchmarks/classifier_cost.py``),
+    so it is meant for a GPU (``classifier.device``). Input: ``float32 (N, 1, H, W)`` in [0, 1],
+    scaled to [-1, 1] and copied to three channels inside the model. Output: ``(N, n_classes)`` logits.
     """
 
-    def __init__(self, dropout: float = 0.2, n_classes: int = 2) -> None:
+    def __init__(self, dropout: float = 0.2, n_classes: int = 2, freeze_backbone: bool = True) -> None:
         super().__init__()
+        self.freeze_backbone = freeze_backbone
         self.backbone = load_lite0_backbone()
         for parameter in self.backbone.parameters():
-            parameter.requires_grad_(False)
+            parameter.requires_grad_(not freeze_backbone)
         self.head = mlp_head(LITE0_FEATURES, (512, 128), dropout=dropout, n_classes=n_classes)
 
     def train(self, mode: bool = True) -> Lite0HeadClassifier:
-        """Switch the head's mode; the frozen backbone always stays in eval mode."""
+        """Switch the mode; a frozen backbone always stays in eval mode."""
         super().train(mode)
-        self.backbone.eval()
+        if self.freeze_backbone:
+            self.backbone.eval()
         return self
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits for a batch of [0, 1] grayscale images."""
-        with torch.no_grad():
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
             features = self.backbone(images.expand(-1, 3, -1, -1) * 2.0 - 1.0)
         return self.head(features)

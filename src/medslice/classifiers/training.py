@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -15,27 +13,41 @@ from tqdm.auto import tqdm
 
 from medslice.classifiers.augment import augment_batch
 from medslice.classifiers.tensors import check_images, check_targets, to_model_input
+from medslice.encoders.devices import deterministic_torch
 
 
-@contextmanager
-def deterministic_torch(seed: int) -> Iterator[None]:
-    """Seed torch and require deterministic algorithms inside the block; restore both afterwards.
+def resolve_device(device: str) -> torch.device:
+    """The torch device for a classifier's ``device`` setting, refusing one this machine lacks.
 
-    The global RNG state is forked, so code outside the block sees no change.
+    ``"auto"`` picks CUDA when it is available and the CPU otherwise; ``"cpu"``, ``"cuda"``,
+    ``"cuda:N"`` and ``"mps"`` are taken as given.
     """
-    previous = torch.are_deterministic_algorithms_enabled()
-    previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        # warn_only: an op without a deterministic kernel should warn, not abort a long run.
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        try:
-            yield
-        finally:
-            torch.use_deterministic_algorithms(previous, warn_only=previous_warn_only)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    chosen = torch.device(device)
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = chosen.index or 0
+        if index >= count:
+            raise ValueError(
+                f"classifier device {device!r} is not available here ({count} CUDA device(s)); "
+                "set classifier.device to 'cpu' or 'auto'"
+            )
+    elif chosen.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(
+                f"classifier device {device!r} is not available here; "
+                "set classifier.device to 'cpu' or 'auto'"
+            )
+    elif chosen.type != "cpu":
+        raise ValueError(f"classifier device {device!r} is not one of 'cpu', 'cuda', 'cuda:N', 'mps', 'auto'")
+    return chosen
 
 
-def refresh_batch_norm_statistics(model: nn.Module, pixels: torch.Tensor, batch_size: int) -> None:
+def refresh_batch_norm_statistics(
+    model: nn.Module, pixels: torch.Tensor, batch_size: int, device: torch.device | str = "cpu"
+) -> None:
     """Re-estimate the running statistics of the batch-norm layers that train, over a whole set.
 
     This is "precise BN" (``torch.optim.swa_utils.update_bn``), restricted to the layers that
@@ -48,6 +60,7 @@ def refresh_batch_norm_statistics(model: nn.Module, pixels: torch.Tensor, batch_
         model: the classifier; it is left in training mode.
         pixels: ``uint8 (N, H, W)`` images, normally the training set.
         batch_size: images per forward pass; a trailing lone image is skipped, as in training.
+        device: where the model is; each batch is moved there.
     """
     model.train()
     layers = [
@@ -68,22 +81,22 @@ def refresh_batch_norm_statistics(model: nn.Module, pixels: torch.Tensor, batch_
             for start in range(0, len(pixels), batch_size):
                 batch = pixels[start : start + batch_size]
                 if len(batch) >= 2:
-                    model(to_model_input(batch))
+                    model(to_model_input(batch).to(device))
     finally:
         for layer, momentum in momenta.items():
             layer.momentum = momentum
 
 
 def _mean_loss_and_accuracy(
-    model: nn.Module, pixels: torch.Tensor, targets: torch.Tensor, batch_size: int
+    model: nn.Module, pixels: torch.Tensor, targets: torch.Tensor, batch_size: int, device: torch.device
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy over a whole set, in eval mode."""
     model.eval()
     total_loss, correct = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(pixels), batch_size):
-            logits = model(to_model_input(pixels[start : start + batch_size]))
-            batch_targets = targets[start : start + batch_size]
+            logits = model(to_model_input(pixels[start : start + batch_size]).to(device))
+            batch_targets = targets[start : start + batch_size].to(device)
             total_loss += float(F.cross_entropy(logits, batch_targets, reduction="sum"))
             correct += int((logits.argmax(dim=1) == batch_targets).sum())
     return total_loss / len(pixels), correct / len(pixels)
@@ -103,6 +116,7 @@ def train_classifier(
     seed: int,
     augment: bool = False,
     early_stopping: bool = True,
+    device: str = "cpu",
     show_progress: bool = True,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Train ``model`` with Adam and cross-entropy, early-stopping on the validation loss.
@@ -124,12 +138,16 @@ def train_classifier(
         seed: drives shuffling, augmentation and dropout; same inputs and seed give the same
         weights.
         augment: apply ``augment_batch`` (small shifts and exposure changes) to training batches.
+        device: where to train (``resolve_device``: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or
+            ``"auto"``). Shuffling and augmentation always draw on the CPU, so only the kernels
+            differ between devices.
         show_progress: show a tqdm bar over epochs.
 
     Returns:
-        The model with the weights of its best validation epoch restored (of its last epoch without
-        early stopping), and a history dict with one entry per epoch (``train_loss``, ``val_loss``,
-        ``val_accuracy``), ``best_epoch``, ``kept_epoch`` and ``stopped_early``.
+        The model, on the CPU, with the weights of its best validation epoch restored (of its last
+        epoch without early stopping), and a history dict with one entry per epoch (``train_loss``,
+        ``val_loss``, ``val_accuracy``), ``best_epoch``, ``kept_epoch``, ``stopped_early`` and the
+        ``device`` it trained on.
     """
     train_images = check_images(train_images, "train_images")
     val_images = check_images(val_images, "val_images")
@@ -150,6 +168,7 @@ def train_classifier(
         raise ValueError(f"patience must be >= 1, got {patience}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
+    target_device = resolve_device(device)
 
     train_pixels = torch.from_numpy(train_images)
     val_pixels = torch.from_numpy(val_images)
@@ -157,6 +176,7 @@ def train_classifier(
     epochs: list[dict[str, float]] = []
     best_loss, best_epoch, best_state, waited = float("inf"), -1, None, 0
 
+    model.to(target_device)
     with deterministic_torch(seed):
         optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
         bar = tqdm(range(max_epochs), desc="epochs", unit="epoch", disable=not show_progress)
@@ -171,14 +191,16 @@ def train_classifier(
                 inputs = to_model_input(train_pixels[index])
                 if augment:
                     inputs = augment_batch(inputs, generator)
-                loss = F.cross_entropy(model(inputs), train_y[index])
+                loss = F.cross_entropy(model(inputs.to(target_device)), train_y[index].to(target_device))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 running += loss.item() * len(index)
                 seen += len(index)
-            refresh_batch_norm_statistics(model, train_pixels, batch_size)
-            val_loss, val_accuracy = _mean_loss_and_accuracy(model, val_pixels, val_y, batch_size)
+            refresh_batch_norm_statistics(model, train_pixels, batch_size, target_device)
+            val_loss, val_accuracy = _mean_loss_and_accuracy(
+                model, val_pixels, val_y, batch_size, target_device
+            )
             epochs.append(
                 {
                     "epoch": epoch,
@@ -200,7 +222,7 @@ def train_classifier(
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.eval()
+    model.to("cpu").eval()
     history = {
         "epochs": epochs,
         "best_epoch": best_epoch,
@@ -209,5 +231,6 @@ def train_classifier(
         "stopped_early": len(epochs) < max_epochs,
         "n_train": len(train_images),
         "n_validate": len(val_images),
+        "device": str(target_device),
     }
     return model, history

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import torch
@@ -51,8 +52,12 @@ def deterministic_torch(seed: int) -> Iterator[torch.Generator]:
     previous = torch.are_deterministic_algorithms_enabled()
     previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    if devices:
+        # cuBLAS is only deterministic with a fixed workspace; it must be set before its first use.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
+        # warn_only: an op without a deterministic kernel should warn, not abort a long run.
         torch.use_deterministic_algorithms(True, warn_only=True)
         try:
             yield torch.Generator().manual_seed(seed)

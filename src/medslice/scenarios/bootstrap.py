@@ -260,7 +260,7 @@ class _ScenarioRunner:
             fixed_draw, state, history, model = self.fixed
             draw, audit_images = self._draw_audit_only(fixed_draw, bootstrap, draw_seed)
         audit = draw.audit_set
-        probs = predict_proba(model, audit_images)
+        probs = predict_proba(model, audit_images, device=self.config.device)
         accuracy = accuracy_gap(audit["target"].to_numpy(), probs >= 0.5, audit["in_slice"].to_numpy())
         check = self._check(model, draw, bootstrap, accuracy, derive_seed(self.seed, bootstrap, attempt, 2))
         record = {
@@ -281,7 +281,7 @@ class _ScenarioRunner:
         if self.check_set == "audit_set" or fraction == largest:
             return {**accuracy, "slice_fraction": fraction, "n_slice": int(draw.audit_set["in_slice"].sum())}
         check_set, _, images = self._readable_audit_draw(draw.audit_pool, largest, bootstrap, seed)
-        probs = predict_proba(model, images)
+        probs = predict_proba(model, images, device=self.config.device)
         gap = accuracy_gap(check_set["target"].to_numpy(), probs >= 0.5, check_set["in_slice"].to_numpy())
         return {**gap, "slice_fraction": largest, "n_slice": int(check_set["in_slice"].sum())}
 
