@@ -161,7 +161,10 @@ def test_augmentation_is_seeded_and_stays_in_range() -> None:
     assert first.shape == images.shape and first.min() >= 0 and first.max() <= 1
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="'auto' picks CUDA on this machine")
+@pytest.mark.skipif(
+    torch.cuda.is_available() or torch.backends.mps.is_available(),
+    reason="'auto' picks a GPU on this machine",
+)
 def test_auto_device_trains_on_the_cpu_here_with_the_same_weights(square_data: dict) -> None:
     on_cpu, cpu_history = _train(square_data, seed=3, max_epochs=2, device="cpu")
     auto, auto_history = _train(square_data, seed=3, max_epochs=2, device="auto")

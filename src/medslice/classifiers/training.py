@@ -13,17 +13,17 @@ from tqdm.auto import tqdm
 
 from medslice.classifiers.augment import augment_batch
 from medslice.classifiers.tensors import check_images, check_targets, to_model_input
-from medslice.encoders.devices import deterministic_torch
+from medslice.encoders.devices import deterministic_torch, pick_device
 
 
 def resolve_device(device: str) -> torch.device:
     """The torch device for a classifier's ``device`` setting, refusing one this machine lacks.
 
-    ``"auto"`` picks CUDA when it is available and the CPU otherwise; ``"cpu"``, ``"cuda"``,
-    ``"cuda:N"`` and ``"mps"`` are taken as given.
+    ``"auto"`` picks as the encoders do (``pick_device``: CUDA, then Apple MPS, then the CPU);
+    ``"cpu"``, ``"cuda"``, ``"cuda:N"`` and ``"mps"`` are taken as given.
     """
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return pick_device()
     chosen = torch.device(device)
     if chosen.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
