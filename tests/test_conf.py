@@ -41,11 +41,30 @@ def _soft_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-@pytest.mark.parametrize("env", ["base", "tiny", "mimic"])
+CLASSIFIER_OF_ENV = {
+    "base": "small_cnn",
+    "tiny": "small_cnn",
+    "mimic": "resnet18",
+    "paper_classifier": "lite0_head",
+}
+
+
+def test_every_environment_is_checked() -> None:
+    shipped = {path.name for path in CONF.iterdir() if path.is_dir() and path.name != "local"}
+    assert shipped == set(CLASSIFIER_OF_ENV)
+
+
+@pytest.mark.parametrize("env", sorted(CLASSIFIER_OF_ENV))
 def test_every_environments_run_block_validates(env: str) -> None:
     run = _parameters("failure_injection")["failure_injection"]["run"]
     if env != "base":
         path = CONF / env / "parameters" / "failure_injection.yml"
         run = _soft_merge(run, yaml.safe_load(path.read_text())["failure_injection"].get("run", {}))
     config = RunConfig.from_dict(run)
-    assert config.classifier.name == ("resnet18" if env == "mimic" else "small_cnn")
+    assert config.classifier.name == CLASSIFIER_OF_ENV[env]
+    if env == "paper_classifier":
+        # The paper's optimiser settings on a fine-tuned (not frozen) ImageNet backbone (decision 28).
+        assert config.classifier.model_kwargs == {"freeze_backbone": False}
+        settings = (config.classifier.image_size, config.classifier.lr, config.classifier.batch_size)
+        assert settings == (224, 5e-5, 8)
+        assert (config.classifier.max_epochs, config.classifier.patience) == (10, 3)
