@@ -14,6 +14,7 @@ import pandas as pd
 from medslice import __version__
 from medslice.explain.exemplars import montage_png_bytes
 from medslice.reporting.cards import SliceCard
+from medslice.reporting.classifier_settings import describe_classifiers
 from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
@@ -230,8 +231,12 @@ def build_report(
             if key.endswith(suffix)
         }
     )
+    suffix = "__injection_qa"
+    injection_qa = {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)}
+    classifier_text, classifier_notice = describe_classifiers(injection_qa)
     provenance = {
         "encoder": json.dumps(dict(encoder), sort_keys=True, default=str),
+        "classifier": classifier_text,
         "slice_discovery": slicing_text,
         "data_version": data_version(cohort, image_root),
         "seed": parameters.get("seed"),
@@ -239,10 +244,8 @@ def build_report(
         "timestamp": run_label(parameters),
         "parameters": dict(parameters),
     }
-    suffix = "__injection_qa"
     planted = planted_failures(
-        {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)},
-        ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {},
+        injection_qa, ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {}
     )
     return render_audit_report(
         metrics_summary,
@@ -251,5 +254,5 @@ def build_report(
         planted=planted,
         no_slice_reasons=no_slice_reasons,
         shown_notes=shown_notes,
-        notices=[slicing_notice] if slicing_notice else [],
+        notices=[notice for notice in (classifier_notice, slicing_notice) if notice],
     )

@@ -13,6 +13,7 @@ PROVENANCE_LABELS: dict[str, str] = {
     "encoder": "Encoder",
     "data_version": "Data version",
     "seed": "Seed",
+    "classifier": "Classifier under audit (as recorded by each scenario's injection)",
     "slice_discovery": "Slice discovery (as recorded with the slices)",
     "medslice_version": "medslice version",
     "timestamp": "Run timestamp",
