@@ -74,7 +74,9 @@ class ReportLocationHook:
     ) -> None:
         """Print the report and summary paths of the run, if it wrote them."""
         del run_params  # the paths come from the catalog, whatever the environment
-        for label, path in report_locations(pipeline, catalog, self._ran).items():
+        # Under DaskRunner the nodes run (and call after_node_run) in the workers, not here.
+        ran = self._ran or None
+        for label, path in report_locations(pipeline, catalog, ran).items():
             # Printed, not logged: the rich log handler wraps long paths, and this one is to be copied.
             print(f"{label}: {path}", flush=True)
 
@@ -265,27 +267,24 @@ class RunTimestampHook:
     with the slices (``slicing_settings``), whichever run reads them.
     """
 
-    def __init__(self) -> None:
-        self._save_version: str | None = None
-
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Remember the run id: the session id, which Kedro also uses as the save version."""
-        self._save_version = run_params.get("run_id")
-
     @hook_impl
     def before_node_run(
-        self, node: Node, catalog: DataCatalog, inputs: dict[str, Any]
+        self, node: Node, catalog: DataCatalog, inputs: dict[str, Any], run_id: str | None
     ) -> dict[str, Any] | None:
-        """Add ``run_timestamp`` (and ``report_run`` when it differs) to the report node's ``parameters``."""
+        """Add ``run_timestamp`` (and ``report_run`` when it differs) to the report node's ``parameters``.
+
+        The run id is the session id, which Kedro also uses as the save version. It is taken from the node
+        run itself, so the report gets it on a Dask worker as in the driver.
+        """
+        save_version = run_id
         is_report = node.name.rsplit(".", 1)[-1] == REPORT_NODE  # `user.build_audit_report` too
-        if not is_report or self._save_version is None or "parameters" not in inputs:
+        if not is_report or save_version is None or "parameters" not in inputs:
             return None
         summaries = [name for name in node.inputs if name.rsplit(".", 1)[-1] == "metrics_summary"]
         results = _load_version(catalog, summaries[0]) if summaries else None
-        stamps = {"run_timestamp": results or self._save_version}
-        if results is not None and results != self._save_version:
-            stamps["report_run"] = self._save_version
+        stamps = {"run_timestamp": results or save_version}
+        if results is not None and results != save_version:
+            stamps["report_run"] = save_version
         return {"parameters": {**inputs["parameters"], **stamps}}
 
 

@@ -4,6 +4,7 @@ Kedro is imported here and in ``pipelines/`` only; the library packages stay Ked
 """
 
 from medslice.datasets.arrow_parquet import ArrowParquetDataset
+from medslice.datasets.checkpoint_store import CheckpointStoreDataset
 from medslice.datasets.mimic_cxr_jpg import MimicCxrJpgDataset
 from medslice.datasets.mimic_cxr_reports import MimicCxrReportsDataset
 from medslice.datasets.model_folder import ModelFolderDataset
@@ -11,6 +12,7 @@ from medslice.datasets.schema_parquet import SchemaParquetDataset
 
 __all__ = [
     "ArrowParquetDataset",
+    "CheckpointStoreDataset",
     "MimicCxrJpgDataset",
     "MimicCxrReportsDataset",
     "ModelFolderDataset",

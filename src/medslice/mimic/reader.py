@@ -65,6 +65,20 @@ class MimicCxrJpg:
     def __repr__(self) -> str:
         return f"MimicCxrJpg({str(self.root)!r})"
 
+    def identity(self) -> dict[str, object]:
+        """What identifies this copy of the release for caches: its folder and its top-level tables' stats.
+
+        A regenerated or replaced release changes a table's size or modification time, so results cached
+        for the old one are not reused. Cheap: no file is read.
+        """
+        tables = {}
+        for name in (schemas.METADATA_FILE, "SHA256SUMS.txt", "IMAGE_FILENAMES"):
+            path = self.root / name
+            if path.is_file():
+                stat = path.stat()
+                tables[name] = [stat.st_size, stat.st_mtime_ns]
+        return {"root": str(self.root.resolve()), "tables": tables}
+
     def _table(self, name: str) -> Path:
         """Path of a top-level table, refusing a missing one with the folder named."""
         path = self.root / name

@@ -1,21 +1,29 @@
-"""Bootstrapped failure injection: draw sets, train the classifier, check that the failure appeared.
+"""Bootstrapped failure injection with a hierarchical design, one pure unit of work at a time.
 
-Per bootstrap the sets are drawn anew and the classifier is retrained (or, with ``retrain=False``,
-trained once on bootstrap 0 while only the audit sets are redrawn). A draw counts only when the
-accuracy gap (non-slice accuracy minus slice accuracy) reaches ``min_gap``; otherwise it is
-redrawn with a new seed, up to ``max_retries`` times. Every retry is counted in the QA, and a
-bootstrap that never reaches the gap is kept with ``accepted = False`` and its gap, never dropped
-silently.
+A scenario's audit is ``n_classifiers`` independently drawn and trained classifiers, each audited on
+``audit_draws`` independent audit sets: ``n_classifiers x audit_draws`` bootstraps. Bootstrap ``b`` belongs
+to classifier ``b // audit_draws`` and uses the audit slice fraction ``spec.audit_slice_fraction(b)``. The
+paper's text (one audit set per retrained classifier) is ``audit_draws: 1``; the authors' scripts (one
+classifier audited on three sets, one per slice fraction) are ``audit_draws: 3``.
 
-Where the gap is measured is ``check_set``. ``"largest_fraction"`` (the default, as in the paper's
-code) measures it on an audit-pool draw whose slice is the largest of the audit slice fractions,
-the bootstrap's own audit set when its fraction is the largest: at 5% of 300 cases the slice holds
-15 cases, whose accuracy has a standard error of about 0.13, too coarse to tell whether the
-classifier carries the failure. ``"audit_set"`` measures it on the bootstrap's own audit set.
+Two kinds of unit, each a pure function seeded only by (seed, scenario, index):
+
+- :func:`train_classifier_unit` draws a classifier's training, validation and audit pools, trains it and
+  runs the paper's failure check: the accuracy gap (non-slice minus slice accuracy) on an audit-pool draw
+  at the largest slice fraction. A classifier whose gap stays below ``min_gap`` is redrawn and retrained,
+  up to ``max_retries`` times; one that never reaches it is kept with ``accepted = False``, never dropped
+  silently, and all its bootstraps carry that flag.
+- :func:`audit_unit` draws one bootstrap's audit set from its classifier's audit pool and predicts it.
+
+:func:`run_scenario` maps the units with :func:`medslice.runner.executor.map_units` (in process, or over the
+active Dask client) and keeps each finished unit in a :class:`~medslice.scenarios.checkpoints.CheckpointStore`
+under a hash of every setting and input that made it, so a rerun, a resumed run and a Dask run all give the
+same bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,20 +33,20 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
 from medslice.classifiers.config import did_you_mean, finite_number
 from medslice.predictions import hard_predictions
+from medslice.runner.executor import fixed_torch_threads, map_units
+from medslice.scenarios.checkpoints import CheckpointStore, fingerprint
 from medslice.scenarios.draw import (
-    Draw,
     ScenarioPool,
     draw_audit_set,
-    draw_from_pool,
+    draw_classifier_sets,
     finalise_set,
     prepare_pool,
 )
-from medslice.scenarios.image_cache import ImageCache, ImageLoader, default_image_loader
+from medslice.scenarios.image_cache import ImageLoader, default_image_loader, shared_image_cache
 from medslice.scenarios.mechanisms import PoolTooSmallError
 from medslice.scenarios.spec import ScenarioSpec
 
@@ -47,6 +55,7 @@ logger = logging.getLogger(__name__)
 PREDICTION_COLUMNS: tuple[str, ...] = (
     "dicom_id",
     "bootstrap",
+    "classifier",
     "target",
     "prob",
     "pred",
@@ -54,12 +63,28 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "attribute",
     "accepted",
 )
-# The headline number of each mechanism, lifted from the training QA into the per-bootstrap QA.
+# The headline number of each mechanism, lifted from the training QA into the per-classifier QA.
 INJECTION_KEYS: tuple[str, ...] = ("achieved_correlation", "achieved_rare_share", "flipped_count")
 _GAP_EPSILON = 1e-9  # a gap of exactly min_gap must pass despite floating-point rounding
-CHECK_SETS: tuple[str, ...] = ("largest_fraction", "audit_set")
-RUN_KEYS: tuple[str, ...] = ("n_bootstraps", "retrain", "max_retries", "min_gap", "check_set", "classifier")
+RUN_KEYS: tuple[str, ...] = (
+    "n_classifiers",
+    "audit_draws",
+    "max_retries",
+    "min_gap",
+    "torch_threads",
+    "classifier",
+)
+# Settings of the flat design this one replaced, with what to write instead.
+REPLACED_KEYS: dict[str, str] = {
+    "n_bootstraps": "n_bootstraps: N with retrain: true is now n_classifiers: N, audit_draws: 1; "
+    "with retrain: false it is n_classifiers: 1, audit_draws: N",
+    "retrain": "retrain: true is now audit_draws: 1 (one audit set per trained classifier); "
+    "retrain: false is n_classifiers: 1 with audit_draws set to the number of audit sets",
+    "check_set": "the failure check is now made once per classifier, on an audit-pool draw with the "
+    "largest audit slice fraction (the paper's code); remove check_set",
+}
 RUN_PARAMETERS = "failure_injection.run"  # where the run settings sit in the Kedro parameters
+UNIT_FORMAT = 1  # bump when a unit's result changes shape, so old checkpoints are not reused
 
 
 class RunConfigError(ValueError):
@@ -88,68 +113,94 @@ class RunConfig:
     """How every scenario is run: the validated ``failure_injection.run`` mapping.
 
     Attributes:
-        n_bootstraps: number of bootstraps (required, >= 1).
-        retrain: retrain per bootstrap, or train once and only redraw the audit sets.
-        max_retries: redraws per bootstrap while the accuracy gap stays below ``min_gap`` (>= 0).
-        min_gap: accuracy gap a draw needs to count; gaps lie in [-1, 1], so above 1 nothing is
+        n_classifiers: independently drawn and trained classifiers per scenario (required, >= 1).
+        audit_draws: independent audit sets per classifier (>= 1); bootstraps = n_classifiers x audit_draws.
+        max_retries: redraws and retrainings per classifier while its accuracy gap stays below
+            ``min_gap`` (>= 0).
+        min_gap: accuracy gap a classifier needs to count; gaps lie in [-1, 1], so above 1 nothing is
             accepted and at -1 everything is.
-        check_set: where the gap is measured, one of ``CHECK_SETS``.
+        torch_threads: torch threads every unit runs with, wherever it runs (>= 1); the same count gives
+            the same bytes in process and on any Dask worker.
         classifier: the classifier under audit.
     """
 
-    n_bootstraps: int
-    retrain: bool = True
+    n_classifiers: int
+    audit_draws: int = 1
     max_retries: int = 2
     min_gap: float = 0.10
-    check_set: str = "largest_fraction"
+    torch_threads: int = 1
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+
+    @property
+    def n_bootstraps(self) -> int:
+        """``n_classifiers x audit_draws``."""
+        return self.n_classifiers * self.audit_draws
+
+    def classifier_of(self, bootstrap: int) -> int:
+        """The classifier that bootstrap ``bootstrap`` audits."""
+        return int(bootstrap) // self.audit_draws
 
     @classmethod
     def from_dict(cls, mapping: Mapping[str, Any], *, where: str = RUN_PARAMETERS) -> RunConfig:
-        """Validate a run mapping such as ``{"n_bootstraps": 3, "classifier": {"name": "small_cnn"}}``.
+        """Validate a run mapping such as ``{"n_classifiers": 3, "audit_draws": 10}``.
 
         ``where`` prefixes the key names in error messages (``""`` for bare argument names). Raises
-        ``RunConfigError`` (a ``ValueError``) for a key outside ``RUN_KEYS``, a missing
-        ``n_bootstraps`` and a value of the wrong type or range, and ``ClassifierConfigError`` for
-        the ``classifier`` mapping; every message names the key, the value and what is expected.
+        ``RunConfigError`` (a ``ValueError``) for a key outside ``RUN_KEYS`` (a replaced key says what to
+        write instead), a missing ``n_classifiers`` and a value of the wrong type or range, and
+        ``ClassifierConfigError`` for the ``classifier`` mapping.
         """
         prefix = f"{where}." if where else ""
+        label = where or "run settings"
         if not isinstance(mapping, Mapping):
-            raise RunConfigError(f"{where or 'run settings'} must be a mapping, got {mapping!r}")
-        # An unknown key is refused rather than ignored: `n_bootstrap=5` must not run the default.
+            raise RunConfigError(f"{label} must be a mapping, got {mapping!r}")
+        replaced = [key for key in REPLACED_KEYS if key in mapping]
+        if replaced:
+            raise RunConfigError(
+                f"{prefix}{replaced[0]} was replaced by the hierarchical design: {REPLACED_KEYS[replaced[0]]}."
+            )
+        # An unknown key is refused rather than ignored: `n_classifier=5` must not run the default.
         unknown = sorted(str(k) for k in set(mapping) - set(RUN_KEYS))
         if unknown:
             raise RunConfigError(
-                f"{where or 'run settings'} has unknown key(s) {unknown}{did_you_mean(unknown, RUN_KEYS)}; "
+                f"{label} has unknown key(s) {unknown}{did_you_mean(unknown, RUN_KEYS)}; "
                 f"allowed: {list(RUN_KEYS)}"
             )
-        if "n_bootstraps" not in mapping:
-            raise RunConfigError(f"{prefix}n_bootstraps is required (an integer >= 1)")
-        retrain = mapping.get("retrain", cls.retrain)
-        if not isinstance(retrain, (bool, np.bool_)):
-            raise RunConfigError(f"{prefix}retrain must be true or false, got {retrain!r}")
-        check_set = mapping.get("check_set", cls.check_set)
-        if check_set not in CHECK_SETS:
-            raise RunConfigError(f"{prefix}check_set must be one of {list(CHECK_SETS)}, got {check_set!r}")
+        if "n_classifiers" not in mapping:
+            raise RunConfigError(f"{prefix}n_classifiers is required (an integer >= 1)")
         return cls(
-            n_bootstraps=_integer(f"{prefix}n_bootstraps", mapping["n_bootstraps"], minimum=1),
-            retrain=bool(retrain),
-            max_retries=_integer(
-                f"{prefix}max_retries", mapping.get("max_retries", cls.max_retries), minimum=0
-            ),
+            n_classifiers=_integer(f"{prefix}n_classifiers", mapping["n_classifiers"], minimum=1),
+            audit_draws=_integer(f"{prefix}audit_draws", mapping.get("audit_draws", cls.audit_draws), minimum=1),
+            max_retries=_integer(f"{prefix}max_retries", mapping.get("max_retries", cls.max_retries), minimum=0),
             min_gap=_number(f"{prefix}min_gap", mapping.get("min_gap", cls.min_gap)),
-            check_set=str(check_set),
+            torch_threads=_integer(
+                f"{prefix}torch_threads", mapping.get("torch_threads", cls.torch_threads), minimum=1
+            ),
             classifier=ClassifierConfig.from_dict(mapping.get("classifier"), key=f"{prefix}classifier"),
         )
 
-    def run_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``run_scenario`` (all but ``seed`` and the image options)."""
+    @classmethod
+    def for_scenario(cls, run: Mapping[str, Any], scenario: Mapping[str, Any], name: str) -> RunConfig:
+        """The run settings of scenario ``name``: ``run`` with the scenario's own ``run:`` keys over it.
+
+        ``conf/paper_protocol`` uses it to train 150 classifiers for the spurious correlation and 100 for
+        the others. Errors in an override name ``failure_injection.scenarios.<name>.run.<key>``.
+        """
+        overrides = scenario.get("run") or {}
+        where = f"failure_injection.scenarios.{name}.run"
+        if not isinstance(overrides, Mapping):
+            raise RunConfigError(f"{where} must be a mapping of run settings, got {overrides!r}")
+        if overrides:
+            cls.from_dict({"n_classifiers": 1, **overrides}, where=where)
+        return cls.from_dict({**run, **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a mapping ``from_dict`` accepts (the classifier as its full mapping)."""
         return {
-            "n_bootstraps": self.n_bootstraps,
-            "retrain": self.retrain,
+            "n_classifiers": self.n_classifiers,
+            "audit_draws": self.audit_draws,
             "max_retries": self.max_retries,
             "min_gap": self.min_gap,
-            "check_set": self.check_set,
+            "torch_threads": self.torch_threads,
             "classifier": self.classifier.to_dict(),
         }
 
@@ -203,168 +254,291 @@ def accuracy_gap(target: np.ndarray, pred: np.ndarray, in_slice: np.ndarray) -> 
 
 
 def derive_seed(*entropy: int) -> int:
-    """A 32-bit seed derived from the run seed and indices (bootstrap, attempt, purpose)."""
+    """A 32-bit seed derived from the run seed and indices (scenario, unit, attempt, purpose)."""
     return int(np.random.SeedSequence(list(entropy)).generate_state(1)[0])
 
 
-@dataclass
-class _Attempt:
-    """One draw of one bootstrap with its trained model's audit predictions."""
-
-    draw: Draw
-    state: dict[str, torch.Tensor]
-    history: dict[str, Any]
-    probs: np.ndarray
-    accuracy: dict[str, float]
-    check: dict[str, float]
-    record: dict[str, Any]
+def scenario_entropy(name: str) -> int:
+    """A stable integer for a scenario's name, so that two scenarios never share their random draws."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
 
 
-class _ScenarioRunner:
-    """Holds the per-run state (pool, image cache, fixed model) that bootstraps share."""
+# Purposes that keep a unit's random streams apart.
+_CLASSIFIER, _AUDIT, _TRAIN, _CHECK = 1, 2, 3, 4
 
-    def __init__(
-        self,
-        cohort: pd.DataFrame,
-        spec: ScenarioSpec,
-        cache: ImageCache,
-        config: ClassifierConfig,
-        *,
-        seed: int,
-        retrain: bool,
-        check_set: str,
-        show_progress: bool,
-    ) -> None:
-        self.spec = spec
-        self.check_set = check_set
-        self.pool = prepare_pool(cohort, spec)
-        self.cache = cache
-        self.config = config
-        self.seed = seed
-        self.retrain = retrain
-        self.show_progress = show_progress
-        self.fixed: tuple[Draw, dict[str, torch.Tensor], dict[str, Any], torch.nn.Module] | None = None
 
-    def attempt(self, bootstrap: int, attempt: int) -> _Attempt:
-        """Draw (or redraw the audit set), train if needed, predict the audit set, get the gap."""
-        draw_seed = derive_seed(self.seed, bootstrap, attempt)
-        train_seed = derive_seed(self.seed, bootstrap, attempt, 1)
-        trains = self.retrain or self.fixed is None
-        if trains:
-            draw, train_images, audit_images = self._draw_full(bootstrap, draw_seed)
-            model, history = self._train(draw.train_set, train_images, train_seed)
-            state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if not self.retrain:
-                self.fixed = (draw, state, history, model)
-        else:
-            fixed_draw, state, history, model = self.fixed
-            draw, audit_images = self._draw_audit_only(fixed_draw, bootstrap, draw_seed)
-        audit = draw.audit_set
-        probs = predict_proba(model, audit_images, device=self.config.device)
-        accuracy = accuracy_gap(audit["target"].to_numpy(), probs >= 0.5, audit["in_slice"].to_numpy())
-        check = self._check(model, draw, bootstrap, accuracy, derive_seed(self.seed, bootstrap, attempt, 2))
-        record = {
+@dataclass(frozen=True)
+class ScenarioContext:
+    """Everything a unit of one scenario needs: picklable, so that it can travel to a Dask worker.
+
+    Attributes:
+        spec: the scenario.
+        pool: the cohort rows the scenario draws from (``prepare_pool``).
+        image_root: folder the pool's ``image_path`` values are relative to.
+        settings: the run settings.
+        seed: the one seed every draw, initialisation and shuffle derives from.
+        image_loader: ``(paths, size) -> (uint8 (N, size, size), report)``.
+        max_cached_images: bound on decoded images kept per process (None: all).
+        show_progress: tqdm bars over epochs.
+        key: hash of every setting and input that decides a unit's result (its checkpoint key).
+    """
+
+    spec: ScenarioSpec
+    pool: ScenarioPool
+    image_root: Path
+    settings: RunConfig
+    seed: int
+    image_loader: ImageLoader
+    max_cached_images: int | None
+    show_progress: bool
+    key: str
+
+    def entropy(self, *indices: int) -> int:
+        """A seed for the unit addressed by ``indices`` (purpose first), from (seed, scenario, indices)."""
+        return derive_seed(self.seed, scenario_entropy(self.spec.name), *indices)
+
+    def images(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """The frame's images at the classifier's size, and the ids that could not be read."""
+        cache = shared_image_cache(
+            self.image_loader, self.image_root, self.settings.classifier.image_size, self.max_cached_images
+        )
+        return cache.fetch(frame["dicom_id"].tolist(), frame["image_path"].tolist())
+
+    def build_model(self, state: dict[str, torch.Tensor] | None = None, seed: int = 0) -> torch.nn.Module:
+        """The classifier, with ``state`` loaded when given."""
+        config = self.settings.classifier
+        model = build_classifier(config.name, seed=seed, **config.model_kwargs)
+        if state is not None:
+            model.load_state_dict(state)
+            model.eval()
+        return model
+
+
+def _readable_audit_draw(
+    context: ScenarioContext, audit_pool: pd.DataFrame, fraction: float, seed: int
+) -> tuple[pd.DataFrame, dict, np.ndarray, list[str]]:
+    """An audit-set draw whose images all decode; unreadable ones leave the pool and the same seed redraws.
+
+    Which images are unreadable is learnt by this unit's own reads, never from another unit's, so the
+    draw does not depend on what ran before it in the same process.
+    """
+    unreadable: list[str] = []
+    while True:
+        pool = audit_pool[~audit_pool["dicom_id"].isin(unreadable)].reset_index(drop=True)
+        rng = np.random.default_rng(np.random.SeedSequence([seed]))
+        audit, audit_qa = draw_audit_set(pool, context.spec, fraction, rng)
+        images, failed = context.images(audit)
+        if not failed:
+            return audit, audit_qa, images, sorted(unreadable)
+        unreadable.extend(failed)
+
+
+def _predict(context: ScenarioContext, model: torch.nn.Module, images: np.ndarray) -> np.ndarray:
+    return predict_proba(model, images, device=context.settings.classifier.device)
+
+
+def _train(
+    context: ScenarioContext, train_set: pd.DataFrame, images: np.ndarray, seed: int
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    config = context.settings.classifier
+    is_train = (train_set["role"] == "train").to_numpy()
+    targets = train_set["target"].to_numpy()
+    return train_classifier(
+        context.build_model(seed=seed),
+        images[is_train],
+        targets[is_train],
+        images[~is_train],
+        targets[~is_train],
+        seed=seed,
+        show_progress=context.show_progress,
+        **config.training_kwargs(),
+    )
+
+
+def _classifier_attempt(context: ScenarioContext, classifier: int, attempt: int) -> dict[str, Any]:
+    """Draw the sets, train, and measure the failure check of one attempt at classifier ``classifier``."""
+    draw_seed = context.entropy(_CLASSIFIER, classifier, attempt)
+    train_seed = context.entropy(_TRAIN, classifier, attempt)
+    unreadable: list[str] = []
+    while True:
+        frame = context.pool.frame
+        pool = ScenarioPool(frame[~frame["dicom_id"].isin(unreadable)], context.pool.n_missing_target)
+        train_set, audit_pool, qa = draw_classifier_sets(pool, context.spec, draw_seed)
+        images, failed = context.images(train_set)
+        if not failed:
+            break
+        unreadable.extend(failed)
+    model, history = _train(context, train_set, images, train_seed)
+    largest = max(context.spec.audit_slice_fractions)
+    check_set, check_qa, check_images, check_unreadable = _readable_audit_draw(
+        context, audit_pool, largest, context.entropy(_CHECK, classifier, attempt)
+    )
+    probs = _predict(context, model, check_images)
+    check = accuracy_gap(check_set["target"].to_numpy(), probs >= 0.5, check_set["in_slice"].to_numpy())
+    return {
+        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "train_set": train_set,
+        "audit_pool": audit_pool,
+        "history": history,
+        "check": {**check, "slice_fraction": largest, "n_slice": int(check_qa["n_slice"])},
+        "draw": qa,
+        "unreadable": sorted(set(unreadable) | set(check_unreadable)),
+        "record": {
             "attempt": attempt,
             "draw_seed": draw_seed,
-            "train_seed": train_seed if trains else None,
-            **{f"audit_{k}": v for k, v in accuracy.items()},
+            "train_seed": train_seed,
             **{f"check_{k}": v for k, v in check.items()},
-        }
-        return _Attempt(draw, state, history, probs, accuracy, check, record)
-
-    def _check(
-        self, model: torch.nn.Module, draw: Draw, bootstrap: int, accuracy: dict[str, float], seed: int
-    ) -> dict[str, float]:
-        """The accuracy gap that decides acceptance, with the slice fraction and size it was measured at."""
-        fraction = self.spec.audit_slice_fraction(bootstrap)
-        largest = max(self.spec.audit_slice_fractions)
-        if self.check_set == "audit_set" or fraction == largest:
-            return {**accuracy, "slice_fraction": fraction, "n_slice": int(draw.audit_set["in_slice"].sum())}
-        check_set, _, images = self._readable_audit_draw(draw.audit_pool, largest, bootstrap, seed)
-        probs = predict_proba(model, images, device=self.config.device)
-        gap = accuracy_gap(check_set["target"].to_numpy(), probs >= 0.5, check_set["in_slice"].to_numpy())
-        return {**gap, "slice_fraction": largest, "n_slice": int(check_set["in_slice"].sum())}
-
-    def _excluding_unreadable(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[~frame["dicom_id"].isin(list(self.cache.unreadable))].reset_index(drop=True)
-
-    def _images(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        return self.cache.fetch(frame["dicom_id"].tolist(), frame["image_path"].tolist())
-
-    def _draw_full(self, bootstrap: int, draw_seed: int) -> tuple[Draw, np.ndarray, np.ndarray]:
-        """Draw all sets; unreadable images leave the pool and the same seed draws again."""
-        while True:
-            pool = ScenarioPool(self._excluding_unreadable(self.pool.frame), self.pool.n_missing_target)
-            draw = draw_from_pool(pool, self.spec, bootstrap, draw_seed)
-            train_images, failed_train = self._images(draw.train_set)
-            audit_images, failed_audit = self._images(draw.audit_set)
-            if not failed_train and not failed_audit:
-                return draw, train_images, audit_images
-            logger.warning(
-                "scenario %s bootstrap %d: %d unreadable image(s) excluded, redrawing",
-                self.spec.name,
-                bootstrap,
-                len(failed_train) + len(failed_audit),
-            )
-
-    def _readable_audit_draw(
-        self, audit_pool: pd.DataFrame, fraction: float, bootstrap: int, seed: int
-    ) -> tuple[pd.DataFrame, dict, np.ndarray]:
-        """An audit-set draw from ``audit_pool`` whose images all decode, with its QA and images."""
-        while True:
-            rng = np.random.default_rng(np.random.SeedSequence([seed, bootstrap]))
-            audit, audit_qa = draw_audit_set(self._excluding_unreadable(audit_pool), self.spec, fraction, rng)
-            images, failed = self._images(audit)
-            if not failed:
-                return audit, audit_qa, images
-
-    def _draw_audit_only(self, fixed: Draw, bootstrap: int, draw_seed: int) -> tuple[Draw, np.ndarray]:
-        """Redraw only the audit set from the fixed audit pool (``retrain=False``)."""
-        fraction = self.spec.audit_slice_fraction(bootstrap)
-        audit, audit_qa, audit_images = self._readable_audit_draw(
-            fixed.audit_pool, fraction, bootstrap, draw_seed
-        )
-        qa = {**fixed.qa, "bootstrap": bootstrap, "seed": draw_seed, "audit": audit_qa}
-        return Draw(fixed.train_set, finalise_set(audit, bootstrap), qa, fixed.audit_pool), audit_images
-
-    def _train(
-        self, train_set: pd.DataFrame, images: np.ndarray, seed: int
-    ) -> tuple[torch.nn.Module, dict[str, Any]]:
-        is_train = (train_set["role"] == "train").to_numpy()
-        model = build_classifier(self.config.name, seed=seed, **self.config.model_kwargs)
-        targets = train_set["target"].to_numpy()
-        return train_classifier(
-            model,
-            images[is_train],
-            targets[is_train],
-            images[~is_train],
-            targets[~is_train],
-            seed=seed,
-            show_progress=self.show_progress,
-            **self.config.training_kwargs(),
-        )
-
-
-def _bootstrap_qa(bootstrap: int, chosen: _Attempt, attempts: list[dict], accepted: bool) -> dict:
-    train_qa = chosen.draw.qa.get("train", {})
-    return {
-        "bootstrap": bootstrap,
-        "accepted": accepted,
-        "check_gap": chosen.check["gap"],
-        "check_slice_fraction": chosen.check["slice_fraction"],
-        "check_n_slice": chosen.check["n_slice"],
-        "accuracy_gap": chosen.accuracy["gap"],
-        "check_within_class_gap": chosen.check["within_class_gap"],
-        "slice_accuracy": chosen.accuracy["slice_accuracy"],
-        "non_slice_accuracy": chosen.accuracy["non_slice_accuracy"],
-        "retries": len(attempts) - 1,
-        "pool_errors": sum("pool_error" in a for a in attempts),
-        "audit_slice_fraction": chosen.draw.qa["audit"]["requested_slice_fraction"],
-        **{k: train_qa[k] for k in INJECTION_KEYS if k in train_qa},
-        "attempts": attempts,
-        "draw": chosen.draw.qa,
-        "training": chosen.history,
+        },
     }
+
+
+def train_classifier_unit(context: ScenarioContext, classifier: int) -> dict[str, Any]:
+    """Classifier ``classifier`` of the scenario, trained until its failure check passes or retries run out.
+
+    A pure function of ``context`` and ``classifier``. Returns a dict with the accepted (or last) attempt's
+    ``state``, ``train_set``, ``audit_pool``, ``history``, ``check``, ``draw`` QA, ``unreadable`` ids, plus
+    ``accepted``, ``attempts`` (one record per attempt) and ``classifier``.
+    """
+    settings = context.settings
+    with fixed_torch_threads(settings.torch_threads):
+        attempts: list[dict[str, Any]] = []
+        chosen, accepted, pool_error = None, False, None
+        unreadable: set[str] = set()
+        for attempt_index in range(settings.max_retries + 1):
+            try:
+                attempt = _classifier_attempt(context, classifier, attempt_index)
+            except PoolTooSmallError as error:
+                # A redraw can land on a thinner pool than the first draw: count it as a failed attempt.
+                pool_error = error
+                attempts.append({"attempt": attempt_index, "pool_error": str(error), "accepted": False})
+                continue
+            chosen = attempt
+            unreadable |= set(attempt["unreadable"])
+            accepted = bool(chosen["check"]["gap"] >= settings.min_gap - _GAP_EPSILON)
+            attempts.append({**chosen["record"], "accepted": accepted})
+            if accepted:
+                break
+    if chosen is None:
+        raise pool_error
+    return {
+        **{k: v for k, v in chosen.items() if k != "record"},
+        "unreadable": sorted(unreadable),
+        "classifier": int(classifier),
+        "accepted": accepted,
+        "attempts": attempts,
+    }
+
+
+def audit_unit(context: ScenarioContext, trained: Mapping[str, Any], bootstrap: int) -> dict[str, Any]:
+    """Bootstrap ``bootstrap``: an audit set drawn from its classifier's audit pool, and the predictions.
+
+    A pure function of ``context``, the trained classifier and ``bootstrap``. Returns the finalised
+    ``audit_set``, the predicted ``probs``, the ``accuracy`` gaps on it, its draw ``qa`` and the
+    ``unreadable`` ids it met.
+    """
+    classifier = int(trained["classifier"])
+    fraction = context.spec.audit_slice_fraction(bootstrap)
+    with fixed_torch_threads(context.settings.torch_threads):
+        audit, audit_qa, images, unreadable = _readable_audit_draw(
+            context, trained["audit_pool"], fraction, context.entropy(_AUDIT, bootstrap)
+        )
+        probs = _predict(context, context.build_model(trained["state"]), images)
+    accuracy = accuracy_gap(audit["target"].to_numpy(), probs >= 0.5, audit["in_slice"].to_numpy())
+    return {
+        "bootstrap": int(bootstrap),
+        "classifier": classifier,
+        "audit_set": finalise_set(audit, bootstrap, classifier),
+        "probs": probs,
+        "accuracy": accuracy,
+        "qa": audit_qa,
+        "unreadable": unreadable,
+    }
+
+
+def _checkpointed_classifier(context: ScenarioContext, store: CheckpointStore, classifier: int) -> dict:
+    unit = f"classifier-{classifier:05d}"
+    found = store.load(context.spec.name, context.key, unit)
+    if found is None:
+        found = train_classifier_unit(context, classifier)
+        store.save(context.spec.name, context.key, unit, found)
+    return found
+
+
+def _checkpointed_audit(
+    context: ScenarioContext, store: CheckpointStore, trained: list[dict], bootstrap: int
+) -> dict:
+    classifier = context.settings.classifier_of(bootstrap)
+    unit = f"bootstrap-{bootstrap:05d}-classifier-{classifier:05d}"
+    found = store.load(context.spec.name, context.key, unit)
+    if found is None:
+        found = audit_unit(context, trained[classifier], bootstrap)
+        store.save(context.spec.name, context.key, unit, found)
+    return found
+
+
+def _classifier_qa(trained: Mapping[str, Any]) -> dict[str, Any]:
+    train_qa = trained["draw"].get("train", {})
+    check = trained["check"]
+    return {
+        "classifier": trained["classifier"],
+        "accepted": trained["accepted"],
+        "check_gap": check["gap"],
+        "check_within_class_gap": check["within_class_gap"],
+        "check_slice_fraction": check["slice_fraction"],
+        "check_n_slice": check["n_slice"],
+        "retries": len(trained["attempts"]) - 1,
+        "pool_errors": sum("pool_error" in a for a in trained["attempts"]),
+        **{k: train_qa[k] for k in INJECTION_KEYS if k in train_qa},
+        "attempts": trained["attempts"],
+        "draw": trained["draw"],
+        "training": trained["history"],
+    }
+
+
+def _bootstrap_qa(audited: Mapping[str, Any], trained: Mapping[str, Any]) -> dict[str, Any]:
+    accuracy = audited["accuracy"]
+    return {
+        "bootstrap": audited["bootstrap"],
+        "classifier": audited["classifier"],
+        "accepted": trained["accepted"],
+        "check_gap": trained["check"]["gap"],
+        "check_within_class_gap": trained["check"]["within_class_gap"],
+        "accuracy_gap": accuracy["gap"],
+        "within_class_gap": accuracy["within_class_gap"],
+        "slice_accuracy": accuracy["slice_accuracy"],
+        "non_slice_accuracy": accuracy["non_slice_accuracy"],
+        "audit_slice_fraction": audited["qa"]["requested_slice_fraction"],
+        "audit": audited["qa"],
+    }
+
+
+def scenario_key(
+    spec: ScenarioSpec, pool: ScenarioPool, settings: RunConfig, seed: int, inputs: Mapping[str, Any]
+) -> str:
+    """The hash a scenario's units are kept under: every setting and input that decides their results.
+
+    ``inputs`` adds what the caller knows of the data (the release's identity, the image loader); the
+    number of classifiers and audit draws is left out, since one unit does not depend on how many others
+    there are.
+    """
+    unit_settings = {k: v for k, v in settings.to_dict().items() if k not in ("n_classifiers", "audit_draws")}
+    return fingerprint(
+        {
+            "format": UNIT_FORMAT,
+            "spec": spec.to_dict(),
+            "settings": unit_settings,
+            "seed": int(seed),
+            "pool": pool.frame,
+            "n_missing_target": pool.n_missing_target,
+            "inputs": dict(inputs),
+        }
+    )
+
+
+def _callable_name(function: Any) -> str:
+    """``module.qualname`` of a function, or of a callable object's class (never its memory address)."""
+    named = function if hasattr(function, "__qualname__") else type(function)
+    return f"{named.__module__}.{named.__qualname__}"
 
 
 def run_scenario(
@@ -372,41 +546,46 @@ def run_scenario(
     spec: ScenarioSpec,
     image_root: str | Path,
     *,
-    n_bootstraps: int,
-    retrain: bool = True,
+    n_classifiers: int,
+    audit_draws: int = 1,
     max_retries: int = 2,
     min_gap: float = 0.10,
-    check_set: str = "largest_fraction",
+    torch_threads: int = 1,
     classifier: Mapping[str, Any] | None = None,
     seed: int = 0,
     image_loader: ImageLoader | None = None,
     max_cached_images: int | None = None,
     show_progress: bool = True,
+    checkpoints: CheckpointStore | None = None,
+    release_identity: Mapping[str, Any] | None = None,
 ) -> ScenarioRun:
-    """Run ``n_bootstraps`` injections of ``spec`` on ``cohort`` and audit the trained classifiers.
+    """Inject ``spec``'s failure into ``n_classifiers`` classifiers and audit each on ``audit_draws`` sets.
 
     Args:
         cohort: the cohort table (``medslice.mimic.schemas.COHORT_COLUMNS``).
         spec: the scenario.
         image_root: folder the cohort's ``image_path`` values are relative to.
-        n_bootstraps: number of bootstraps; bootstrap b uses ``spec.audit_slice_fraction(b)``.
-        retrain: retrain per bootstrap (the paper), or train once and only redraw audit sets.
-        max_retries: redraws allowed per bootstrap when the accuracy gap stays below ``min_gap``.
-        min_gap: accuracy gap (non-slice minus slice) a draw needs to count.
-        check_set: where that gap is measured: ``"largest_fraction"`` (an audit-pool draw with the
-            largest audit slice fraction, as in the paper) or ``"audit_set"`` (the bootstrap's own).
+        n_classifiers: independently drawn and trained classifiers.
+        audit_draws: audit sets per classifier; bootstrap b audits classifier ``b // audit_draws`` with the
+            slice fraction ``spec.audit_slice_fraction(b)``.
+        max_retries: redraws per classifier when its accuracy gap stays below ``min_gap``.
+        min_gap: accuracy gap (non-slice minus slice, on an audit-pool draw at the largest slice fraction)
+            a classifier needs to count.
+        torch_threads: torch threads each unit runs with (fixes its bytes wherever it runs).
         classifier: a ``ClassifierConfig`` mapping (default: ``small_cnn`` with CPU defaults).
         seed: the one seed every draw, initialisation and shuffle derives from.
         image_loader: ``(paths, size) -> (uint8 (N, size, size), report)``; default
-            ``medslice.encoders.image_loading.load_images``.
-        max_cached_images: bound on decoded images kept across bootstraps (None: all).
-        show_progress: tqdm bars over bootstraps and epochs.
+            ``medslice.encoders.image_loading.load_images``. On a Dask cluster it must be picklable.
+        max_cached_images: bound on decoded images kept per process (None: all).
+        show_progress: tqdm bars over units and epochs.
+        checkpoints: where finished units are kept and reused (None: keep nothing).
+        release_identity: what identifies the image release (part of the checkpoint key).
 
     Returns:
-        ``ScenarioRun(train_sets, audit_sets, classifiers, predictions, qa)``: the sets of every
-        bootstrap (``bootstrap`` column; with ``retrain=False`` the one training set is bootstrap
-        0's), the state dicts keyed by bootstrap (with ``retrain=False`` every key holds the same
-        one), predictions with ``PREDICTION_COLUMNS``, and a JSON-friendly QA dict.
+        ``ScenarioRun(train_sets, audit_sets, classifiers, predictions, qa)``: each classifier's training
+        set (``classifier`` column), each bootstrap's audit set (``bootstrap`` and ``classifier``), the
+        state dicts keyed by classifier, predictions with ``PREDICTION_COLUMNS`` and a JSON-friendly QA
+        dict. Rows come in bootstrap order, whichever unit finished first.
 
     Raises:
         RunConfigError: a setting of the wrong type or range (``RunConfig.from_dict``'s checks).
@@ -415,113 +594,128 @@ def run_scenario(
     # The same checks as the parameters get, so that a direct call fails as clearly.
     settings = RunConfig.from_dict(
         {
-            "n_bootstraps": n_bootstraps,
-            "retrain": retrain,
+            "n_classifiers": n_classifiers,
+            "audit_draws": audit_draws,
             "max_retries": max_retries,
             "min_gap": min_gap,
-            "check_set": check_set,
+            "torch_threads": torch_threads,
             "classifier": classifier,
         },
         where="",
     )
-    n_bootstraps, retrain, max_retries = settings.n_bootstraps, settings.retrain, settings.max_retries
-    min_gap, check_set, config = settings.min_gap, settings.check_set, settings.classifier
-    cache = ImageCache(
-        image_loader or default_image_loader(),
-        image_root,
-        config.image_size,
-        max_images=max_cached_images,
+    loader = image_loader or default_image_loader()
+    pool = prepare_pool(cohort, spec)
+    inputs = {
+        "release": dict(release_identity or {}),
+        "loader": _callable_name(loader),
+    }
+    context = ScenarioContext(
+        spec=spec,
+        pool=pool,
+        image_root=Path(image_root),
+        settings=settings,
+        seed=int(seed),
+        image_loader=loader,
+        max_cached_images=max_cached_images,
+        show_progress=show_progress,
+        key=scenario_key(spec, pool, settings, seed, inputs),
     )
-    runner = _ScenarioRunner(
-        cohort,
-        spec,
-        cache,
-        config,
-        seed=seed,
-        retrain=retrain,
-        check_set=check_set,
+    store = checkpoints or CheckpointStore(None)
+    trained = map_units(
+        _checkpointed_classifier,
+        range(settings.n_classifiers),
+        shared=(context, store),
+        desc=f"{spec.name} classifiers",
+        key_prefix=f"{spec.name}-classifier",
         show_progress=show_progress,
     )
-    train_sets, audit_sets, predictions, bootstraps = [], [], [], []
-    classifiers: dict[int, dict[str, torch.Tensor]] = {}
-    bar = tqdm(range(n_bootstraps), desc=f"{spec.name} bootstraps", disable=not show_progress)
-    for bootstrap in bar:
-        attempts: list[dict[str, Any]] = []
-        chosen, accepted, pool_error = None, False, None
-        for attempt_index in range(max_retries + 1):
-            try:
-                attempt = runner.attempt(bootstrap, attempt_index)
-            except PoolTooSmallError as error:
-                # A redraw can land on a thinner pool than the first draw: count it as a failed attempt.
-                pool_error = error
-                attempts.append({"attempt": attempt_index, "pool_error": str(error), "accepted": False})
-                continue
-            chosen = attempt
-            accepted = bool(chosen.check["gap"] >= min_gap - _GAP_EPSILON)
-            attempts.append({**chosen.record, "accepted": accepted})
-            if accepted:
-                break
-        if chosen is None:
-            raise pool_error
-        if not accepted:
+    audited = map_units(
+        _checkpointed_audit,
+        range(settings.n_bootstraps),
+        shared=(context, store, trained),
+        desc=f"{spec.name} bootstraps",
+        key_prefix=f"{spec.name}-bootstrap",
+        show_progress=show_progress,
+    )
+    for unit in trained:
+        if not unit["accepted"]:
             logger.warning(
-                "scenario %s bootstrap %d: accuracy gap %.3f < %.2f after %d retries; kept as not accepted",
+                "scenario %s classifier %d: accuracy gap %.3f < %.2f after %d retries; its %d bootstraps "
+                "are kept as not accepted",
                 spec.name,
-                bootstrap,
-                chosen.check["gap"],
-                min_gap,
-                max_retries,
+                unit["classifier"],
+                unit["check"]["gap"],
+                settings.min_gap,
+                settings.max_retries,
+                settings.audit_draws,
             )
-        bootstraps.append(_bootstrap_qa(bootstrap, chosen, attempts, accepted))
-        if retrain or bootstrap == 0:
-            train_sets.append(chosen.draw.train_set)
-        audit = chosen.draw.audit_set
-        audit_sets.append(audit)
-        classifiers[bootstrap] = chosen.state
+    return _assemble(spec, settings, seed, trained, audited)
+
+
+def _assemble(
+    spec: ScenarioSpec, settings: RunConfig, seed: int, trained: list[dict], audited: list[dict]
+) -> ScenarioRun:
+    """The scenario's tables and QA from its units, in classifier and bootstrap order."""
+    train_sets = [
+        finalise_set(unit["train_set"], unit["classifier"] * settings.audit_draws, unit["classifier"])
+        for unit in trained
+    ]
+    predictions = []
+    for unit in audited:
+        audit = unit["audit_set"]
         predictions.append(
             pd.DataFrame(
                 {
                     "dicom_id": audit["dicom_id"],
                     "bootstrap": audit["bootstrap"],
+                    "classifier": audit["classifier"],
                     "target": audit["target"],
-                    "prob": chosen.probs,
-                    "pred": (chosen.probs >= 0.5).astype("int64"),
+                    "prob": unit["probs"],
+                    "pred": (unit["probs"] >= 0.5).astype("int64"),
                     "in_slice": audit["in_slice"],
                     "attribute": audit["attribute"],
-                    "accepted": accepted,
+                    "accepted": bool(trained[unit["classifier"]]["accepted"]),
                 }
             )
         )
-        bar.set_postfix(gap=f"{chosen.check['gap']:.2f}", accepted=accepted)
+    classifiers = [_classifier_qa(unit) for unit in trained]
+    bootstraps = [_bootstrap_qa(unit, trained[unit["classifier"]]) for unit in audited]
+    unreadable = sorted({i for unit in [*trained, *audited] for i in unit["unreadable"]})
+    n_accepted = sum(b["accepted"] for b in bootstraps)
     qa = {
         "scenario": spec.name,
         "spec": spec.to_dict(),
-        "classifier": config.to_dict(),
-        "seed": seed,
-        "n_bootstraps": n_bootstraps,
-        "retrain": retrain,
-        "min_gap": min_gap,
-        "check_set": check_set,
-        "max_retries": max_retries,
-        "n_accepted": sum(b["accepted"] for b in bootstraps),
-        "accepted_share": sum(b["accepted"] for b in bootstraps) / n_bootstraps,
-        "total_retries": sum(b["retries"] for b in bootstraps),
-        "mean_check_gap": float(np.nanmean([b["check_gap"] for b in bootstraps])),
+        "classifier": settings.classifier.to_dict(),
+        "seed": int(seed),
+        "design": {
+            "n_classifiers": settings.n_classifiers,
+            "audit_draws": settings.audit_draws,
+            "n_bootstraps": settings.n_bootstraps,
+        },
+        "n_classifiers": settings.n_classifiers,
+        "audit_draws": settings.audit_draws,
+        "n_bootstraps": settings.n_bootstraps,
+        "min_gap": settings.min_gap,
+        "max_retries": settings.max_retries,
+        "torch_threads": settings.torch_threads,
+        "n_accepted": n_accepted,
+        "n_accepted_classifiers": sum(c["accepted"] for c in classifiers),
+        "accepted_share": n_accepted / settings.n_bootstraps,
+        "total_retries": sum(c["retries"] for c in classifiers),
+        "mean_check_gap": float(np.nanmean([c["check_gap"] for c in classifiers])),
         "mean_accuracy_gap": float(np.nanmean([b["accuracy_gap"] for b in bootstraps])),
-        "mean_check_within_class_gap": float(np.nanmean([b["check_within_class_gap"] for b in bootstraps])),
+        "mean_check_within_class_gap": float(np.nanmean([c["check_within_class_gap"] for c in classifiers])),
         "not_accepted": [
-            {"bootstrap": b["bootstrap"], "check_gap": b["check_gap"], "accuracy_gap": b["accuracy_gap"]}
-            for b in bootstraps
-            if not b["accepted"]
+            {"classifier": c["classifier"], "check_gap": c["check_gap"]} for c in classifiers if not c["accepted"]
         ],
-        "unreadable_images": [{"dicom_id": k, "path": v} for k, v in cache.unreadable.items()],
-        "images_decoded": cache.n_decoded,
+        "unreadable_images": unreadable,
+        "classifiers": classifiers,
         "bootstraps": bootstraps,
     }
     return ScenarioRun(
         pd.concat(train_sets, ignore_index=True),
-        pd.concat(audit_sets, ignore_index=True),
-        classifiers,
+        pd.concat([unit["audit_set"] for unit in audited], ignore_index=True),
+        {unit["classifier"]: unit["state"] for unit in trained},
         pd.concat(predictions, ignore_index=True).loc[:, list(PREDICTION_COLUMNS)],
         qa,
     )

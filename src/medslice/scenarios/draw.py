@@ -30,6 +30,7 @@ SET_COLUMNS: tuple[str, ...] = (
     "attribute",
     "in_slice",
     "bootstrap",
+    "classifier",
     "role",
 )
 ROLES: tuple[str, ...] = ("train", "validate", "audit")
@@ -177,6 +178,29 @@ def draw_from_pool(pool: ScenarioPool, spec: ScenarioSpec, bootstrap: int, seed:
     return Draw(train_set, finalise_set(audit, bootstrap), qa, audit_pool)
 
 
+def draw_classifier_sets(pool: ScenarioPool, spec: ScenarioSpec, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """One classifier's training and validation sets, and the audit pool its audit sets are drawn from.
+
+    The subjects are split into a training pool and an audit pool; the injected training set and its
+    validation set come from the training pool. Returns ``(train_set, audit_pool, qa)``, with
+    ``train_set`` holding the ``role == "train"`` and ``role == "validate"`` rows (not yet finalised).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed]))
+    train_subjects, audit_subjects = split_subjects(pool.subjects, spec.audit_pool_fraction, rng)
+    frame = pool.frame
+    train_pool = frame[frame["subject_id"].isin(train_subjects)].reset_index(drop=True)
+    audit_pool = frame[frame["subject_id"].isin(audit_subjects)].reset_index(drop=True)
+    train, validate, training_qa = draw_training_sets(train_pool, spec, rng)
+    qa = {
+        "seed": int(seed),
+        "n_missing_target": int(pool.n_missing_target),
+        "n_train_pool_subjects": len(train_subjects),
+        "n_audit_pool_subjects": len(audit_subjects),
+        **training_qa,
+    }
+    return pd.concat([train, validate], ignore_index=True), audit_pool, qa
+
+
 def draw_sets(
     cohort: pd.DataFrame, spec: ScenarioSpec, bootstrap: int, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -192,9 +216,14 @@ def draw_sets(
     return draw.train_set, draw.audit_set, draw.qa
 
 
-def finalise_set(frame: pd.DataFrame, bootstrap: int) -> pd.DataFrame:
-    """Order and type a drawn set's columns as ``SET_COLUMNS`` and stamp the bootstrap."""
-    out = frame.assign(bootstrap=int(bootstrap))
+def finalise_set(frame: pd.DataFrame, bootstrap: int, classifier: int | None = None) -> pd.DataFrame:
+    """Order and type a drawn set's columns as ``SET_COLUMNS``; stamp the bootstrap and the classifier.
+
+    ``classifier`` is the trained classifier the set belongs to (default: one classifier per bootstrap).
+    """
+    if "true_target" not in frame:
+        frame = frame.assign(true_target=frame["target"], label_flipped=False)
+    out = frame.assign(bootstrap=int(bootstrap), classifier=int(bootstrap if classifier is None else classifier))
     out = out.astype(
         {
             "target": "int64",
@@ -203,6 +232,7 @@ def finalise_set(frame: pd.DataFrame, bootstrap: int) -> pd.DataFrame:
             "attribute": bool,
             "in_slice": bool,
             "bootstrap": "int64",
+            "classifier": "int64",
         }
     )
     return out.loc[:, list(SET_COLUMNS)].reset_index(drop=True)

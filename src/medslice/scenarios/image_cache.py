@@ -1,4 +1,4 @@
-"""Decode each image once per scenario run, however many bootstraps draw it."""
+"""Decode each image once per process, however many units and scenarios draw it."""
 
 from __future__ import annotations
 
@@ -118,3 +118,27 @@ class ImageCache:
                 break
             if dicom_id not in keep:
                 del self._images[dicom_id]
+
+
+_PROCESS_CACHES: dict[tuple[int, str, int, int | None], ImageCache] = {}
+_MAX_PROCESS_CACHES = 4  # loaders, roots and sizes in use at once; older caches are dropped
+
+
+def shared_image_cache(
+    loader: ImageLoader, image_root: str | Path, size: int, max_images: int | None = None
+) -> ImageCache:
+    """This process's cache for ``(loader, image_root, size)``, shared by every unit that runs here.
+
+    Decoding is deterministic, so a unit gets the same pixels and the same unreadable ids whether they come
+    from this cache or from the disk: sharing it across units (and scenarios) saves decoding without
+    making any unit's result depend on what ran before it.
+    """
+    key = (id(loader), str(Path(image_root).resolve()), int(size), max_images)
+    cache = _PROCESS_CACHES.get(key)
+    if cache is None or cache.loader is not loader:
+        cache = ImageCache(loader, image_root, size, max_images=max_images)
+    _PROCESS_CACHES.pop(key, None)
+    _PROCESS_CACHES[key] = cache  # most recently used last
+    while len(_PROCESS_CACHES) > _MAX_PROCESS_CACHES:
+        del _PROCESS_CACHES[next(iter(_PROCESS_CACHES))]
+    return cache

@@ -8,30 +8,37 @@ import pandas as pd
 
 from medslice.mimic.reader import MimicCxrJpg
 from medslice.scenarios import RunConfig, ScenarioSpec, run_scenario, validate_predictions
+from medslice.scenarios.checkpoints import CheckpointStore
 from medslice.slicing.per_bootstrap import check_slicer_settings
 
 
 def inject_failures(
     cohort: pd.DataFrame,
     mimic_cxr_jpg: MimicCxrJpg,
+    bootstrap_checkpoints: CheckpointStore,
     scenario: dict[str, Any],
     run: dict[str, Any],
     seed: int,
     *,
     scenario_name: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, Any], pd.DataFrame, dict[str, Any]]:
-    """Per bootstrap: draw a flawed training set, train the classifier, predict on the audit set.
+    """Train ``n_classifiers`` flawed classifiers and audit each on ``audit_draws`` audit sets.
+
+    Every finished classifier and bootstrap is kept in ``bootstrap_checkpoints`` at once, so a rerun with the
+    same settings and inputs (or a run resumed after a kill) recomputes only what is missing. Under
+    ``medslice.runner.DaskRunner`` the units spread over the cluster's workers.
 
     Args:
         cohort: The cohort table.
         mimic_cxr_jpg: The release the cohort's ``image_path`` values are relative to.
+        bootstrap_checkpoints: Where finished units are kept.
         scenario: One entry of ``failure_injection.scenarios``.
-        run: ``failure_injection.run``: bootstraps, retries, the accuracy-gap check and the classifier.
+        run: ``failure_injection.run``: the design, retries, the accuracy-gap check and the classifier.
         seed: The project seed.
         scenario_name: The scenario's key (bound by the pipeline; it names the scenario in errors).
 
     Returns:
-        Training sets, audit sets, classifier weights per bootstrap, predictions and the injection QA.
+        Training sets, audit sets, classifier weights per classifier, predictions and the injection QA.
 
     Raises:
         ScenarioError: the scenario mapping is invalid.
@@ -42,8 +49,16 @@ def inject_failures(
     spec = ScenarioSpec.from_dict(scenario_name, scenario)
     # Validated here, not coerced with int()/float(): a misspelt or non-numeric `--params` entry
     # must fail with the parameter's name instead of being ignored or failing deep inside a run.
-    settings = RunConfig.from_dict(run)
-    result = run_scenario(cohort, spec, mimic_cxr_jpg.root, **settings.run_kwargs(), seed=seed)
+    settings = RunConfig.for_scenario(run, scenario, scenario_name)
+    result = run_scenario(
+        cohort,
+        spec,
+        mimic_cxr_jpg.root,
+        **settings.to_dict(),
+        seed=seed,
+        checkpoints=bootstrap_checkpoints,
+        release_identity=mimic_cxr_jpg.identity(),
+    )
     return result.train_sets, result.audit_sets, result.classifiers, result.predictions, result.qa
 
 

@@ -9,7 +9,7 @@ from kedro.pipeline import Pipeline, node
 
 from medslice.pipelines.failure_injection import nodes
 
-SHARED_INPUTS = {"cohort", "mimic_cxr_jpg"}
+SHARED_INPUTS = {"cohort", "mimic_cxr_jpg", "bootstrap_checkpoints"}
 
 
 def _template(scenario: str) -> Pipeline:
@@ -21,6 +21,7 @@ def _template(scenario: str) -> Pipeline:
                 inputs=[
                     "cohort",
                     "mimic_cxr_jpg",
+                    "bootstrap_checkpoints",
                     "params:scenario",
                     "params:failure_injection.run",
                     "params:seed",
