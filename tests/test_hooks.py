@@ -66,6 +66,10 @@ def test_the_report_and_summary_paths_are_printed(tmp_path: Path, capsys: pytest
     hook.before_pipeline_run()
     hook.after_pipeline_run({}, run, catalog)
     assert capsys.readouterr().out == ""
+    # under DaskRunner the nodes ran in the workers, whose hooks this one never hears from
+    hook.before_pipeline_run()
+    hook.after_pipeline_run({"runner": "DaskRunner"}, run, catalog)
+    assert len(capsys.readouterr().out.splitlines()) == 2
 
 
 def test_runs_that_do_not_write_the_report_say_nothing(tmp_path: Path) -> None:
@@ -165,23 +169,22 @@ def test_the_report_node_gets_the_runs_save_version_and_no_other_node_does(tmp_p
     report = _report_node("metrics_summary", "parameters")
     other = node(_identity, "parameters", "metrics", name="summarize_metrics")
     parameters = {"seed": 42}
-    # no run yet: nothing to say
-    assert hook.before_node_run(report, catalog, {"parameters": parameters}) is None
-    hook.before_pipeline_run({"run_id": run})
-    assert hook.before_node_run(report, catalog, {"parameters": parameters}) == {
+    # no run id: nothing to say
+    assert hook.before_node_run(report, catalog, {"parameters": parameters}, None) is None
+    # the run id comes with the node run itself, so a Dask worker's hook has it too
+    assert hook.before_node_run(report, catalog, {"parameters": parameters}, run) == {
         "parameters": {"seed": 42, "run_timestamp": run}
     }
     assert parameters == {"seed": 42}  # the catalog's parameters are not mutated
-    assert hook.before_node_run(other, catalog, {"parameters": parameters}) is None
+    assert hook.before_node_run(other, catalog, {"parameters": parameters}, run) is None
 
 
 def test_a_report_rebuilt_alone_names_the_results_run_and_the_rebuilding_run(tmp_path: Path) -> None:
     audit_run, rebuild_run = "2026-11-28T08.00.00.000Z", "2026-11-29T09.00.00.000Z"
     catalog = _versioned_summary(tmp_path, audit_run)
     hook = RunTimestampHook()
-    hook.before_pipeline_run({"run_id": rebuild_run})
     stamped = hook.before_node_run(
-        _report_node("metrics_summary", "parameters"), catalog, {"parameters": {"seed": 1}}
+        _report_node("metrics_summary", "parameters"), catalog, {"parameters": {"seed": 1}}, rebuild_run
     )
     assert stamped == {"parameters": {"seed": 1, "run_timestamp": audit_run, "report_run": rebuild_run}}
     assert run_label(stamped["parameters"]) == f"{audit_run} (report rebuilt in run {rebuild_run})"
@@ -194,21 +197,20 @@ def test_a_report_rebuilt_alone_names_the_results_run_and_the_rebuilding_run(tmp
         }
     )
     assert (
-        hook.before_node_run(_report_node("metrics_summary", "parameters"), pinned, {"parameters": {}})[
-            "parameters"
-        ]["run_timestamp"]
+        hook.before_node_run(
+            _report_node("metrics_summary", "parameters"), pinned, {"parameters": {}}, rebuild_run
+        )["parameters"]["run_timestamp"]
         == audit_run
     )
 
 
 def test_an_unversioned_summary_falls_back_to_the_runs_save_version() -> None:
     hook = RunTimestampHook()
-    hook.before_pipeline_run({"run_id": "2026-11-29T08.00.00.000Z"})
     catalog = DataCatalog({"user.metrics_summary": MemoryDataset(pd.DataFrame())})
     report = Pipeline(
         [_report_node("metrics_summary", "parameters")], namespace="user", parameters={"parameters"}
     ).nodes[0]
-    stamped = hook.before_node_run(report, catalog, {"parameters": {}})
+    stamped = hook.before_node_run(report, catalog, {"parameters": {}}, "2026-11-29T08.00.00.000Z")
     assert stamped == {"parameters": {"run_timestamp": "2026-11-29T08.00.00.000Z"}}
     assert run_label(stamped["parameters"]) == "2026-11-29T08.00.00.000Z"
     assert run_label({}) == "not recorded"

@@ -26,6 +26,7 @@ VARIANTS = {
 # Datasets that may stay in memory: QA pieces merged into persisted JSON, and runtime parameters.
 # Raw inputs are read-only; the report, its summary and chart have fixed paths people open.
 UNVERSIONED = {
+    "bootstrap_checkpoints",  # a cache of finished units keyed by their settings, not an artifact
     "mimic_cxr_jpg",
     "mimic_cxr_reports",
     "mimic_iv_patients",

@@ -73,10 +73,10 @@ class ReportLocationHook:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         """Print the report and summary paths of the run, if it wrote them."""
-        del run_params  # the paths come from the catalog, whatever the environment
-        # Under DaskRunner the nodes run (and call after_node_run) in the workers, not here.
-        ran = self._ran or None
-        for label, path in report_locations(pipeline, catalog, ran).items():
+        # Under DaskRunner the nodes run (and call after_node_run) in the workers, not here: then every
+        # output of the pipeline counts as written.
+        remote = "DaskRunner" in str(run_params.get("runner", ""))
+        for label, path in report_locations(pipeline, catalog, None if remote else self._ran).items():
             # Printed, not logged: the rich log handler wraps long paths, and this one is to be copied.
             print(f"{label}: {path}", flush=True)
 

@@ -75,6 +75,7 @@ def test_ideal_error_slice_metrics_score_accepted_bootstraps_only() -> None:
             "scenario": "noisy_label",
             "variant": "all",
             "bootstrap": 0,
+            "classifier": 0,
             "method": "ideal_error_slice",
             "metric": "paper_precision_at_10",
             "value": pytest.approx(0.2),

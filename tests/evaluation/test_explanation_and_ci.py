@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from medslice.evaluation import explanation_hit, mean_ci, summarize_metrics, tidy_metrics
+from medslice.evaluation.bootstrap import hierarchical_mean_ci
 
 DEVICES = ["tube", "line", "catheter", "device", "pacemaker"]
 
@@ -56,7 +57,17 @@ def test_tidy_metrics_accepts_long_and_wide_records() -> None:
          "metric": "attribute_fraction", "value": np.nan},
     ]  # fmt: skip
     table = tidy_metrics(records)
-    assert list(table.columns) == ["scenario", "variant", "bootstrap", "method", "metric", "value"]
+    assert list(table.columns) == [
+        "scenario",
+        "variant",
+        "bootstrap",
+        "classifier",
+        "method",
+        "metric",
+        "value",
+    ]
+    # without a classifier, each bootstrap is its own (the flat design)
+    assert table["classifier"].tolist() == [0, 1]
     # best_column is an index into the slicer's columns, not a metric
     assert list(table["metric"]) == ["precision_at_10", "attribute_fraction"]
     assert table["value"].dtype == np.float64 and table["bootstrap"].dtype == np.int64
@@ -78,15 +89,47 @@ def test_summarize_metrics_over_bootstraps() -> None:
     summary = summarize_metrics(tidy_metrics(records), seed=0)
     assert list(summary.columns) == [
         "scenario", "variant", "method", "metric", "mean", "ci_low", "ci_high", "n",
+        "n_classifiers", "interval",
     ]  # fmt: skip
     assert list(summary["variant"]) == ["image", "image+report"]
-    assert list(summary["n"]) == [30, 30]
+    assert list(summary["n"]) == [30, 30] and list(summary["n_classifiers"]) == [30, 30]
+    assert set(summary["interval"]) == {"classifiers and audit draws"}
     assert summary["mean"].iloc[0] == pytest.approx(values.mean())
     assert summary["mean"].iloc[1] == pytest.approx(values.mean() + 0.5)
     expected = mean_ci(values, seed=0)
     assert (summary["ci_low"].iloc[0], summary["ci_high"].iloc[0]) == pytest.approx(expected[1:])
     with pytest.raises(ValueError, match="lacks column"):
         summarize_metrics(pd.DataFrame({"value": [1.0]}))
+
+
+def test_the_interval_respects_the_hierarchical_design() -> None:
+    # Three classifiers whose audit draws agree closely but which differ from each other: the draws of
+    # one classifier are not independent evidence, so the interval must be about as wide as the spread
+    # of the three classifiers, far wider than 30 independent values would give.
+    rng = np.random.default_rng(1)
+    levels = np.repeat([0.2, 0.5, 0.9], 10)
+    values = levels + rng.normal(0, 0.01, 30)
+    classifiers = np.repeat([0, 1, 2], 10)
+    mean, low, high = hierarchical_mean_ci(values, classifiers, seed=0)
+    _, flat_low, flat_high = mean_ci(values, seed=0)
+    assert mean == pytest.approx(values.mean())
+    assert high - low > 2 * (flat_high - flat_low)
+    assert low < 0.35 and high > 0.75
+    # one classifier: the interval covers its audit draws only, and the summary says so
+    records = [
+        {"scenario": "s", "variant": "image", "bootstrap": b, "classifier": 0, "method": "domino",
+         "metric": "p10", "value": float(values[b])}
+        for b in range(10)
+    ]  # fmt: skip
+    summary = summarize_metrics(tidy_metrics(records), seed=0)
+    assert summary["n_classifiers"].tolist() == [1]
+    assert summary["interval"].tolist() == ["audit draws of one classifier"]
+    # the order in which bootstraps arrive does not move the interval
+    shuffled = tidy_metrics(records[::-1])
+    pd.testing.assert_frame_equal(summarize_metrics(shuffled, seed=0), summary)
+    # with one value per classifier it is the ordinary bootstrap over classifiers
+    flat = hierarchical_mean_ci(values, np.arange(30), seed=0)
+    assert flat[1:] == pytest.approx(mean_ci(values, seed=0)[1:], abs=0.02)
 
 
 def test_explanation_hit_refuses_a_top_k_that_would_drop_tokens_silently() -> None:

@@ -10,9 +10,10 @@ import pytest
 from medslice.classifiers import ClassifierConfigError
 from medslice.pipelines.failure_injection.nodes import inject_failures
 from medslice.scenarios import RunConfigError
+from medslice.scenarios.checkpoints import CheckpointStore
 from medslice.scenarios.defaults import DEFAULT_SCENARIOS
 
-RUN = {"n_bootstraps": 2, "max_retries": 0, "classifier": {"name": "small_cnn", "image_size": 64}}
+RUN = {"n_classifiers": 2, "max_retries": 0, "classifier": {"name": "small_cnn", "image_size": 64}}
 
 
 def _inject(run: dict[str, Any]) -> None:
@@ -20,6 +21,7 @@ def _inject(run: dict[str, Any]) -> None:
     inject_failures(
         pd.DataFrame(),
         None,
+        CheckpointStore(None),
         DEFAULT_SCENARIOS["spurious_correlation"],
         run,
         0,
@@ -28,19 +30,19 @@ def _inject(run: dict[str, Any]) -> None:
 
 
 def test_a_misspelt_run_key_is_refused_not_ignored() -> None:
-    # `--params "failure_injection.run.n_bootstrap=5"`
+    # `--params "failure_injection.run.n_classifier=5"`
     with pytest.raises(
-        RunConfigError, match=r"unknown key\(s\) \['n_bootstrap'\].*allowed: \['n_bootstraps'"
+        RunConfigError, match=r"unknown key\(s\) \['n_classifier'\].*allowed: \['n_classifiers'"
     ):
-        _inject({**RUN, "n_bootstrap": 5})
+        _inject({**RUN, "n_classifier": 5})
 
 
 def test_a_non_numeric_run_value_names_the_key() -> None:
-    # `--params "failure_injection.run.n_bootstraps=two"` once raised a bare int() ValueError.
+    # `--params "failure_injection.run.n_classifiers=two"` once raised a bare int() ValueError.
     with pytest.raises(
-        RunConfigError, match=r"^failure_injection\.run\.n_bootstraps must be an integer >= 1, got 'two'$"
+        RunConfigError, match=r"^failure_injection\.run\.n_classifiers must be an integer >= 1, got 'two'$"
     ):
-        _inject({**RUN, "n_bootstraps": "two"})
+        _inject({**RUN, "n_classifiers": "two"})
 
 
 def test_a_misspelt_classifier_key_is_named_before_the_model_is_built() -> None:

@@ -14,8 +14,6 @@ import pytest
 import torch
 
 from medslice.classifiers import ClassifierConfigError
-from medslice.scenarios import bootstrap as bootstrap_module
-from medslice.scenarios.checkpoints import CheckpointStore
 from medslice.scenarios import (
     PREDICTION_COLUMNS,
     RUN_KEYS,
@@ -26,6 +24,8 @@ from medslice.scenarios import (
     accuracy_gap,
     run_scenario,
 )
+from medslice.scenarios import bootstrap as bootstrap_module
+from medslice.scenarios.checkpoints import CheckpointStore
 
 SIZE = 16
 SPEC = {
@@ -96,7 +96,9 @@ def _run(cohort: pd.DataFrame, spec: ScenarioSpec, loader: InMemoryLoader, **kwa
 
 def test_spurious_shortcut_creates_the_failure(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
     loader = InMemoryLoader(cohort, Path("/images"))
-    train_sets, audit_sets, classifiers, predictions, qa = _run(cohort, spec, loader, min_gap=0.1, audit_draws=2)
+    train_sets, audit_sets, classifiers, predictions, qa = _run(
+        cohort, spec, loader, min_gap=0.1, audit_draws=2
+    )
     assert list(predictions.columns) == list(PREDICTION_COLUMNS)
     assert sorted(classifiers) == [0, 1] and sorted(predictions["bootstrap"].unique()) == [0, 1, 2, 3]
     # bootstrap b audits classifier b // audit_draws
@@ -203,7 +205,9 @@ def test_same_seed_same_run(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
     pd.testing.assert_frame_equal(runs[0].train_sets, runs[1].train_sets)
 
 
-def test_a_unit_does_not_depend_on_which_units_ran_before_it(cohort: pd.DataFrame, spec: ScenarioSpec) -> None:
+def test_a_unit_does_not_depend_on_which_units_ran_before_it(
+    cohort: pd.DataFrame, spec: ScenarioSpec
+) -> None:
     # Classifier 1 alone, in a process whose image cache never saw classifier 0, equals classifier 1 of a run.
     loader = InMemoryLoader(cohort, Path("/images"))
     both = _run(cohort, spec, loader, n_classifiers=2, min_gap=-1, audit_draws=2)
@@ -248,7 +252,9 @@ def test_finished_units_are_reused_and_only_missing_ones_computed(
     assert json.dumps(again.qa, sort_keys=True) == json.dumps(first.qa, sort_keys=True)
     # a changed setting is a different key: nothing is reused
     calls.clear()
-    _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), checkpoints=store, audit_draws=2, min_gap=-0.5)
+    _run(
+        cohort, spec, InMemoryLoader(cohort, Path("/images")), checkpoints=store, audit_draws=2, min_gap=-0.5
+    )
     assert calls == {"train_classifier_unit": 2, "audit_unit": 4}
 
 
@@ -320,7 +326,12 @@ def test_run_config_reads_a_full_run_block_and_fills_defaults() -> None:
     assert config.classifier.model_kwargs == {"width": 4, "n_blocks": 2}
     assert RunConfig.from_dict(config.to_dict()) == config
     minimal = RunConfig.from_dict({"n_classifiers": 1})
-    assert (minimal.audit_draws, minimal.max_retries, minimal.min_gap, minimal.torch_threads) == (1, 2, 0.1, 1)
+    assert (minimal.audit_draws, minimal.max_retries, minimal.min_gap, minimal.torch_threads) == (
+        1,
+        2,
+        0.1,
+        1,
+    )
     assert minimal.classifier.name == "small_cnn"
 
 
@@ -380,7 +391,9 @@ def test_a_scenario_overrides_the_run_settings_by_key() -> None:
     config = RunConfig.for_scenario(RUN, {"run": {"n_classifiers": 150}}, "spurious_correlation")
     assert (config.n_classifiers, config.audit_draws) == (150, 2)
     assert RunConfig.for_scenario(RUN, {}, "rare_slice") == RunConfig.from_dict(RUN)
-    with pytest.raises(RunConfigError, match=r"failure_injection\.scenarios\.rare_slice\.run has unknown key"):
+    with pytest.raises(
+        RunConfigError, match=r"failure_injection\.scenarios\.rare_slice\.run has unknown key"
+    ):
         RunConfig.for_scenario(RUN, {"run": {"n_classifier": 5}}, "rare_slice")
 
 

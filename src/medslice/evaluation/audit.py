@@ -26,6 +26,11 @@ def _expected_class(targets: np.ndarray, in_slice: np.ndarray) -> int:
     return int(pd.Series(targets[in_slice]).mode().min())
 
 
+def _classifier(rows: pd.DataFrame, bootstrap: int) -> int:
+    """The classifier a bootstrap's predictions came from (its own number in the flat design)."""
+    return int(rows["classifier"].iloc[0]) if "classifier" in rows and len(rows) else int(bootstrap)
+
+
 def _accepted(predictions: pd.DataFrame) -> pd.DataFrame:
     # The paper keeps a run only if the planted failure showed (accuracy gap >= 0.10).
     if "accepted" in predictions:
@@ -66,7 +71,13 @@ def evaluate_slices(
         membership = part[slice_columns].to_numpy(dtype=float)
         found = ~np.isnan(membership).all(axis=0)
         membership = np.nan_to_num(membership[:, found])
-        ids = {"scenario": scenario, "variant": variant, "bootstrap": int(bootstrap), "method": method}
+        ids = {
+            "scenario": scenario,
+            "variant": variant,
+            "bootstrap": int(bootstrap),
+            "classifier": _classifier(rows, bootstrap),
+            "method": method,
+        }
         if membership.shape[1] == 0 or not in_slice.any():
             metrics = {"precision_at_10": 0.0, "precision_at_25": 0.0, "average_precision": 0.0}
             metrics["paper_precision_at_10"] = 0.0
@@ -123,6 +134,7 @@ def baseline_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFram
                 "scenario": scenario,
                 "variant": "all",
                 "bootstrap": int(bootstrap),
+                "classifier": _classifier(part, bootstrap),
                 "method": "baseline",
                 "metric": "attribute_fraction",
                 "value": value,
@@ -156,6 +168,7 @@ def ideal_error_slice_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd
                 "scenario": scenario,
                 "variant": "all",
                 "bootstrap": int(bootstrap),
+                "classifier": _classifier(part, bootstrap),
                 "method": "ideal_error_slice",
                 "metric": "paper_precision_at_10",
                 "value": value,

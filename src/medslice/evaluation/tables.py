@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from medslice.evaluation.bootstrap import mean_ci
+from medslice.evaluation.bootstrap import hierarchical_mean_ci
 
-ID_COLUMNS: tuple[str, ...] = ("scenario", "variant", "bootstrap", "method")
+ID_COLUMNS: tuple[str, ...] = ("scenario", "variant", "bootstrap", "classifier", "method")
 METRIC_COLUMNS: tuple[str, ...] = (*ID_COLUMNS, "metric", "value")
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -20,7 +20,15 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
     "n",
+    "n_classifiers",
+    "interval",
 )
+# Columns a summary carries about the design behind each mean; older and hand-built summaries lack them.
+DESIGN_COLUMNS: tuple[str, ...] = ("n_classifiers", "interval")
+# What a summary's interval resamples: the trained classifiers and their audit draws, or (with one
+# classifier) only its audit draws, which says nothing of how another classifier would fail.
+INTERVAL_CLASSIFIERS = "classifiers and audit draws"
+INTERVAL_DRAWS = "audit draws of one classifier"
 
 
 # Keys a wide record may carry that are not metrics: best_slice_metrics names the column it scored.
@@ -29,6 +37,8 @@ NOT_METRICS = frozenset({"best_column"})
 
 def _long_rows(record: Mapping[str, object], position: int) -> list[dict[str, object]]:
     """One record as long rows: it has ``metric`` and ``value``, or each extra key is a metric."""
+    # Without a classifier, each bootstrap trained its own (the flat design, a user's predictions).
+    record = {"classifier": record.get("bootstrap"), **record}
     missing = [column for column in ID_COLUMNS if column not in record]
     if missing:
         raise ValueError(f"records[{position}] lacks key(s) {missing}.")
@@ -50,18 +60,20 @@ def _long_rows(record: Mapping[str, object], position: int) -> list[dict[str, ob
 def tidy_metrics(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     """Build the tidy metrics table.
 
-    Its columns are exactly ``scenario, variant, bootstrap, method, metric, value``.
+    Its columns are exactly ``scenario, variant, bootstrap, classifier, method, metric, value``.
 
     Each record is either long (``metric`` and ``value`` keys) or wide (every key besides scenario,
-    variant, bootstrap and method is a metric name, e.g. the dict of
+    variant, bootstrap, classifier and method is a metric name, e.g. the dict of
     :func:`~medslice.evaluation.precision.best_slice_metrics`, whose ``best_column`` index is left out).
-    Row order follows the records.
+    A record without ``classifier`` gets its bootstrap's number (one classifier per bootstrap). Row order
+    follows the records.
     """
     rows = [row for position, record in enumerate(records) for row in _long_rows(record, position)]
     table = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
     for column in ("scenario", "variant", "method", "metric"):
         table[column] = table[column].astype(str)
     table["bootstrap"] = table["bootstrap"].astype(np.int64)
+    table["classifier"] = table["classifier"].astype(np.int64)
     table["value"] = pd.to_numeric(table["value"], errors="raise").astype(np.float64)
     return table
 
@@ -72,20 +84,27 @@ def summarize_metrics(
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Summarise a tidy metrics table over bootstraps: mean, percentile bootstrap CI and count.
+    """Summarise a tidy metrics table over bootstraps: mean, design-aware percentile bootstrap CI and counts.
 
-    Returns one row per (scenario, variant, method, metric) with columns ``scenario, variant,
-    method, metric, mean, ci_low, ci_high, n``; ``n`` counts the non-NaN values. Rows are sorted by
-    the keys.
+    The interval resamples classifiers, then their audit draws (:func:`hierarchical_mean_ci`). Returns one
+    row per (scenario, variant, method, metric) with columns ``scenario, variant, method, metric, mean,
+    ci_low, ci_high, n, n_classifiers, interval``; ``n`` counts the non-NaN values, ``n_classifiers`` the
+    classifiers they came from, and ``interval`` says what the interval covers (``INTERVAL_CLASSIFIERS`` or,
+    with one classifier, ``INTERVAL_DRAWS``). Rows are sorted by the keys.
     """
     missing = [column for column in METRIC_COLUMNS if column not in metrics.columns]
     if missing:
         raise ValueError(f"metrics lacks column(s) {missing}; build it with tidy_metrics().")
     keys = ["scenario", "variant", "method", "metric"]
     rows = []
-    for key, group in metrics.groupby(keys, sort=True):
+    for key, unordered in metrics.groupby(keys, sort=True):
+        group = unordered.sort_values(
+            ["classifier", "bootstrap"], kind="stable"
+        )  # arrival order must not count
         values = group["value"].to_numpy(dtype=np.float64)
-        mean, low, high = mean_ci(values, confidence, n_resamples, seed)
+        classifiers = group["classifier"].to_numpy()
+        mean, low, high = hierarchical_mean_ci(values, classifiers, confidence, n_resamples, seed)
+        n_classifiers = len(np.unique(classifiers[~np.isnan(values)]))
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
@@ -93,8 +112,11 @@ def summarize_metrics(
                 "ci_low": low,
                 "ci_high": high,
                 "n": int(np.count_nonzero(~np.isnan(values))),
+                "n_classifiers": n_classifiers,
+                "interval": INTERVAL_DRAWS if n_classifiers == 1 else INTERVAL_CLASSIFIERS,
             }
         )
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     summary["n"] = summary["n"].astype(np.int64)
+    summary["n_classifiers"] = summary["n_classifiers"].astype(np.int64)
     return summary

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from medslice.evaluation import SUMMARY_COLUMNS
+from medslice.evaluation.tables import DESIGN_COLUMNS
 from medslice.reporting.formatting import MISSING, format_estimate, format_number
 
 MODALITY_VARIANTS: tuple[str, ...] = (
@@ -74,7 +75,7 @@ def validate_summary(summary: pd.DataFrame, name: str = "summary") -> None:
     """Raise a clear error unless ``summary`` looks like the output of ``summarize_metrics``."""
     if not isinstance(summary, pd.DataFrame):
         raise TypeError(f"{name} must be a pandas DataFrame, got {type(summary).__name__}.")
-    missing = [column for column in SUMMARY_COLUMNS if column not in summary.columns]
+    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns and c not in DESIGN_COLUMNS]
     if missing:
         raise ValueError(
             f"{name} lacks column(s) {missing}; build it with medslice.evaluation.summarize_metrics()."

@@ -33,6 +33,9 @@ class PlantedFailure:
         ideal_error_slice_precision: mean over accepted bootstraps of the paper precision@10 of the best
             slice made only of misclassified cases (:func:`medslice.evaluation.ideal_error_slice_precision`);
             NaN when the metrics do not hold it.
+        n_classifiers: trained classifiers (0 when the QA predates the hierarchical design).
+        audit_draws: audit sets per classifier (0 when the QA predates it).
+        n_accepted_classifiers: classifiers whose failure check passed.
     """
 
     scenario: str
@@ -43,6 +46,16 @@ class PlantedFailure:
     mean_within_class_gap: float
     min_gap: float
     ideal_error_slice_precision: float = math.nan
+    n_classifiers: int = 0
+    audit_draws: int = 0
+    n_accepted_classifiers: int = 0
+
+    @property
+    def design(self) -> str:
+        """``"3 classifiers x 10 audit draws"``, or ``"not recorded"`` for a QA of the flat design."""
+        if not self.n_classifiers:
+            return "not recorded"
+        return f"{self.n_classifiers} classifiers x {self.audit_draws} audit draws"
 
     @property
     def slice_specific(self) -> bool | None:
@@ -93,6 +106,9 @@ def planted_failures(
                 mean_within_class_gap=float("nan") if within is None else float(within),
                 min_gap=float(qa["min_gap"]),
                 ideal_error_slice_precision=float((ideal_scores or {}).get(str(scenario), math.nan)),
+                n_classifiers=int(qa.get("n_classifiers", 0)),
+                audit_draws=int(qa.get("audit_draws", 0)),
+                n_accepted_classifiers=int(qa.get("n_accepted_classifiers", 0)),
             )
         )
     return rows

@@ -189,7 +189,8 @@ def planted_view(failure: PlantedFailure) -> PlantedView:
     return PlantedView(
         scenario=failure.scenario,
         anchor=slug(f"scenario-{failure.scenario}"),
-        accepted=f"{failure.n_accepted} / {failure.n_bootstraps}",
+        accepted=f"{failure.n_accepted} / {failure.n_bootstraps}"
+        + (f" ({failure.n_accepted_classifiers} / {failure.design})" if failure.n_classifiers else ""),
         retries=str(failure.total_retries),
         check_gap=format_signed(failure.mean_check_gap),
         within_class_gap=format_signed(failure.mean_within_class_gap),

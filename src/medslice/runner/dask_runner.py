@@ -1,4 +1,4 @@
-"""``DaskRunner``: Kedro's documented pattern for running a pipeline's nodes on a ``dask.distributed`` cluster.
+"""``DaskRunner``: Kedro's documented pattern for running a pipeline's nodes on a Dask cluster.
 
 Each node is submitted as a Dask task that depends on the tasks of the nodes it needs; a worker loads the
 node's inputs from the catalog, runs it with the project's hooks and saves its outputs, so every worker
@@ -50,7 +50,7 @@ RUNNER_PARAMETERS = "params:runner"
 
 
 class _ScheduledDataset(AbstractDataset):
-    """A dataset held on the Dask scheduler (``Client.publish_dataset``) instead of in one process's memory."""
+    """A dataset held on the Dask scheduler (``Client.publish_dataset``), not in one process's memory."""
 
     def __init__(self, name: str, run: str) -> None:
         self._name = f"medslice-{run}-{name}"
@@ -130,9 +130,11 @@ class DaskRunner(AbstractRunner):
         run = run_id or uuid.uuid4().hex
         try:
             for name in sorted(pipeline.datasets()):
-                if name in catalog and isinstance(catalog.get(name), MemoryDataset) and not _is_parameter(name):
-                    catalog[name] = _ScheduledDataset(name, run)
-                elif name not in catalog:
+                if (
+                    name in catalog
+                    and isinstance(catalog.get(name), MemoryDataset)
+                    and not _is_parameter(name)
+                ) or name not in catalog:
                     catalog[name] = _ScheduledDataset(name, run)
             dependencies = pipeline.node_dependencies
             futures: dict[Node, Any] = {}

@@ -156,7 +156,8 @@ class RunConfig:
         replaced = [key for key in REPLACED_KEYS if key in mapping]
         if replaced:
             raise RunConfigError(
-                f"{prefix}{replaced[0]} was replaced by the hierarchical design: {REPLACED_KEYS[replaced[0]]}."
+                f"{prefix}{replaced[0]} was replaced by the hierarchical design: "
+                f"{REPLACED_KEYS[replaced[0]]}."
             )
         # An unknown key is refused rather than ignored: `n_classifier=5` must not run the default.
         unknown = sorted(str(k) for k in set(mapping) - set(RUN_KEYS))
@@ -169,8 +170,12 @@ class RunConfig:
             raise RunConfigError(f"{prefix}n_classifiers is required (an integer >= 1)")
         return cls(
             n_classifiers=_integer(f"{prefix}n_classifiers", mapping["n_classifiers"], minimum=1),
-            audit_draws=_integer(f"{prefix}audit_draws", mapping.get("audit_draws", cls.audit_draws), minimum=1),
-            max_retries=_integer(f"{prefix}max_retries", mapping.get("max_retries", cls.max_retries), minimum=0),
+            audit_draws=_integer(
+                f"{prefix}audit_draws", mapping.get("audit_draws", cls.audit_draws), minimum=1
+            ),
+            max_retries=_integer(
+                f"{prefix}max_retries", mapping.get("max_retries", cls.max_retries), minimum=0
+            ),
             min_gap=_number(f"{prefix}min_gap", mapping.get("min_gap", cls.min_gap)),
             torch_threads=_integer(
                 f"{prefix}torch_threads", mapping.get("torch_threads", cls.torch_threads), minimum=1
@@ -706,7 +711,9 @@ def _assemble(
         "mean_accuracy_gap": float(np.nanmean([b["accuracy_gap"] for b in bootstraps])),
         "mean_check_within_class_gap": float(np.nanmean([c["check_within_class_gap"] for c in classifiers])),
         "not_accepted": [
-            {"classifier": c["classifier"], "check_gap": c["check_gap"]} for c in classifiers if not c["accepted"]
+            {"classifier": c["classifier"], "check_gap": c["check_gap"]}
+            for c in classifiers
+            if not c["accepted"]
         ],
         "unreadable_images": unreadable,
         "classifiers": classifiers,

@@ -178,7 +178,9 @@ def draw_from_pool(pool: ScenarioPool, spec: ScenarioSpec, bootstrap: int, seed:
     return Draw(train_set, finalise_set(audit, bootstrap), qa, audit_pool)
 
 
-def draw_classifier_sets(pool: ScenarioPool, spec: ScenarioSpec, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def draw_classifier_sets(
+    pool: ScenarioPool, spec: ScenarioSpec, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """One classifier's training and validation sets, and the audit pool its audit sets are drawn from.
 
     The subjects are split into a training pool and an audit pool; the injected training set and its
@@ -223,7 +225,9 @@ def finalise_set(frame: pd.DataFrame, bootstrap: int, classifier: int | None = N
     """
     if "true_target" not in frame:
         frame = frame.assign(true_target=frame["target"], label_flipped=False)
-    out = frame.assign(bootstrap=int(bootstrap), classifier=int(bootstrap if classifier is None else classifier))
+    out = frame.assign(
+        bootstrap=int(bootstrap), classifier=int(bootstrap if classifier is None else classifier)
+    )
     out = out.astype(
         {
             "target": "int64",

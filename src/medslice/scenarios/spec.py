@@ -276,7 +276,15 @@ class ScenarioSpec:
         if not isinstance(mapping, Mapping):
             raise ScenarioError(f"scenario {name!r}: expected a mapping, got {type(mapping).__name__}")
         allowed = ("target", "attribute", "slice", "mechanism", "audit_slice_fractions", "n_train")
-        allowed += ("n_validate", "n_audit", "audit_pool_fraction", "audit_mix", "description", "enabled", "run")
+        allowed += (
+            "n_validate",
+            "n_audit",
+            "audit_pool_fraction",
+            "audit_mix",
+            "description",
+            "enabled",
+            "run",
+        )
         _check_keys(name, "", mapping, allowed)
         # `enabled` says whether a run includes the scenario (load_scenarios), and `run` overrides the run
         # settings for it (RunConfig.for_scenario); neither is part of what the scenario is.

@@ -62,7 +62,8 @@ def check_predictions_table(predictions: pd.DataFrame) -> pd.DataFrame:
     (naming the rows), missing or non-binary targets, bad bootstrap values and duplicate ids per
     bootstrap.
 
-    Returns a frame with ``PREDICTION_COLUMNS``: ``bootstrap`` 0 when absent, ``pred = prob >=
+    Returns a frame with ``PREDICTION_COLUMNS``: ``bootstrap`` 0 when absent, ``classifier`` equal to
+    ``bootstrap`` (how the bootstraps share classifiers is not known), ``pred = prob >=
     0.5``, ``in_slice``/``attribute`` missing (nothing was injected) and ``accepted`` True.
     """
     if not isinstance(predictions, pd.DataFrame):
@@ -115,6 +116,7 @@ def check_predictions_table(predictions: pd.DataFrame) -> pd.DataFrame:
         {
             "dicom_id": frame["dicom_id"],
             "bootstrap": frame["bootstrap"],
+            "classifier": frame["bootstrap"],  # unknown: each bootstrap counts as its own classifier
             "target": target.astype("int64"),
             "prob": prob,
             "pred": (prob >= 0.5).astype("int64"),

@@ -16,6 +16,7 @@ from medslice.mimic.reader import MimicCxrJpg
 from medslice.pipelines.settings_keys import check_known_keys
 from medslice.reporting import headline_markdown, precision_bar_chart
 from medslice.reporting.audit import build_report
+from medslice.reporting.design import design_markdown
 from medslice.reporting.planted import planted_failures
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ def combine_metrics(seed: int, *tables: pd.DataFrame) -> tuple[pd.DataFrame, pd.
 def write_summary(metrics_summary: pd.DataFrame, **injection_qa: dict[str, Any]) -> tuple[str, Figure]:
     """The headline table as markdown (also logged to the console) and the precision bar chart.
 
+    With the injection QA, the markdown ends with the design: each scenario's classifiers and audit draws,
+    the accepted ones, and the bootstraps each cell rests on.
+
     ``injection_qa`` (keyed ``<scenario>__injection_qa``) lets the summary name the scenarios that ran
     but have nothing to score, because no bootstrap showed the planted failure.
     """
@@ -85,6 +89,8 @@ def write_summary(metrics_summary: pd.DataFrame, **injection_qa: dict[str, Any])
         if failure.n_accepted == 0
     }
     markdown = headline_markdown(metrics_summary, unscored=unscored)
+    if qa:
+        markdown += "\n" + design_markdown(metrics_summary, qa)
     logger.info("Audit headline (paper precision@10, mean [95%% CI]):\n%s", markdown)
     return markdown, precision_bar_chart(metrics_summary)
 
