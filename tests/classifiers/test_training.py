@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from medslice.classifiers import build_classifier, predict_proba, train_classifier
+from medslice.classifiers import build_classifier, predict_proba, train_classifier, training
 from medslice.classifiers.augment import augment_batch
-from medslice.classifiers.training import refresh_batch_norm_statistics
+from medslice.classifiers.small_cnn import SmallCNN
+from medslice.classifiers.training import _refresh_subset, refresh_batch_norm_statistics
 
 TINY = {"width": 4, "n_blocks": 3}
 FAST = {"lr": 1e-2, "batch_size": 16, "max_epochs": 6, "patience": 3}
@@ -83,6 +84,57 @@ def test_batch_norm_statistics_are_re_estimated_over_the_whole_training_set() ->
         first_norm.running_var, conv_out.var(dim=(0, 2, 3), unbiased=True), atol=1e-4, rtol=2e-2
     )
     assert first_norm.momentum == momentum and model.training
+
+
+def test_the_refresh_subset_is_fixed_by_the_seed_and_drawn_from_the_set(monkeypatch) -> None:
+    pixels = torch.arange(40, dtype=torch.uint8).view(40, 1, 1).expand(40, 2, 2).contiguous()
+    assert _refresh_subset(pixels, seed=0) is pixels  # at most REFRESH_IMAGES: the whole set
+    monkeypatch.setattr(training, "REFRESH_IMAGES", 16)
+    chosen = _refresh_subset(pixels, seed=0)[:, 0, 0]
+    assert len(chosen) == 16 and len(torch.unique(chosen)) == 16
+    assert torch.equal(chosen, chosen.sort().values)
+    assert torch.equal(chosen, _refresh_subset(pixels, seed=0)[:, 0, 0])
+    assert not torch.equal(chosen, _refresh_subset(pixels, seed=1)[:, 0, 0])
+
+
+def test_batch_norm_statistics_come_from_the_refresh_subset_and_leave_the_weights_alone(
+    square_data: dict, monkeypatch
+) -> None:
+    full, _ = _train(square_data, seed=2, max_epochs=2, early_stopping=False)
+    monkeypatch.setattr(training, "REFRESH_IMAGES", 40)
+    subset, history = _train(square_data, seed=2, max_epochs=2, early_stopping=False)
+    # The refresh touches only batch-norm buffers, and runs on a fork of the random state (dropout),
+    # so the weights train exactly as with a refresh over the whole set ...
+    for name, value in full.named_parameters():
+        assert torch.equal(value, dict(subset.named_parameters())[name]), name
+    norm = subset.features[0][1]
+    assert not torch.equal(norm.running_mean, full.features[0][1].running_mean)
+    # ... and the kept statistics are those of the seeded subset, which the recorded loss was measured with.
+    kept = norm.running_mean.clone()
+    refresh_batch_norm_statistics(subset, _refresh_subset(torch.from_numpy(square_data["train_x"]), 2), 16)
+    assert torch.equal(norm.running_mean, kept)
+    probs = predict_proba(subset, square_data["val_x"])
+    targets = square_data["val_y"]
+    loss = -np.mean(np.log(np.where(targets == 1, probs, 1 - probs)))
+    assert loss == pytest.approx(history["epochs"][-1]["val_loss"], rel=1e-4)
+
+
+def test_small_cnn_pools_before_its_relu_with_the_same_function_and_gradients() -> None:
+    model = build_classifier("small_cnn", seed=0, **TINY).train()
+    reference = build_classifier("small_cnn", seed=0, **TINY).train()
+    for block in reference.features:  # the textbook order: conv - bn - ReLU - pool
+        block[2], block[3] = block[3], block[2]
+    assert isinstance(model.features[0][2], torch.nn.MaxPool2d)
+    assert isinstance(reference.features[0][2], torch.nn.ReLU)
+    images, targets = torch.rand(6, 1, 32, 32), torch.tensor([0, 1, 0, 1, 1, 0])
+    for net in (model, reference):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            torch.nn.functional.cross_entropy(net(images), targets).backward()
+    for (name, value), other in zip(model.named_parameters(), reference.parameters(), strict=True):
+        assert torch.equal(value.grad, other.grad), name
+    assert isinstance(model, SmallCNN)
+    assert model.features[0][0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
 class _FrozenStem(torch.nn.Module):

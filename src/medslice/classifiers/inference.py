@@ -22,7 +22,7 @@ def predict_proba(
     """Probability of class 1 for each ``uint8 (N, H, W)`` image, as ``float64 (N,)``.
 
     The model is put in eval mode and runs on ``device`` (as ``train_classifier`` takes it); it is
-    back on the CPU afterwards. No gradients are computed.
+    back on the CPU afterwards. No gradients are computed (``torch.inference_mode``).
     """
     images = check_images(images, "images")
     if batch_size < 1:
@@ -33,7 +33,7 @@ def predict_proba(
     chunks: list[np.ndarray] = []
     starts = range(0, len(pixels), batch_size)
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             for start in tqdm(starts, desc="predict", unit="batch", disable=not show_progress):
                 logits = model(to_model_input(pixels[start : start + batch_size]).to(target_device))
                 chunks.append(torch.softmax(logits.float(), dim=1)[:, 1].double().cpu().numpy())

@@ -7,20 +7,28 @@ from torch import nn
 
 
 def _conv_block(in_channels: int, out_channels: int, *, stride: int = 1) -> nn.Sequential:
-    """conv3x3 - batch norm - ReLU - 2x2 max pool."""
+    """conv3x3 - batch norm - 2x2 max pool - ReLU.
+
+    The same function as conv - batch norm - ReLU - pool (ReLU is monotonic, so it commutes with a max,
+    and both orders give the same gradients), with the ReLU and its backward pass on a quarter of the
+    values. The layers without parameters sit at indices 2 (pool) and 3 (ReLU), so state dicts are the
+    same in either order.
+    """
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
         nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
         nn.MaxPool2d(2),
+        nn.ReLU(inplace=True),
     )
 
 
 class SmallCNN(nn.Module):
-    """Four conv-bn-relu-pool blocks, global average pooling and a linear layer to two logits.
+    """Four conv-bn-pool-relu blocks, global average pooling and a linear layer to two logits.
 
     The first convolution has stride 2, so a 128 px input is 64 px after it and 8 px after the
-    fourth pool; that keeps training on 1000 images to seconds per epoch on two CPU cores.
+    fourth pool; that keeps training on 1000 images to seconds per epoch on two CPU cores. The
+    convolution weights are stored ``channels_last`` (NHWC), which oneDNN's CPU kernels run about 1.6
+    times faster than NCHW here (decision 31); inputs are taken in either layout.
 
     Args:
         width: channels of the first block; each later block doubles them.
@@ -46,10 +54,12 @@ class SmallCNN(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(channels, n_classes)
+        self.features.to(memory_format=torch.channels_last)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits for a batch of [0, 1] grayscale images."""
         # Centre and scale [0, 1] pixels to roughly unit variance, as the weight initialisation
         # assumes.
-        features = self.features((images - 0.5) / 0.25)
+        scaled = ((images - 0.5) / 0.25).contiguous(memory_format=torch.channels_last)
+        features = self.features(scaled)
         return self.classifier(self.dropout(torch.flatten(self.pool(features), 1)))
