@@ -13,6 +13,7 @@ from medslice.evaluation import (
     paper_slice_scores,
     precision_at_k,
 )
+from medslice.evaluation.precision import _average_precision
 from medslice.slicing import AttributeBaseline
 
 
@@ -140,3 +141,16 @@ def test_attribute_fraction_baseline_by_hand() -> None:
     assert attribute_fraction_baseline(attribute, targets, probabilities) == pytest.approx(
         AttributeBaseline().score(attribute, targets, probabilities)
     )
+
+
+def test_average_precision_equals_scikit_learn_bit_for_bit_with_ties() -> None:
+    rng = np.random.default_rng(11)
+    for case in range(300):
+        n = int(rng.integers(1, 300))
+        truth = rng.uniform(size=n) < 0.2
+        truth[rng.integers(n)] = True
+        # Domino's memberships saturate at 0 and 1, so ties are the rule, not the exception.
+        scores = np.where(rng.uniform(size=n) < 0.6, np.round(rng.uniform(size=n)), rng.uniform(size=n))
+        if case % 3 == 0:
+            scores = np.round(scores, 1)
+        assert _average_precision(truth, scores) == average_precision_score(truth, scores)

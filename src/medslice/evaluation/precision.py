@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.metrics import average_precision_score
 
 from medslice.evaluation._validation import as_binary, as_membership, check_k
 from medslice.evaluation.ranking import top_k_sum
@@ -30,7 +29,28 @@ def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.n
         raise ValueError(f"membership has {scores.shape[0]} rows, in_slice has {truth.shape[0]}.")
     if not truth.any():
         raise ValueError("in_slice has no positive sample; precision and AP are undefined.")
-    return np.array([average_precision_score(truth, scores[:, column]) for column in range(scores.shape[1])])
+    return np.array([_average_precision(truth, scores[:, column]) for column in range(scores.shape[1])])
+
+
+def _average_precision(truth: np.ndarray, scores: np.ndarray) -> float:
+    """``sklearn.metrics.average_precision_score(truth, scores)`` for a binary ``truth`` with a positive.
+
+    The same step integral over the same precision-recall points, computed with the same floating-point
+    operations (counts are exact, so the order of tied scores does not matter), without scikit-learn's
+    input checks, which cost about a millisecond per call.
+    """
+    order = np.argsort(scores, kind="mergesort")[::-1]
+    ranked = scores[order]
+    # The last row of every run of equal scores is a threshold.
+    thresholds = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+    true_positives = np.cumsum(truth[order].astype(np.float64), dtype=np.float64)[thresholds]
+    false_positives = 1 + thresholds.astype(np.float64) - true_positives
+    predicted = true_positives + false_positives
+    precision = np.where(predicted != 0, np.divide(true_positives, predicted), 0.0)
+    recall = true_positives / true_positives[-1]
+    precision = np.concatenate((precision[::-1], [1.0]))
+    recall = np.concatenate((recall[::-1], [0.0]))
+    return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
 
 
 def best_slice_metrics(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,7 +12,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from medslice.explain.enrichment import AttributeEnrichment
+from medslice.explain.enrichment import AttributeEnrichment, CategoryCodes
 from medslice.explain.phrase_ranking import PhraseRankingExplainer
 from medslice.explain.tfidf_contrast import TfidfContrastExplainer, concatenate_texts, reference_mask
 from medslice.run_consistency import check_same_audit_rows
@@ -33,6 +35,35 @@ EXPLANATION_COLUMNS: tuple[str, ...] = (
 TEXT_SOURCES = ("combined", "report", "metadata")
 
 
+# Fitted TF-IDF explainers of recent audit sets, keyed by their exact texts. A scenario's variants explain
+# the slices of the same audit sets, so each set's texts are vectorised once, not once per variant. A fit
+# is a pure function of the texts; the cache changes no result, only the time.
+_FIT_CACHE_SIZE = 256
+_fit_cache: OrderedDict[tuple, TfidfContrastExplainer | None] = OrderedDict()
+_fit_cache_lock = threading.Lock()
+
+
+def _fitted_explainer(texts: Sequence[str], top_k: int) -> TfidfContrastExplainer | None:
+    """The TF-IDF explainer fitted on ``texts`` (None for an empty vocabulary), from the cache if it holds it.
+
+    The cached explainer is shared: callers only read it (``explain`` with ``None`` for the fitted texts).
+    """
+    key = (int(top_k), tuple(texts))
+    with _fit_cache_lock:
+        if key in _fit_cache:
+            _fit_cache.move_to_end(key)
+            return _fit_cache[key]
+    try:
+        fitted: TfidfContrastExplainer | None = TfidfContrastExplainer(top_k=top_k).fit(list(texts))
+    except ValueError:
+        fitted = None
+    with _fit_cache_lock:
+        _fit_cache[key] = fitted
+        while len(_fit_cache) > _FIT_CACHE_SIZE:
+            _fit_cache.popitem(last=False)
+    return fitted
+
+
 def _fitted_explainers(texts: Mapping[str, Sequence[str]], top_k: int) -> dict[str, TfidfContrastExplainer]:
     """One TF-IDF explainer per text source, fitted once on a bootstrap's audit texts.
 
@@ -41,10 +72,9 @@ def _fitted_explainers(texts: Mapping[str, Sequence[str]], top_k: int) -> dict[s
     """
     fitted = {}
     for source, source_texts in texts.items():
-        try:
-            fitted[source] = TfidfContrastExplainer(top_k=top_k).fit(source_texts)
-        except ValueError:
-            continue
+        explainer = _fitted_explainer(source_texts, top_k)
+        if explainer is not None:
+            fitted[source] = explainer
     return fitted
 
 
@@ -55,20 +85,77 @@ def _token_rows(
     for source, explainer in explainers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            tokens = explainer.explain(None, members, reference)
+            tokens, scores, slice_means, reference_means = explainer.contrast(None, members, reference)
         rows += [
             {
                 "kind": "token",
                 "source": source,
                 "rank": rank,
-                "term": t.token,
-                "score": float(t.score),
+                "term": token,
+                "score": float(score),
                 # The paper ranks by |difference|; its sign says whether the slice has more of the term.
-                "difference": float(t.slice_mean - t.reference_mean),
+                "difference": float(slice_mean - reference_mean),
             }
-            for rank, t in enumerate(tokens.itertuples(index=False))
+            for rank, (token, score, slice_mean, reference_mean) in enumerate(
+                zip(tokens.tolist(), scores, slice_means, reference_means, strict=True)
+            )
         ]
     return rows
+
+
+def _phrase_rows(
+    phrases: PhraseRankingExplainer, embeddings: np.ndarray, membership: np.ndarray, targets: np.ndarray
+) -> list[dict[str, Any]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ranked, scores = phrases.rank(embeddings, membership, targets)
+    if scores is None:
+        return []
+    return [
+        {"kind": "phrase", "source": "clip", "rank": r, "term": phrase, "score": float(score)}
+        for r, (phrase, score) in enumerate(zip(ranked.tolist(), scores, strict=True))
+    ]
+
+
+def _attribute_rows(
+    enrichment: AttributeEnrichment, categories: CategoryCodes, members: np.ndarray, max_rows: int
+) -> list[dict[str, Any]]:
+    others = ~members
+    if not others.any():
+        enrichment.explain(categories, members)  # raises: a slice of every row has no reference group
+    table = enrichment.enrichment_columns(categories, members, others)
+    kept = slice(None, max_rows)  # DataFrame.head(max_rows), negative counts included
+    return [
+        {
+            "kind": "attribute",
+            "source": "cohort",
+            "rank": r,
+            "term": f"{column}={value}",
+            "score": float(lift),
+            "slice_prevalence": float(inside),
+            "reference_prevalence": float(outside),
+            "lift": float(lift),
+            "p_value": float(p_value),
+            "q_value": float(q_value),
+        }
+        for r, (column, value, inside, outside, lift, p_value, q_value) in enumerate(
+            zip(
+                *(
+                    table[name][kept]
+                    for name in (
+                        "column",
+                        "value",
+                        "slice_prevalence",
+                        "reference_prevalence",
+                        "lift",
+                        "p_value",
+                        "q_value",
+                    )
+                ),
+                strict=True,
+            )
+        )
+    ]
 
 
 def explain_slices(
@@ -111,7 +198,8 @@ def explain_slices(
     enrichment = AttributeEnrichment()
     rows: list[dict[str, Any]] = []
     groups = slices.groupby("bootstrap", sort=True).indices
-    for bootstrap, index in tqdm(groups.items(), desc="explain slices", leave=False):
+    # A bar over a single bootstrap (one unit of a mapped audit) only costs time.
+    for bootstrap, index in tqdm(groups.items(), desc="explain slices", leave=False, disable=len(groups) < 2):
         part = slices.iloc[index]
         ids = part["dicom_id"].astype(str).to_numpy()
         labels = keyed.loc[[(bootstrap, d) for d in ids]]
@@ -123,6 +211,7 @@ def explain_slices(
             **source_texts,
         }
         explainers = _fitted_explainers(source_texts, top_k)
+        categories = None  # the bootstrap's attribute values, rendered once for all its slices
         for column in slice_columns:
             membership = part[column].to_numpy(dtype=float)
             members = np.nan_to_num(membership) > 0.5
@@ -131,29 +220,13 @@ def explain_slices(
             reference = reference_mask(targets, preds, members)
             found = _token_rows(explainers, members, reference)
             if phrases is not None:
-                ranked = phrases.explain(shared_space_embeddings[index], np.nan_to_num(membership), targets)
-                found += [
-                    {"kind": "phrase", "source": "clip", "rank": r, "term": p.phrase, "score": float(p.score)}
-                    for r, p in enumerate(ranked.itertuples(index=False))
-                ]
-            table = enrichment.explain(
-                attributes.reindex(ids).reset_index(drop=True), members, columns=enrichment_columns
-            ).head(max_enrichment_rows)
-            found += [
-                {
-                    "kind": "attribute",
-                    "source": "cohort",
-                    "rank": r,
-                    "term": f"{e.column}={e.value}",
-                    "score": float(e.lift),
-                    "slice_prevalence": float(e.slice_prevalence),
-                    "reference_prevalence": float(e.reference_prevalence),
-                    "lift": float(e.lift),
-                    "p_value": float(e.p_value),
-                    "q_value": float(e.q_value),
-                }
-                for r, e in enumerate(table.itertuples(index=False))
-            ]
+                found += _phrase_rows(
+                    phrases, shared_space_embeddings[index], np.nan_to_num(membership), targets
+                )
+            if categories is None:
+                rows_attributes = attributes.reindex(ids).reset_index(drop=True)
+                categories = CategoryCodes.from_frame(rows_attributes, enrichment_columns)
+            found += _attribute_rows(enrichment, categories, members, max_enrichment_rows)
             slice_index = int(column.removeprefix("slice_"))
             rows += [{"bootstrap": int(bootstrap), "slice": slice_index, **row} for row in found]
     frame = pd.DataFrame(rows, columns=list(EXPLANATION_COLUMNS))

@@ -7,6 +7,7 @@ slice (docs/reference.md §2, "Explanation").
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -79,7 +80,8 @@ class PhraseRankingExplainer(BaseEstimator):
             )
         if not np.isfinite(embeddings).all():
             raise ValueError("candidate_embeddings contains NaN or infinite values.")
-        repeated = sorted({str(p) for p in candidates if list(candidates).count(p) > 1})
+        counts = Counter(candidates)
+        repeated = sorted({str(p) for p in candidates if counts[p] > 1})
         if repeated:
             raise ValueError(
                 f"candidates repeat phrase(s) {repeated[:5]}; each phrase must be embedded once."
@@ -137,6 +139,21 @@ class PhraseRankingExplainer(BaseEstimator):
         Returns:
             DataFrame with columns ``phrase, score``; ties broken alphabetically.
         """
+        phrases, scores = self.rank(embeddings, slice_membership, targets)
+        if scores is None:
+            return pd.DataFrame({"phrase": [], "score": []}, columns=list(PHRASE_COLUMNS)).astype(
+                {"phrase": str, "score": float}
+            )
+        return pd.DataFrame({"phrase": phrases, "score": scores}, columns=list(PHRASE_COLUMNS))
+
+    def rank(
+        self,
+        embeddings: ArrayLike,
+        slice_membership: ArrayLike,
+        targets: ArrayLike | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`explain`'s ``phrase`` (str) and ``score`` arrays, without building a DataFrame;
+        ``score`` is None when no phrase describes the slice (the warning of :meth:`explain`)."""
         if not hasattr(self, "candidate_embeddings_"):
             raise RuntimeError("PhraseRankingExplainer is not fitted; call fit(corpus) first.")
         sample_embeddings = np.asarray(embeddings, dtype=np.float64)
@@ -165,20 +182,27 @@ class PhraseRankingExplainer(BaseEstimator):
             labels = as_labels(targets, "targets", n_samples)
             reference = sample_embeddings[labels == modal_label(labels[members])].mean(axis=0)
         direction = prototype - reference
-        phrases = np.asarray(self.candidates_, dtype=object)
+        phrases, ranks = self._phrase_ranks()
         if np.linalg.norm(direction) <= DEGENERATE_DIRECTION * max(1.0, float(np.linalg.norm(prototype))):
             # The slice is its own reference group (e.g. exactly the samples of its majority class): every
             # phrase would score 0 and the "top" phrases would be the alphabet's first, so none are given.
             warnings.warn(
                 "the slice's mean embedding equals its reference group's; no phrase describes it.",
-                stacklevel=2,
+                stacklevel=3,
             )
-            return pd.DataFrame({"phrase": [], "score": []}, columns=list(PHRASE_COLUMNS)).astype(
-                {"phrase": str, "score": float}
-            )
+            return phrases[:0], None
         scores = self.candidate_embeddings_ @ direction
-        order = np.lexsort((phrases.astype(str), -scores))[: check_top_k(self.top_k)]
-        return pd.DataFrame(
-            {"phrase": phrases[order].astype(str), "score": scores[order]},
-            columns=list(PHRASE_COLUMNS),
-        )
+        order = np.lexsort((ranks, -scores))[: check_top_k(self.top_k)]
+        return phrases[order], scores[order]
+
+    def _phrase_ranks(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates as a str array and each one's position in their sorted order (ties in score go
+        to the earlier phrase), computed once per phrase bank rather than for every slice."""
+        cached = getattr(self, "_phrase_rank_cache", None)
+        if cached is None or cached[0] is not self.candidates_:
+            phrases = np.asarray(self.candidates_, dtype=object).astype(str)
+            ranks = np.empty(len(phrases), dtype=np.int64)
+            ranks[np.argsort(phrases, kind="stable")] = np.arange(len(phrases))
+            cached = (self.candidates_, phrases, ranks)
+            self._phrase_rank_cache = cached
+        return cached[1], cached[2]

@@ -145,6 +145,24 @@ class TfidfContrastExplainer(BaseEstimator):
             DataFrame with columns ``token, score, slice_mean, reference_mean``: the ``top_k``
             tokens by score, highest first, ties broken alphabetically.
         """
+        tokens, score, slice_mean, reference_mean = self.contrast(texts_or_matrix, slice_mask, reference_mask)
+        return pd.DataFrame(
+            {
+                "token": tokens,
+                "score": score,
+                "slice_mean": slice_mean,
+                "reference_mean": reference_mean,
+            },
+            columns=list(CONTRAST_COLUMNS),
+        )
+
+    def contrast(
+        self,
+        texts_or_matrix: Sequence[object] | sparse.spmatrix | np.ndarray | None,
+        slice_mask: ArrayLike,
+        reference_mask: ArrayLike,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`explain`'s columns as arrays (``token`` as str), without building a DataFrame."""
         self._check_fitted()
         matrix = self._as_matrix(texts_or_matrix)
         n_samples = matrix.shape[0]
@@ -160,23 +178,29 @@ class TfidfContrastExplainer(BaseEstimator):
             # lets the slice be described by its own most typical tokens; say so rather than fail.
             warnings.warn(
                 "reference_mask selects no samples; scoring tokens against a zero reference.",
-                stacklevel=2,
+                stacklevel=3,
             )
             reference_mean = np.zeros_like(slice_mean)
         score = np.abs(slice_mean - reference_mean)
         # A token weighing the same in slice and reference says nothing; ranking zeros would list the
         # vocabulary alphabetically (a slice that is its own reference group has only zeros).
-        order = np.lexsort((self.vocabulary_, -score))[: self.top_k]
+        order = np.lexsort((self._vocabulary_rank(), -score))[: self.top_k]
         order = order[score[order] > 0]
-        return pd.DataFrame(
-            {
-                "token": self.vocabulary_[order].astype(str),
-                "score": score[order],
-                "slice_mean": slice_mean[order],
-                "reference_mean": reference_mean[order],
-            },
-            columns=list(CONTRAST_COLUMNS),
-        )
+        return self.vocabulary_[order].astype(str), score[order], slice_mean[order], reference_mean[order]
+
+    def _vocabulary_rank(self) -> np.ndarray:
+        """Each token's position in the sorted vocabulary: ties in score go to the earlier token.
+
+        Sorting by these integers orders exactly as sorting by the token strings, and is computed once
+        per fit rather than comparing strings for every slice.
+        """
+        cached = getattr(self, "_vocabulary_ranks", None)
+        if cached is None or cached[0] is not self.vocabulary_:
+            ranks = np.empty(len(self.vocabulary_), dtype=np.int64)
+            ranks[np.argsort(self.vocabulary_, kind="stable")] = np.arange(len(self.vocabulary_))
+            cached = (self.vocabulary_, ranks)
+            self._vocabulary_ranks = cached
+        return cached[1]
 
     def _as_matrix(
         self, texts_or_matrix: Sequence[object] | sparse.spmatrix | np.ndarray | None

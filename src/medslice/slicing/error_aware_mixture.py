@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
+
+from medslice.slicing.threads import limited_threads
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 # The same eps as the reference implementation (float64), used both in N_k and inside the logs.
@@ -123,10 +124,15 @@ def available_cores() -> int:
 
 
 @contextmanager
-def _block_executor(n_threads: int) -> Iterator[Callable]:
-    """Yield a ``map`` over row blocks, on ``n_threads`` threads with single-threaded BLAS."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        if n_threads <= 1:
+def _block_executor(n_threads: int, n_samples: int | None = None) -> Iterator[Callable]:
+    """Yield a ``map`` over row blocks, on ``n_threads`` threads with single-threaded BLAS.
+
+    With ``n_samples`` rows in a single block (an audit set of a few hundred rows) a thread pool has nothing
+    to share out, so the block runs in the calling thread: the same sums, without starting threads.
+    """
+    with limited_threads(limits=1, user_api="blas"):
+        single_block = n_samples is not None and len(_row_blocks(n_samples)) <= 1
+        if n_threads <= 1 or single_block:
             yield lambda fn, items: list(map(fn, items))
             return
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
@@ -286,7 +292,7 @@ def m_step(data: MixtureData, resp: np.ndarray, reg_covar: float, n_threads: int
     def block(rows: slice) -> tuple[np.ndarray, np.ndarray, float]:
         return (*_sums_block(data, np.ascontiguousarray(resp[rows].T), rows), 0.0)
 
-    with _block_executor(n_threads) as map_blocks:
+    with _block_executor(n_threads, data.n_samples) as map_blocks:
         sums = _reduce(map_blocks(block, _row_blocks(data.n_samples)))
     return _parameters(data, sums, reg_covar, resp)
 
@@ -336,7 +342,7 @@ def em_iteration(
     n_threads: int = 1,
 ) -> tuple[float, MixtureParameters]:
     """One E-step plus M-step; return (mean log-normaliser of the E-step, new parameters)."""
-    with _block_executor(n_threads) as map_blocks:
+    with _block_executor(n_threads, data.n_samples) as map_blocks:
         return _iterate(data, params, gamma, gamma_hat, reg_covar=reg_covar, map_blocks=map_blocks)
 
 
@@ -378,7 +384,7 @@ def run_em(
     lower_bound = -np.inf
     converged = False
     n_iter = 0
-    with _block_executor(n_threads) as map_blocks:
+    with _block_executor(n_threads, data.n_samples) as map_blocks:
         for _ in tqdm(range(max_iter), desc="Domino EM", unit="iter", disable=not progress, leave=False):
             n_iter += 1
             previous = lower_bound
@@ -400,6 +406,6 @@ def responsibilities(
 ) -> np.ndarray:
     """Posterior probability of every component for every sample, (n, K), in the working dtype."""
     resp = np.empty((data.n_samples, params.weights.shape[0]), dtype=data.dtype)
-    with _block_executor(n_threads) as map_blocks:
+    with _block_executor(n_threads, data.n_samples) as map_blocks:
         _expectation(data, params, gamma, gamma_hat, map_blocks=map_blocks, resp_out=resp, accumulate=False)
     return resp

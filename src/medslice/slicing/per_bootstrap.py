@@ -20,6 +20,7 @@ from medslice.slicing.error_cluster import ErrorClusterSlicer
 from medslice.slicing.fusion import fuse_modalities
 from medslice.slicing.spotlight import SpotlightSlicer
 from medslice.slicing.summary import summarize_slices
+from medslice.slicing.threads import limited_threads
 
 logger = logging.getLogger(__name__)
 
@@ -72,22 +73,33 @@ def fuse_bootstraps(
     ``modality_matrices`` rows align with ``predictions`` rows. Returns ``dicom_id``, ``bootstrap`` and a
     variable-length ``embedding`` list (bootstraps may differ in size, hence in PCA width).
     """
-    ids, bootstraps, rows = [], [], []
+    dicom_ids = predictions["dicom_id"].to_numpy()
+    ids, bootstraps, blocks = [], [], []
     for bootstrap, index in predictions.groupby("bootstrap", sort=True).indices.items():
-        fused = fuse_modalities(
-            {name: matrix[index] for name, matrix in modality_matrices.items()},
-            weights=weights,
-            max_components=max_components,
-            random_state=seed,
-        )
-        ids.extend(predictions["dicom_id"].to_numpy()[index].astype(str))
-        bootstraps.extend([int(bootstrap)] * len(index))
-        rows.extend(fused)
+        # One bootstrap's PCA is a few-hundred-row problem: one BLAS thread runs it several times faster
+        # than a shared pool, and makes its result independent of the cores of the machine it lands on.
+        with limited_threads(1):
+            fused = fuse_modalities(
+                {name: matrix[index] for name, matrix in modality_matrices.items()},
+                weights=weights,
+                max_components=max_components,
+                random_state=seed,
+            )
+        ids.append(dicom_ids[index].astype(str))
+        bootstraps.append(np.full(len(index), int(bootstrap), dtype=np.int64))
+        blocks.append(np.asarray(fused, dtype=np.float32))
+    # Rows of different bootstraps may differ in width: a list array built from the flat values and the
+    # row offsets (one copy), not from a Python list per row.
+    widths = np.concatenate([np.full(len(b), b.shape[1], dtype=np.int32) for b in blocks]) if blocks else []
+    offsets = np.concatenate([[0], np.cumsum(widths, dtype=np.int64)])  # pyarrow refuses > int32
+    values = np.concatenate([b.ravel() for b in blocks]) if blocks else np.zeros(0, np.float32)
     return pa.table(
         {
-            "dicom_id": pa.array(ids, pa.string()),
-            "bootstrap": pa.array(bootstraps, pa.int64()),
-            "embedding": pa.array([row.tolist() for row in rows], pa.list_(pa.float32())),
+            "dicom_id": pa.array(np.concatenate(ids) if ids else [], pa.string()),
+            "bootstrap": pa.array(np.concatenate(bootstraps) if bootstraps else [], pa.int64()),
+            "embedding": pa.ListArray.from_arrays(
+                pa.array(offsets, pa.int32()), pa.array(values, pa.float32())
+            ),
         }
     )
 
@@ -136,7 +148,9 @@ def discover_per_bootstrap(
         preds = labels["pred"].to_numpy(dtype=int)
         embeddings = np.stack(rows["embedding"].to_numpy()).astype(np.float32)
         model = build_slicer(slicer, random_state=bootstrap_seed(seed, bootstrap))
-        with warnings.catch_warnings():
+        # A few hundred rows: one BLAS/OpenMP thread is faster than a pool, and the result then does not
+        # depend on the cores of the machine (an eigendecomposition of >= 256 columns does otherwise).
+        with warnings.catch_warnings(), limited_threads(1):
             warnings.simplefilter("ignore", SliceDiscoveryWarning)
             model.fit(embeddings, targets, preds)
             membership = model.predict_proba(embeddings, targets, preds)

@@ -45,6 +45,48 @@ def build_phrase_bank(cohort: pd.DataFrame, encoder: dict[str, Any], explanation
     )
 
 
+def explanation_inputs(
+    dicom_ids: pd.Series,
+    cohort: pd.DataFrame,
+    image_embeddings: pa.Table,
+    report_embeddings: pa.Table,
+    metadata_embeddings: pa.Table,
+    phrase_bank: pa.Table,
+    variant: dict[str, Any],
+    explanation: dict[str, Any],
+) -> dict[str, Any]:
+    """The keyword arguments of :func:`medslice.explain.audit.explain_slices` for audit rows ``dicom_ids``.
+
+    ``shared_space_embeddings`` is aligned with ``dicom_ids``; everything else holds per ``dicom_id``.
+    """
+    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
+    phrases, phrase_matrix = table_matrix(phrase_bank, "phrase")
+    tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
+    ids = pd.Series(dicom_ids).astype(str)
+    matrices = aligned_modalities(ids, variant["modalities"], cohort, tables)
+    # Phrases live in the text tower's space: average the variant's modalities that share it.
+    shared = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in matrices.values()]
+    shared = [m for m in shared if m.shape[1] == phrase_matrix.shape[1]]
+    indexed = cohort.set_index(cohort["dicom_id"].astype(str))
+    # Only the audit's rows are read: joining report sections over the whole cohort is wasted work.
+    indexed = indexed[indexed.index.isin(ids.unique())]
+    sections = explanation.get("report_sections", ["report_findings", "report_impression"])
+    texts = {
+        # The texts the report embeddings were made from: sections, else the whole report.
+        "report": report_texts(indexed, sections),
+        "metadata": indexed["metadata_sentence"].fillna(""),
+    }
+    columns = [c for c in explanation.get("enrichment_columns", CATEGORICAL_COHORT_COLUMNS) if c in indexed]
+    return {
+        "attributes": indexed[columns],
+        "texts": texts,
+        "phrase_bank": (list(phrases), phrase_matrix) if shared else None,
+        "shared_space_embeddings": np.mean(shared, axis=0) if shared else None,
+        "top_k": int(explanation.get("top_k", 5)),
+        "max_enrichment_rows": int(explanation.get("max_enrichment_rows", 10)),
+    }
+
+
 def explain_slices(
     slices: pd.DataFrame,
     predictions: pd.DataFrame,
@@ -57,31 +99,17 @@ def explain_slices(
     explanation: dict[str, Any],
 ) -> pd.DataFrame:
     """Tokens, phrases and enriched cohort attributes for every slice of every bootstrap."""
-    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
-    phrases, phrase_matrix = table_matrix(phrase_bank, "phrase")
-    tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
-    matrices = aligned_modalities(slices["dicom_id"].astype(str), variant["modalities"], cohort, tables)
-    # Phrases live in the text tower's space: average the variant's modalities that share it.
-    shared = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in matrices.values()]
-    shared = [m for m in shared if m.shape[1] == phrase_matrix.shape[1]]
-    indexed = cohort.set_index(cohort["dicom_id"].astype(str))
-    sections = explanation.get("report_sections", ["report_findings", "report_impression"])
-    texts = {
-        # The texts the report embeddings were made from: sections, else the whole report.
-        "report": report_texts(indexed, sections),
-        "metadata": indexed["metadata_sentence"].fillna(""),
-    }
-    columns = [c for c in explanation.get("enrichment_columns", CATEGORICAL_COHORT_COLUMNS) if c in indexed]
-    explanations = explain_audit_slices(
-        slices,
-        predictions,
-        indexed[columns],
-        texts,
-        phrase_bank=(list(phrases), phrase_matrix) if shared else None,
-        shared_space_embeddings=np.mean(shared, axis=0) if shared else None,
-        top_k=int(explanation.get("top_k", 5)),
-        max_enrichment_rows=int(explanation.get("max_enrichment_rows", 10)),
+    inputs = explanation_inputs(
+        slices["dicom_id"],
+        cohort,
+        image_embeddings,
+        report_embeddings,
+        metadata_embeddings,
+        phrase_bank,
+        variant,
+        explanation,
     )
+    explanations = explain_audit_slices(slices, predictions, **inputs)
     llm = explanation.get("llm") or {}
     check_known_keys(llm, LLM_KEYS, "explanation.llm")
     if llm.get("enabled"):
