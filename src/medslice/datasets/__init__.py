@@ -4,6 +4,14 @@ Kedro is imported here and in ``pipelines/`` only; the library packages stay Ked
 """
 
 from medslice.datasets.arrow_parquet import ArrowParquetDataset
+from medslice.datasets.atomic import (
+    CSVDataset,
+    JSONDataset,
+    MatplotlibDataset,
+    ParquetDataset,
+    PickleDataset,
+    TextDataset,
+)
 from medslice.datasets.checkpoint_store import CheckpointStoreDataset
 from medslice.datasets.mimic_cxr_jpg import MimicCxrJpgDataset
 from medslice.datasets.mimic_cxr_reports import MimicCxrReportsDataset
@@ -12,6 +20,12 @@ from medslice.datasets.schema_parquet import SchemaParquetDataset
 
 __all__ = [
     "ArrowParquetDataset",
+    "CSVDataset",
+    "JSONDataset",
+    "MatplotlibDataset",
+    "ParquetDataset",
+    "PickleDataset",
+    "TextDataset",
     "CheckpointStoreDataset",
     "MimicCxrJpgDataset",
     "MimicCxrReportsDataset",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import os
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
@@ -10,6 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import get_filepath_str, get_protocol_and_path
+
+from medslice.datasets.atomic import partial_path
 
 
 class ArrowParquetDataset(AbstractVersionedDataset[pa.Table, pa.Table]):
@@ -53,8 +56,13 @@ class ArrowParquetDataset(AbstractVersionedDataset[pa.Table, pa.Table]):
             raise DatasetError(f"ArrowParquetDataset saves a pyarrow.Table, got {type(data).__name__}")
         path = get_filepath_str(self._get_save_path(), self._protocol)
         self._fs.mkdirs(str(PurePosixPath(path).parent), exist_ok=True)
-        with self._fs.open(path, "wb") as file:
+        # Locally, through a hidden name and a rename, so a killed run never leaves a truncated newest version.
+        local = self._protocol == "file"
+        written = str(partial_path(Path(path))) if local else path
+        with self._fs.open(written, "wb") as file:
             pq.write_table(data, file, **self._save_args)
+        if local:
+            os.replace(written, path)
         self._invalidate_cache()
 
     def _exists(self) -> bool:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
+
+from medslice.datasets.atomic import partial_path
 
 REFERENCE_FILE = "model_reference.json"
 
@@ -61,8 +64,13 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
         """Copy a ``local-dir:`` folder's files, or store a reference to an external model."""
         if not isinstance(data, dict) or "model" not in data:
             raise DatasetError("ModelFolderDataset saves a dict with a 'model' key")
-        folder = Path(str(self._get_save_path()))
-        folder.mkdir(parents=True, exist_ok=True)
+        target = Path(str(self._get_save_path()))
+        # Built under a hidden name and renamed whole: a killed run never leaves a newest version that
+        # lacks its weights or its reference file.
+        folder = partial_path(target)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
         reference = dict(data)
         scratch = bool(reference.pop("scratch", False))
         model = str(data["model"])
@@ -78,6 +86,7 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
             reference["stored_folder"] = True
             reference["model"] = "local-dir:."
         (folder / REFERENCE_FILE).write_text(json.dumps(reference, indent=2, sort_keys=True, default=str))
+        os.replace(folder, target)
 
     def _exists(self) -> bool:
         try:

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 from kedro.io import DatasetError
-from kedro_datasets.pandas import ParquetDataset
+
+from medslice.datasets.atomic import ParquetDataset
 
 
 def resolve_schema(dotted_path: str) -> pa.Schema:
