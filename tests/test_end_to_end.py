@@ -6,69 +6,20 @@ It runs the real CLI in a temporary copy of the project, so nothing under the ch
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from medslice.slicing import VARIANTS
+from tests.tiny_project import kedro, latest
 
 PAPER_SCENARIOS = ("spurious_correlation", "rare_slice", "noisy_label")
 
-PROJECT = Path(__file__).resolve().parents[1]
-KEDRO = Path(sys.executable).parent / "kedro"
-LAYERS = (
-    "01_raw",
-    "02_intermediate",
-    "03_primary",
-    "04_feature",
-    "05_model_input",
-    "06_models",
-    "07_model_output",
-    "08_reporting",
-)
-
-
-def _kedro(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEDRO_ENV": "tiny", "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1"}
-    result = subprocess.run(
-        [str(KEDRO), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"kedro {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    )
-    return result
-
-
-def _latest(folder: Path) -> Path:
-    """The newest version of a versioned dataset ``<name>/<version>/<name>``."""
-    return sorted(folder.glob(f"*/{folder.name}"))[-1]
-
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("project")
-    shutil.copy(PROJECT / "pyproject.toml", project)
-    shutil.copy(PROJECT / ".telemetry", project)
-    # Kedro wants a src/ folder; medslice itself is imported from the installed package.
-    (project / "src").mkdir()
-    shutil.copytree(PROJECT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    for layer in LAYERS:
-        (project / "data" / layer).mkdir(parents=True)
-    _kedro(project, "run", "--pipelines=synthetic", "--env=tiny")
-    _kedro(project, "run", "--pipelines=audit", "--env=tiny")
-    return project
+def audited(tiny_audit: Path) -> Path:
+    return tiny_audit
 
 
 def _scenario_bootstraps(metrics: pd.DataFrame) -> set[tuple[str, int]]:
@@ -87,10 +38,12 @@ def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
     assert "http://" not in html.replace("http://www.w3.org", "")
     summary = (reporting / "summary.md").read_text()
     assert "| scenario |" in summary
-    metrics = pd.read_parquet(_latest(reporting / "metrics.parquet"))
+    metrics = pd.read_parquet(latest(reporting / "metrics.parquet"))
     # the report names the run's save version, the folder every output of this run was written under
-    assert f"Run: {_latest(reporting / 'metrics.parquet').parent.name}" in html
-    assert list(metrics.columns) == ["scenario", "variant", "bootstrap", "method", "metric", "value"]
+    assert f"Run: {latest(reporting / 'metrics.parquet').parent.name}" in html
+    assert list(metrics.columns) == [
+        "scenario", "variant", "bootstrap", "classifier", "method", "metric", "value",
+    ]  # fmt: skip
     domino = metrics[metrics["method"] == "domino"]
     assert set(domino["variant"]) == set(VARIANTS)
     assert {"precision_at_10", "paper_precision_at_10", "token_hit"} <= set(domino["metric"])
@@ -105,17 +58,17 @@ def test_audit_writes_the_report_summary_and_metrics(audited: Path) -> None:
 
 @pytest.mark.slow
 def test_every_input_row_is_accounted_for(audited: Path) -> None:
-    qa = json.loads(_latest(audited / "data" / "02_intermediate" / "ingestion_qa.json").read_text())
+    qa = json.loads(latest(audited / "data" / "02_intermediate" / "ingestion_qa.json").read_text())
     assert qa["accounting"]["balanced"] is True
-    quality = json.loads(_latest(audited / "data" / "08_reporting" / "encoder_quality.json").read_text())
+    quality = json.loads(latest(audited / "data" / "08_reporting" / "encoder_quality.json").read_text())
     assert set(quality["auroc"]) == {"support_devices", "cardiomegaly", "pleural_effusion", "lateral_view"}
 
 
 @pytest.mark.slow
 def test_single_node_rerun_uses_the_catalog(audited: Path) -> None:
     slices = audited / "data" / "07_model_output" / "spurious_correlation" / "image_report" / "slices.parquet"
-    before = pd.read_parquet(_latest(slices))
-    rerun = _kedro(
+    before = pd.read_parquet(latest(slices))
+    rerun = kedro(
         audited,
         "run",
         "--pipeline=audit",
@@ -131,7 +84,7 @@ def test_single_node_rerun_uses_the_catalog(audited: Path) -> None:
 
 @pytest.mark.slow
 def test_kedro_viz_build_shows_the_namespaces(audited: Path) -> None:
-    _kedro(audited, "viz", "build", timeout=600)
+    kedro(audited, "viz", "build", timeout=600)
     built = audited / "build" / "api" / "main"
     assert built.is_file()
     graph = json.loads(built.read_text())

@@ -40,8 +40,12 @@ def _as_is(result: T) -> T:
 
 
 def can_fork() -> bool:
-    """Whether worker processes can inherit closures (the ``fork`` start method exists)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether worker processes can be forked here and inherit closures.
+
+    The ``fork`` start method must exist, and this process must be allowed children: a daemonic process,
+    such as a Dask worker, is not, so its work runs in the process itself.
+    """
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def map_batches(

@@ -10,6 +10,7 @@ crashing a 377k-image run.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,7 +215,8 @@ class ImageBatchIterator:
             self.dataset,
             batch_size=self.batch_size,
             shuffle=False,
-            num_workers=self.num_workers,
+            # A daemonic process (a Dask worker) may not have children: it decodes itself.
+            num_workers=0 if multiprocessing.current_process().daemon else self.num_workers,
             pin_memory=self.pin_memory,
         )
         with tqdm(total=len(self.dataset), desc="images", unit="img", disable=not self.progress) as bar:

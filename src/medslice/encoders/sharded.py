@@ -3,6 +3,10 @@
 Each shard carries the encoder identity in its Parquet schema metadata. A rerun over the same ids
 with the same encoder skips the shards already on disk, so an interrupted 377k-image run resumes
 where it stopped; a shard written by another encoder (or for other ids) is rewritten.
+
+The missing shards are independent units of work: :func:`medslice.runner.executor.map_units` runs them in
+process, or on the active Dask client's workers (each writes its own shard, so the shard folder must be
+on a filesystem every worker reaches).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
+
+from medslice.runner.executor import map_units
 
 IDENTITY_METADATA_KEY = b"medslice.encoder_identity"
 EMBEDDING_COLUMN = "embedding"
@@ -92,6 +97,24 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
     os.replace(partial, path)
 
 
+def _embed_shard(  # noqa: PLR0917  (one unit of work: the arguments map_units shares, then the shard)
+    ids: Sequence[Any],
+    items: Sequence[Any],
+    encode_fn: Callable[[Sequence[Any]], np.ndarray],
+    folder: Path,
+    shard_size: int,
+    identity: dict[str, Any],
+    id_name: str,
+    index: int,
+) -> int:
+    """Embed shard ``index`` and write it atomically; returns ``index``."""
+    lo, hi = index * shard_size, min(len(ids), (index + 1) * shard_size)
+    matrix = np.asarray(encode_fn(items[lo:hi]))
+    table = embeddings_to_arrow(list(ids[lo:hi]), id_name, matrix, identity)
+    _write_atomically(table, folder / SHARD_PATTERN.format(index=index))
+    return index
+
+
 def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
     ids: Sequence[Any],
     items: Sequence[Any],
@@ -108,12 +131,12 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
     Args:
         ids: One id per item (stored in the ``id_name`` column).
         items: What ``encode_fn`` takes (image paths, texts, ...).
-        encode_fn: Maps a slice of ``items`` to an ``(n, D)`` array.
+        encode_fn: Maps a slice of ``items`` to an ``(n, D)`` array; picklable to run on a Dask cluster.
         shard_dir: Folder of ``shard-00000.parquet``, ``shard-00001.parquet``...
         shard_size: Items per shard.
         identity: Encoder provenance; shards written with another identity are redone.
         id_name: Name of the id column.
-        progress: Show a tqdm bar over shards.
+        progress: Show a tqdm bar over the shards to embed.
 
     Returns:
         All embeddings, ``{id_name, embedding}``, in input order.
@@ -126,15 +149,25 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
     folder.mkdir(parents=True, exist_ok=True)
     identity_bytes = _identity_json(identity)
     n_shards = (len(ids) + shard_size - 1) // shard_size
-    tables = []
-    for index in tqdm(range(n_shards), desc="embedding shards", disable=not progress):
-        lo, hi = index * shard_size, min(len(ids), (index + 1) * shard_size)
-        shard_ids = list(ids[lo:hi])
-        path = folder / SHARD_PATTERN.format(index=index)
-        if not _shard_is_current(path, id_name, shard_ids, identity_bytes):
-            matrix = np.asarray(encode_fn(items[lo:hi]))
-            _write_atomically(embeddings_to_arrow(shard_ids, id_name, matrix, identity), path)
-        tables.append(pq.read_table(path))
+    missing = [
+        index
+        for index in range(n_shards)
+        if not _shard_is_current(
+            folder / SHARD_PATTERN.format(index=index),
+            id_name,
+            list(ids[index * shard_size : (index + 1) * shard_size]),
+            identity_bytes,
+        )
+    ]
+    map_units(
+        _embed_shard,
+        missing,
+        shared=(list(ids), list(items), encode_fn, folder, shard_size, identity, id_name),
+        desc="embedding shards",
+        key_prefix="embedding-shard",
+        show_progress=progress,
+    )
+    tables = [pq.read_table(folder / SHARD_PATTERN.format(index=index)) for index in range(n_shards)]
     # Shards past the end belong to an earlier, longer id list.
     for stale in folder.glob("shard-*.parquet"):
         if int(stale.stem.split("-")[1]) >= n_shards:

@@ -55,6 +55,11 @@ class _ScheduledDataset(AbstractDataset):
     def __init__(self, name: str, run: str) -> None:
         self._name = f"medslice-{run}-{name}"
 
+    @property
+    def name(self) -> str:
+        """The name it is published under on the scheduler."""
+        return self._name
+
     def load(self) -> Any:
         from distributed import get_client
 
@@ -90,13 +95,47 @@ def _run_node_on_worker(
 ) -> Node:
     """Run one node in a worker, with the project's settings and hooks (``dependencies`` only order it)."""
     del dependencies
+    _configure_worker(package_name, logging_config)
+    return Task(
+        node=node, catalog=catalog, is_async=is_async, hook_manager=_worker_hooks(), run_id=run_id
+    ).execute()
+
+
+def _worker_hooks() -> PluginManager:
+    """A hook manager with the project's hooks and plugins, as Kedro builds one for a session.
+
+    Built here rather than by ``Task(parallel=True)``, which reconfigures Kedro's logging from itself on
+    every call and, on the second node a worker runs, recurses without end.
+    """
+    from kedro.framework.hooks.manager import (
+        _create_hook_manager,
+        _register_hooks,
+        _register_hooks_entry_points,
+    )
+    from kedro.framework.project import settings
+
+    manager = _create_hook_manager()
+    _register_hooks(manager, settings.HOOKS)
+    _register_hooks_entry_points(manager, settings.DISABLE_HOOKS_FOR_PLUGINS)
+    return manager
+
+
+_CONFIGURED: set[str] = set()
+
+
+def _configure_worker(package_name: str | None, logging_config: dict[str, Any] | None) -> None:
+    """Point this worker process at the project (its settings, hooks and logging), once per process.
+
+    A worker runs many nodes, and needs the project only once.
+    """
     from kedro.framework.project import configure_logging, configure_project
 
-    if package_name:
-        configure_project(package_name)  # the worker's hooks are the project's, as in the driver
+    if not package_name or package_name in _CONFIGURED:
+        return
+    configure_project(package_name)  # the worker's hooks are the project's, as in the driver
     if logging_config:
         configure_logging(logging_config)
-    return Task(node=node, catalog=catalog, is_async=is_async, run_id=run_id, parallel=True).execute()
+    _CONFIGURED.add(package_name)
 
 
 class DaskRunner(AbstractRunner):
@@ -128,14 +167,20 @@ class DaskRunner(AbstractRunner):
         settings = _dask_settings(catalog)
         client, cluster = _connect(settings, self._client_args)
         run = run_id or uuid.uuid4().hex
+        scheduled_names: list[str] = []
         try:
+            free_inputs = pipeline.inputs()
             for name in sorted(pipeline.datasets()):
-                if (
-                    name in catalog
-                    and isinstance(catalog.get(name), MemoryDataset)
-                    and not _is_parameter(name)
-                ) or name not in catalog:
-                    catalog[name] = _ScheduledDataset(name, run)
+                if _is_parameter(name):
+                    continue  # parameters travel with the catalog to every worker
+                in_memory = name not in catalog or isinstance(catalog.get(name), MemoryDataset)
+                if not in_memory:
+                    continue
+                scheduled = _ScheduledDataset(name, run)
+                if name in free_inputs and name in catalog:
+                    scheduled.save(catalog.load(name))  # data handed to the run in memory
+                catalog[name] = scheduled
+                scheduled_names.append(scheduled.name)
             dependencies = pipeline.node_dependencies
             futures: dict[Node, Any] = {}
             for node in pipeline.nodes:  # topologically sorted
@@ -146,7 +191,7 @@ class DaskRunner(AbstractRunner):
                     self._is_async,
                     run_id,
                     PACKAGE_NAME,
-                    LOGGING,
+                    dict(LOGGING),  # a plain copy: Kedro's logging object is not meant to travel
                     *(futures[parent] for parent in dependencies[node]),
                     key=f"{node.name}-{run[:8]}",
                     pure=False,
@@ -156,6 +201,9 @@ class DaskRunner(AbstractRunner):
                 self._logger.info("Completed node: %s", node.name)
                 self._logger.info("Completed %d out of %d tasks", done, len(futures))
         finally:
+            # A long-lived scheduler must not keep this run's in-memory datasets.
+            for name in set(scheduled_names) & set(client.list_datasets()):
+                client.unpublish_dataset(name)
             client.close()
             if cluster is not None:
                 cluster.close()

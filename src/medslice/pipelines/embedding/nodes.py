@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from medslice.encoders import ClipEncoder, embed_in_shards, evaluate_encoder, train_lit_clip
+from medslice.encoders import embed_in_shards, evaluate_encoder, train_lit_clip
 from medslice.encoders.clip_sources import resolve_clip_source
 from medslice.encoders.factory import build_text_encoder, report_texts
+from medslice.encoders.image_files import ImageFileEncoder
 from medslice.encoders.sharded import embeddings_to_arrow
 from medslice.mimic.reader import MimicCxrJpg
 
@@ -93,29 +94,30 @@ def train_encoder(
 def embed_images(
     cohort: pd.DataFrame, mimic_cxr_jpg: MimicCxrJpg, encoder: dict[str, Any], embedding: dict[str, Any]
 ) -> tuple[pa.Table, dict[str, Any]]:
-    """One embedding per image, streamed in resumable shards; undecodable images are listed, not fatal."""
-    clip = ClipEncoder(
+    """One embedding per image, streamed in resumable shards; undecodable images are listed, not fatal.
+
+    The shards still to embed are units of work: under ``medslice.runner.DaskRunner`` they spread over the
+    cluster's workers. Rows of undecodable images come back as NaN; ``_finish`` lists and leaves them out.
+    """
+    cache = locked_feature_cache(embedding, encoder)
+    encode = ImageFileEncoder(
         encoder["model"],
         pretrained=encoder.get("pretrained"),
-        feature_cache=locked_feature_cache(embedding, encoder),
+        feature_cache=None if cache is None else str(cache),
+        num_workers=int(embedding.get("num_workers", 0)),
     )
     paths = [str(mimic_cxr_jpg.image_path(p)) for p in cohort["image_path"]]
-
-    def encode(batch: list[str]) -> np.ndarray:
-        # Rows of undecodable images come back as NaN; _finish lists and leaves them out.
-        vectors, _ = clip.encode_images(batch, num_workers=int(embedding.get("num_workers", 0)))
-        return vectors
-
+    identity = encode.identity
     frame = embed_in_shards(
         cohort["dicom_id"].tolist(),
         paths,
         encode,
         Path(embedding["shard_dir"]) / "image",
         int(embedding.get("shard_size", 4096)),
-        clip.identity,
+        identity,
         id_name="dicom_id",
     )
-    return _finish(frame, "dicom_id", clip.identity, "image")
+    return _finish(frame, "dicom_id", identity, "image")
 
 
 def embed_reports(
