@@ -42,9 +42,10 @@ def test_fused_table_has_one_list_row_per_audit_row_in_bootstrap_order() -> None
         [("dicom_id", pa.string()), ("bootstrap", pa.int64()), ("embedding", pa.list_(pa.float32()))]
     )
     assert fused.column("bootstrap").to_pylist() == [0] * 30 + [1] * 40
-    assert fused.column("dicom_id").to_pylist() == [f"d{i}" for i in range(40, 70)] + [
+    # Bootstraps ascending, each one's rows sorted by dicom_id (as strings: d0, d1, d10, ...).
+    assert fused.column("dicom_id").to_pylist() == sorted(f"d{i}" for i in range(40, 70)) + sorted(
         f"d{i}" for i in range(40)
-    ]
+    )
     widths = {len(row) for row in fused.column("embedding").to_pylist()}
     assert widths == {30, 35}  # bootstrap 0 has 30 rows: its PCA keeps at most 30 components
     empty = fuse_bootstraps(predictions.iloc[:0], {k: v[:0] for k, v in matrices.items()})

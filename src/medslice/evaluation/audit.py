@@ -31,6 +31,11 @@ def _classifier(rows: pd.DataFrame, bootstrap: int) -> int:
     return int(rows["classifier"].iloc[0]) if "classifier" in rows and len(rows) else int(bootstrap)
 
 
+def _by_dicom_id(rows: pd.DataFrame) -> pd.DataFrame:
+    """One bootstrap's rows sorted by ``dicom_id`` (stable): its canonical order, whatever their arrival."""
+    return rows.iloc[np.argsort(rows["dicom_id"].to_numpy(dtype=str), kind="stable")]
+
+
 def _accepted(predictions: pd.DataFrame) -> pd.DataFrame:
     # The paper keeps a run only if the planted failure showed (accuracy gap >= 0.10).
     if "accepted" in predictions:
@@ -57,6 +62,10 @@ def evaluate_slices(
     tokens (``token_hit``, combined report + metadata text) or phrases (``phrase_hit``), and among
     the top tokens the slice has more of (``token_hit_over``). Predictions without planted truth (a
     user's own classifier) give an empty table.
+
+    The table does not depend on the order of the rows of any input, nor of their bootstraps: bootstraps
+    are scored in ascending order, each on its slice rows sorted by ``dicom_id`` (stable), with the truth
+    looked up by ``dicom_id``.
     """
     if not _has_truth(predictions):
         return tidy_metrics([])
@@ -65,8 +74,8 @@ def evaluate_slices(
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
     accepted = _accepted(predictions)
     for bootstrap, rows in accepted.groupby("bootstrap", sort=True):
-        part = slices[slices["bootstrap"] == bootstrap].set_index("dicom_id")
-        truth = rows.set_index("dicom_id").reindex(part.index)
+        part = _by_dicom_id(slices[slices["bootstrap"] == bootstrap]).set_index("dicom_id")
+        truth = rows.set_index("dicom_id").reindex(part.index)  # the truth of each slice row, by key
         in_slice = truth["in_slice"].astype(bool).to_numpy()
         membership = part[slice_columns].to_numpy(dtype=float)
         found = ~np.isnan(membership).all(axis=0)
@@ -119,11 +128,16 @@ def _over_represented(tokens: pd.DataFrame, top_k: int) -> list[str]:
 
 
 def baseline_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd.DataFrame:
-    """The paper's baseline per accepted bootstrap: the share of misclassified cases with the attribute."""
+    """The paper's baseline per accepted bootstrap: the share of misclassified cases with the attribute.
+
+    Bootstraps come out in ascending order, each computed on its rows sorted by ``dicom_id`` (stable): the
+    table does not depend on the order of the predictions' rows or bootstraps.
+    """
     if not _has_truth(predictions):
         return tidy_metrics([])
     records = []
-    for bootstrap, part in _accepted(predictions).groupby("bootstrap", sort=True):
+    for bootstrap, unordered in _accepted(predictions).groupby("bootstrap", sort=True):
+        part = _by_dicom_id(unordered)
         value = attribute_fraction_baseline(
             part["attribute"].astype(bool).to_numpy(),
             part["target"].to_numpy(dtype=int),
@@ -148,11 +162,13 @@ def ideal_error_slice_metrics(predictions: pd.DataFrame, *, scenario: str) -> pd
 
     It depends on the classifier's errors only, not on the variant (``variant`` is ``all``, ``method``
     is ``ideal_error_slice``). See :func:`medslice.evaluation.error_slice.ideal_error_slice_precision`.
+    Like :func:`baseline_metrics`, it does not depend on the order of the predictions' rows or bootstraps.
     """
     if not _has_truth(predictions):
         return tidy_metrics([])
     records = []
-    for bootstrap, part in _accepted(predictions).groupby("bootstrap", sort=True):
+    for bootstrap, unordered in _accepted(predictions).groupby("bootstrap", sort=True):
+        part = _by_dicom_id(unordered)
         in_slice = part["in_slice"].astype(bool).to_numpy()
         if not in_slice.any():
             continue

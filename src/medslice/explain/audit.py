@@ -186,6 +186,10 @@ def explain_slices(
 
     Returns:
         A tidy frame with :data:`EXPLANATION_COLUMNS`; ``kind`` is ``token``, ``phrase`` or ``attribute``.
+        It does not depend on the order of the rows of ``slices`` or ``predictions``, nor of their
+        bootstraps: bootstraps are explained in ascending order, each on its rows sorted by ``dicom_id``
+        (stable; a slice's mean TF-IDF weights and mean embedding are sums in row order, whose last bits
+        can reorder near-tied terms), with targets and predictions looked up by (bootstrap, dicom_id).
     """
     check_same_audit_rows(slices, predictions, name="slice-membership", rerun="fuse_modalities")
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
@@ -197,9 +201,13 @@ def explain_slices(
     )
     enrichment = AttributeEnrichment()
     rows: list[dict[str, Any]] = []
+    sort_keys = slices["dicom_id"].to_numpy(dtype=str)
     groups = slices.groupby("bootstrap", sort=True).indices
     # A bar over a single bootstrap (one unit of a mapped audit) only costs time.
-    for bootstrap, index in tqdm(groups.items(), desc="explain slices", leave=False, disable=len(groups) < 2):
+    for bootstrap, unordered in tqdm(
+        groups.items(), desc="explain slices", leave=False, disable=len(groups) < 2
+    ):
+        index = unordered[np.argsort(sort_keys[unordered], kind="stable")]
         part = slices.iloc[index]
         ids = part["dicom_id"].astype(str).to_numpy()
         labels = keyed.loc[[(bootstrap, d) for d in ids]]

@@ -72,10 +72,15 @@ def fuse_bootstraps(
 
     ``modality_matrices`` rows align with ``predictions`` rows. Returns ``dicom_id``, ``bootstrap`` and a
     variable-length ``embedding`` list (bootstraps may differ in size, hence in PCA width).
+
+    The result does not depend on the order of the predictions' rows or bootstraps: bootstraps are fused
+    in ascending order, each on its rows sorted by ``dicom_id`` (stable), which is also the output order.
     """
-    dicom_ids = predictions["dicom_id"].to_numpy()
+    dicom_ids = predictions["dicom_id"].to_numpy(dtype=str)
     ids, bootstraps, blocks = [], [], []
-    for bootstrap, index in predictions.groupby("bootstrap", sort=True).indices.items():
+    for bootstrap, unordered in predictions.groupby("bootstrap", sort=True).indices.items():
+        # PCA's sums run in row order: rows arriving in another order would give other last bits.
+        index = unordered[np.argsort(dicom_ids[unordered], kind="stable")]
         # One bootstrap's PCA is a few-hundred-row problem: one BLAS thread runs it several times faster
         # than a shared pool, and makes its result independent of the cores of the machine it lands on.
         with limited_threads(1):
@@ -85,7 +90,7 @@ def fuse_bootstraps(
                 max_components=max_components,
                 random_state=seed,
             )
-        ids.append(dicom_ids[index].astype(str))
+        ids.append(dicom_ids[index])
         bootstraps.append(np.full(len(index), int(bootstrap), dtype=np.int64))
         blocks.append(np.asarray(fused, dtype=np.float32))
     # Rows of different bootstraps may differ in width: a list array built from the flat values and the
@@ -134,6 +139,11 @@ def discover_per_bootstrap(
     (``dicom_id``, ``bootstrap``, ``slice_0`` … ``slice_{k-1}``; NaN where fewer slices were found) and
     the summary table (``bootstrap`` plus :data:`~medslice.slicing.summary.SUMMARY_COLUMNS` and any
     warning the slicer recorded, e.g. no misclassified case).
+
+    Neither depends on the order of the rows of ``fused`` or ``predictions``, nor of their bootstraps:
+    bootstraps are fitted in ascending order, each on its fused rows sorted by ``dicom_id`` (stable; the
+    k-means initialisation and the EM sums depend on row order), with targets and predictions looked up
+    by (bootstrap, dicom_id); memberships come out in that order.
     """
     frame = fused.to_pandas()
     check_same_audit_rows(frame, predictions, name="fused-embedding", rerun="fuse_modalities")
@@ -142,7 +152,8 @@ def discover_per_bootstrap(
     n_columns = int(dict(slicer).get("n_slices", 5))
     memberships, summaries = [], []
     groups = frame.groupby("bootstrap", sort=True)
-    for bootstrap, rows in tqdm(groups, total=groups.ngroups, desc="slice discovery", leave=False):
+    for bootstrap, unordered in tqdm(groups, total=groups.ngroups, desc="slice discovery", leave=False):
+        rows = unordered.iloc[np.argsort(unordered["dicom_id"].to_numpy(dtype=str), kind="stable")]
         labels = keyed.loc[[(bootstrap, d) for d in rows["dicom_id"]]]
         targets = labels["target"].to_numpy(dtype=int)
         preds = labels["pred"].to_numpy(dtype=int)

@@ -98,7 +98,12 @@ def explain_slices(
     variant: dict[str, Any],
     explanation: dict[str, Any],
 ) -> pd.DataFrame:
-    """Tokens, phrases and enriched cohort attributes for every slice of every bootstrap."""
+    """Tokens, phrases and enriched cohort attributes for every slice of every bootstrap.
+
+    The phrase-space embeddings are aligned with the rows of ``slices`` here, texts and attributes by
+    ``dicom_id``; the table does not depend on the order of the rows of ``slices`` or ``predictions`` (see
+    :func:`medslice.explain.audit.explain_slices`).
+    """
     inputs = explanation_inputs(
         slices["dicom_id"],
         cohort,

@@ -23,6 +23,9 @@ def fuse_modalities(
 ) -> pa.Table:
     """L2-normalise, weight and concatenate the variant's modalities, then PCA per bootstrap's audit set.
 
+    The table (bootstraps ascending, each one's rows sorted by ``dicom_id``) does not depend on the order
+    of the predictions' rows: see :func:`~medslice.slicing.per_bootstrap.fuse_bootstraps`.
+
     Args:
         predictions: The scenario's audit predictions (one row per bootstrap and image).
         cohort: The cohort, for the image -> study map of report embeddings.
@@ -54,7 +57,8 @@ def discover_slices(
 
     The settings (the slicer block and the seed, from which bootstrap ``b`` takes ``seed + b``) travel
     with the slices, so that a report or a notebook reads what made them rather than the parameters of
-    whichever run reads them later.
+    whichever run reads them later. Neither table depends on the order of the rows of ``fused_embeddings``
+    or ``predictions``: see :func:`~medslice.slicing.per_bootstrap.discover_per_bootstrap`.
     """
     memberships, summary = discover_per_bootstrap(fused_embeddings, predictions, slicer, seed=seed)
     return memberships, summary, {"slicer": dict(slicer), "seed": int(seed)}
