@@ -228,7 +228,11 @@ def test_a_unit_does_not_depend_on_which_units_ran_before_it(
 
 
 def test_finished_units_are_reused_and_only_missing_ones_computed(
-    cohort: pd.DataFrame, spec: ScenarioSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cohort: pd.DataFrame,
+    spec: ScenarioSpec,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = CheckpointStore(tmp_path / "checkpoints")
     first = _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), checkpoints=store, audit_draws=2)
@@ -246,8 +250,10 @@ def test_finished_units_are_reused_and_only_missing_ones_computed(
             return _real(*args)
 
         monkeypatch.setattr(bootstrap_module, name, counted)
+    caplog.set_level("INFO", logger="medslice.scenarios.bootstrap")
     again = _run(cohort, spec, InMemoryLoader(cohort, Path("/images")), checkpoints=store, audit_draws=2)
     assert calls == {"train_classifier_unit": 1, "audit_unit": 1}
+    assert "reusing 1 of 2 classifiers and 3 of 4 bootstraps" in caplog.text
     pd.testing.assert_frame_equal(again.predictions, first.predictions, check_exact=True)
     assert json.dumps(again.qa, sort_keys=True) == json.dumps(first.qa, sort_keys=True)
     # a changed setting is a different key: nothing is reused

@@ -460,8 +460,41 @@ def audit_unit(context: ScenarioContext, trained: Mapping[str, Any], bootstrap: 
     }
 
 
+def _classifier_unit_name(classifier: int) -> str:
+    return f"classifier-{classifier:05d}"
+
+
+def _audit_unit_name(bootstrap: int, classifier: int) -> str:
+    return f"bootstrap-{bootstrap:05d}-classifier-{classifier:05d}"
+
+
+def _log_reuse(context: ScenarioContext, store: CheckpointStore) -> None:
+    """Say how many units the checkpoint store already holds (logged only: outputs never record it)."""
+    settings = context.settings
+    kept = [
+        store.path(context.spec.name, context.key, _classifier_unit_name(c))
+        for c in range(settings.n_classifiers)
+    ]
+    drawn = [
+        store.path(context.spec.name, context.key, _audit_unit_name(b, settings.classifier_of(b)))
+        for b in range(settings.n_bootstraps)
+    ]
+    n_kept = sum(path is not None and path.is_file() for path in kept)
+    n_drawn = sum(path is not None and path.is_file() for path in drawn)
+    if n_kept or n_drawn:
+        logger.info(
+            "scenario %s: reusing %d of %d classifiers and %d of %d bootstraps from %s",
+            context.spec.name,
+            n_kept,
+            len(kept),
+            n_drawn,
+            len(drawn),
+            store,
+        )
+
+
 def _checkpointed_classifier(context: ScenarioContext, store: CheckpointStore, classifier: int) -> dict:
-    unit = f"classifier-{classifier:05d}"
+    unit = _classifier_unit_name(classifier)
     found = store.load(context.spec.name, context.key, unit)
     if found is None:
         found = train_classifier_unit(context, classifier)
@@ -473,7 +506,7 @@ def _checkpointed_audit(
     context: ScenarioContext, store: CheckpointStore, trained: list[dict], bootstrap: int
 ) -> dict:
     classifier = context.settings.classifier_of(bootstrap)
-    unit = f"bootstrap-{bootstrap:05d}-classifier-{classifier:05d}"
+    unit = _audit_unit_name(bootstrap, classifier)
     found = store.load(context.spec.name, context.key, unit)
     if found is None:
         found = audit_unit(context, trained[classifier], bootstrap)
@@ -626,6 +659,7 @@ def run_scenario(
         key=scenario_key(spec, pool, settings, seed, inputs),
     )
     store = checkpoints or CheckpointStore(None)
+    _log_reuse(context, store)
     trained = map_units(
         _checkpointed_classifier,
         range(settings.n_classifiers),
