@@ -69,6 +69,10 @@ def timed_run(settings: dict[str, Any], n_workers: int | None) -> tuple[float, A
             return time.perf_counter() - start, result
         from distributed import Client, LocalCluster
 
+        from medslice.runner.dask_runner import use_project_dask_config
+
+        use_project_dask_config(PROJECT / "conf" / "dask")  # the workers' environment, as the runner sets it
+
         with (
             LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None) as cluster,
             Client(cluster),

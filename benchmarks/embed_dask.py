@@ -56,6 +56,10 @@ def timed(paths: list[Path], encode: ImageFileEncoder, shard_size: int, n_worker
             return time.perf_counter() - start, embeddings_from_frame(frame)
         from distributed import Client, LocalCluster
 
+        from medslice.runner.dask_runner import use_project_dask_config
+
+        use_project_dask_config(PROJECT / "conf" / "dask")  # the workers' environment, as the runner sets it
+
         with (
             LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None) as cluster,
             Client(cluster),

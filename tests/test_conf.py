@@ -46,11 +46,28 @@ CLASSIFIER_OF_ENV = {
     "tiny": "small_cnn",
     "mimic": "resnet18",
     "paper_classifier": "lite0_head",
+    "paper_protocol": "small_cnn",
 }
+NOT_ENVIRONMENTS = {"local", "dask"}  # conf/dask holds Dask's own settings (DASK_CONFIG), not Kedro's
+
+
+def test_paper_protocol_runs_the_authors_design() -> None:
+    path = CONF / "paper_protocol" / "parameters" / "failure_injection.yml"
+    declared = yaml.safe_load(path.read_text())["failure_injection"]
+    base = _parameters("failure_injection")["failure_injection"]
+    run = _soft_merge(base["run"], declared["run"])
+    scenarios = _soft_merge(base["scenarios"], declared["scenarios"])
+    enabled = {name: spec for name, spec in scenarios.items() if spec.get("enabled", True)}
+    assert set(enabled) == {"spurious_correlation", "rare_slice", "noisy_label"}
+    designs = {
+        name: (config.n_classifiers, config.audit_draws)
+        for name, config in ((n, RunConfig.for_scenario(run, s, n)) for n, s in enabled.items())
+    }
+    assert designs == {"spurious_correlation": (150, 3), "rare_slice": (100, 3), "noisy_label": (100, 3)}
 
 
 def test_every_environment_is_checked() -> None:
-    shipped = {path.name for path in CONF.iterdir() if path.is_dir() and path.name != "local"}
+    shipped = {path.name for path in CONF.iterdir() if path.is_dir() and path.name not in NOT_ENVIRONMENTS}
     assert shipped == set(CLASSIFIER_OF_ENV)
 
 

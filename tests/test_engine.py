@@ -85,16 +85,17 @@ def test_a_run_on_a_dask_cluster_gives_the_bytes_of_the_sequential_run(
     # pointed at the scheduler through DASK_SCHEDULER_ADDRESS.
     project = new_project(tmp_path / "dask", raw_from=tiny_audit)
     address = f"tcp://127.0.0.1:{_free_port()}"
+    cluster_environment = {**kedro_environment(), "DASK_CONFIG": "conf/dask"}
     dask = str(Path(sys.executable).parent / "dask")
     started = [
         subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
              "--no-dashboard"],
-            cwd=project, env=kedro_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=project, env=cluster_environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ),
         subprocess.Popen(
             [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
-            cwd=project, env=kedro_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=project, env=cluster_environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ),
     ]  # fmt: skip
     try:

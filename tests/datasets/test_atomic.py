@@ -40,7 +40,10 @@ def test_a_write_that_dies_leaves_the_previous_version_the_newest(
         (lambda p: ParquetDataset(filepath=str(p / "t.parquet"), version=Version(None, NEW)), pd.DataFrame()),
         (lambda p: JSONDataset(filepath=str(p / "q.json"), version=Version(None, NEW)), {"a": 1}),
         (lambda p: TextDataset(filepath=str(p / "s.md")), "# summary"),
-        (lambda p: ArrowParquetDataset(filepath=str(p / "e.parquet"), version=Version(None, NEW)), pa.table({})),
+        (
+            lambda p: ArrowParquetDataset(filepath=str(p / "e.parquet"), version=Version(None, NEW)),
+            pa.table({}),
+        ),
     ],
 )
 def test_a_finished_write_is_renamed_into_place(tmp_path: Path, dataset: object, data: object) -> None:

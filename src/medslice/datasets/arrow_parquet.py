@@ -56,7 +56,7 @@ class ArrowParquetDataset(AbstractVersionedDataset[pa.Table, pa.Table]):
             raise DatasetError(f"ArrowParquetDataset saves a pyarrow.Table, got {type(data).__name__}")
         path = get_filepath_str(self._get_save_path(), self._protocol)
         self._fs.mkdirs(str(PurePosixPath(path).parent), exist_ok=True)
-        # Locally, through a hidden name and a rename, so a killed run never leaves a truncated newest version.
+        # Locally through a hidden name and a rename: a killed run never leaves a truncated newest version.
         local = self._protocol == "file"
         written = str(partial_path(Path(path))) if local else path
         with self._fs.open(written, "wb") as file:

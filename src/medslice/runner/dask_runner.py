@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework.project import LOGGING, PACKAGE_NAME
@@ -38,14 +39,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCHEDULER_ENVIRONMENT_VARIABLE = "DASK_SCHEDULER_ADDRESS"
-# A node holds its worker's GIL for long stretches (imports of torch, big pandas joins), and on a busy machine
-# Dask's 30 s defaults then take a live worker for a dead one and cancel its node. A slow heartbeat is not a
-# lost worker; a killed one is still noticed at once, by its closed connection.
-PATIENT_TIMEOUTS = {
-    "distributed.comm.timeouts.connect": "120s",
-    "distributed.comm.timeouts.tcp": "600s",
-    "distributed.scheduler.worker-ttl": "30 minutes",
-}
+# The project's Dask settings (timeouts, the workers' environment): read from here by the runner, and by
+# `dask scheduler` / `dask worker` started with DASK_CONFIG=conf/dask.
+DASK_CONFIG_FOLDER = Path("conf") / "dask"
 RUNNER_PARAMETERS = "params:runner"
 
 
@@ -221,12 +217,19 @@ def _dask_settings(catalog: CatalogProtocol) -> dict[str, Any]:
     return dict(runner.get("dask") or {})
 
 
+def use_project_dask_config(folder: Path = DASK_CONFIG_FOLDER) -> None:
+    """Merge the project's ``conf/dask/*.yaml`` into Dask's configuration (nothing when it is absent)."""
+    import dask
+
+    if folder.is_dir():
+        dask.config.update(dask.config.config, dask.config.collect(paths=[str(folder)], env={}))
+
+
 def _connect(settings: dict[str, Any], client_args: dict[str, Any]) -> tuple[Any, Any]:
     """A client on the configured scheduler, or on a new ``LocalCluster`` (returned to be closed after)."""
-    import dask
     from distributed import Client, LocalCluster
 
-    dask.config.set(PATIENT_TIMEOUTS)
+    use_project_dask_config()
     if client_args:
         return Client(**client_args), None
     address = settings.get("scheduler_address") or os.environ.get(SCHEDULER_ENVIRONMENT_VARIABLE)
