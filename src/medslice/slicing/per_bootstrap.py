@@ -6,14 +6,15 @@ import difflib
 import logging
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from tqdm.auto import tqdm
 
 from medslice.run_consistency import check_same_audit_rows
+from medslice.runner.executor import map_units
 from medslice.slicing.base import SliceDiscoveryWarning
 from medslice.slicing.domino import DominoSlicer
 from medslice.slicing.error_cluster import ErrorClusterSlicer
@@ -150,33 +151,70 @@ def discover_per_bootstrap(
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
     check_slicer_settings(slicer)  # names a mistyped setting before it is used below
     n_columns = int(dict(slicer).get("n_slices", 5))
-    memberships, summaries = [], []
-    groups = frame.groupby("bootstrap", sort=True)
-    for bootstrap, unordered in tqdm(groups, total=groups.ngroups, desc="slice discovery", leave=False):
+    units = []
+    for bootstrap, unordered in frame.groupby("bootstrap", sort=True):
         rows = unordered.iloc[np.argsort(unordered["dicom_id"].to_numpy(dtype=str), kind="stable")]
         labels = keyed.loc[[(bootstrap, d) for d in rows["dicom_id"]]]
-        targets = labels["target"].to_numpy(dtype=int)
-        preds = labels["pred"].to_numpy(dtype=int)
-        embeddings = np.stack(rows["embedding"].to_numpy()).astype(np.float32)
-        model = build_slicer(slicer, random_state=bootstrap_seed(seed, bootstrap))
-        # A few hundred rows: one BLAS/OpenMP thread is faster than a pool, and the result then does not
-        # depend on the cores of the machine (an eigendecomposition of >= 256 columns does otherwise).
-        with warnings.catch_warnings(), limited_threads(1):
-            warnings.simplefilter("ignore", SliceDiscoveryWarning)
-            model.fit(embeddings, targets, preds)
-            membership = model.predict_proba(embeddings, targets, preds)
-        columns = np.full((len(rows), n_columns), np.nan)
-        columns[:, : membership.shape[1]] = membership[:, :n_columns]
-        table = pd.DataFrame(columns, columns=[f"slice_{k}" for k in range(n_columns)])
-        table.insert(0, "bootstrap", int(bootstrap))
-        table.insert(0, "dicom_id", rows["dicom_id"].to_numpy())
-        memberships.append(table)
-        summary = summarize_slices(membership, targets, preds)
-        summary.insert(0, "bootstrap", int(bootstrap))
-        recorded = list(getattr(model, "warnings_", []) or [])
+        units.append(
+            BootstrapSlicing(
+                bootstrap=int(bootstrap),
+                dicom_ids=rows["dicom_id"].to_numpy(),
+                embeddings=np.stack(rows["embedding"].to_numpy()).astype(np.float32),
+                targets=labels["target"].to_numpy(dtype=int),
+                preds=labels["pred"].to_numpy(dtype=int),
+            )
+        )
+    # Each bootstrap is a unit of work: on a Dask cluster they spread over its workers.
+    results = map_units(
+        discover_one_bootstrap,
+        units,
+        shared=(dict(slicer), int(seed), n_columns),
+        desc="slice discovery",
+        key_prefix="slice-discovery",
+    )
+    memberships, summaries = [], []
+    for unit, (table, summary, recorded) in zip(units, results, strict=True):
         # A bootstrap without slices has no summary row to carry its warning: the log must.
         for message in recorded:
-            logger.warning("slice discovery, bootstrap %d: %s", int(bootstrap), message)
-        summary["warning"] = "; ".join(recorded)
+            logger.warning("slice discovery, bootstrap %d: %s", unit.bootstrap, message)
+        memberships.append(table)
         summaries.append(summary)
     return pd.concat(memberships, ignore_index=True), pd.concat(summaries, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class BootstrapSlicing:
+    """One bootstrap's slice-discovery inputs, rows sorted by ``dicom_id``."""
+
+    bootstrap: int
+    dicom_ids: np.ndarray
+    embeddings: np.ndarray
+    targets: np.ndarray
+    preds: np.ndarray
+
+
+def discover_one_bootstrap(
+    slicer: Mapping[str, Any], seed: int, n_columns: int, unit: BootstrapSlicing
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Fit the slicer on one bootstrap and predict on the same rows: memberships, summary, warnings.
+
+    A pure function of its arguments (the slicer's random state is ``seed + bootstrap``), run with one
+    BLAS/OpenMP thread, so it gives the same bytes in process and on any Dask worker.
+    """
+    model = build_slicer(slicer, random_state=bootstrap_seed(seed, unit.bootstrap))
+    # A few hundred rows: one BLAS/OpenMP thread is faster than a pool, and the result then does not
+    # depend on the cores of the machine (an eigendecomposition of >= 256 columns does otherwise).
+    with warnings.catch_warnings(), limited_threads(1):
+        warnings.simplefilter("ignore", SliceDiscoveryWarning)
+        model.fit(unit.embeddings, unit.targets, unit.preds)
+        membership = model.predict_proba(unit.embeddings, unit.targets, unit.preds)
+    columns = np.full((len(unit.dicom_ids), n_columns), np.nan)
+    columns[:, : membership.shape[1]] = membership[:, :n_columns]
+    table = pd.DataFrame(columns, columns=[f"slice_{k}" for k in range(n_columns)])
+    table.insert(0, "bootstrap", unit.bootstrap)
+    table.insert(0, "dicom_id", unit.dicom_ids)
+    summary = summarize_slices(membership, unit.targets, unit.preds)
+    summary.insert(0, "bootstrap", unit.bootstrap)
+    recorded = list(getattr(model, "warnings_", []) or [])
+    summary["warning"] = "; ".join(recorded)
+    return table, summary, recorded
