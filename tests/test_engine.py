@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.tiny_project import kedro, kedro_command, kedro_environment, new_project, output_bytes
+from tests.tiny_project import kedro, kedro_command, kedro_environment, latest, new_project, output_bytes
 
 
 def _run_until(project: Path, ready: Callable[[], bool], timeout: float = 600) -> None:
@@ -116,3 +116,22 @@ def test_a_run_on_a_dask_cluster_gives_the_bytes_of_the_sequential_run(
     logged = result.stdout + result.stderr  # rich wraps the log lines, so look for the address alone
     assert address in logged and "LocalCluster" not in logged
     assert output_bytes(project) == output_bytes(tiny_audit)
+
+
+@pytest.mark.slow
+def test_a_local_cluster_started_by_the_runner_gives_the_same_cohort(
+    tiny_audit: Path, tmp_path: Path
+) -> None:
+    # The user guide's one-machine command, on the ingestion stage: DaskRunner starts its own LocalCluster.
+    project = new_project(tmp_path / "local_cluster", raw_from=tiny_audit)
+    result = kedro(
+        project,
+        "run",
+        "--pipeline=ingestion",
+        "--env=tiny",
+        "--runner=medslice.runner.DaskRunner",
+        "--params=runner.dask.n_workers=2",
+    )
+    assert "LocalCluster" in result.stdout + result.stderr
+    cohort = Path("data") / "03_primary" / "cohort.parquet"
+    assert latest(project / cohort).read_bytes() == latest(tiny_audit / cohort).read_bytes()
