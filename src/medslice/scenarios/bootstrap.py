@@ -503,13 +503,13 @@ def _checkpointed_classifier(context: ScenarioContext, store: CheckpointStore, c
 
 
 def _checkpointed_audit(
-    context: ScenarioContext, store: CheckpointStore, trained: list[dict], bootstrap: int
+    context: ScenarioContext, store: CheckpointStore, work: tuple[int, Mapping[str, Any]]
 ) -> dict:
-    classifier = context.settings.classifier_of(bootstrap)
-    unit = _audit_unit_name(bootstrap, classifier)
+    bootstrap, trained = work
+    unit = _audit_unit_name(bootstrap, int(trained["classifier"]))
     found = store.load(context.spec.name, context.key, unit)
     if found is None:
-        found = audit_unit(context, trained[classifier], bootstrap)
+        found = audit_unit(context, trained, bootstrap)
         store.save(context.spec.name, context.key, unit, found)
     return found
 
@@ -668,10 +668,15 @@ def run_scenario(
         key_prefix=f"{spec.name}-classifier",
         show_progress=show_progress,
     )
+    # Each bootstrap travels with its own classifier only: broadcasting every classifier to every worker
+    # would cost n_workers x the classifiers' size (150 ResNet-18s are 6.7 GB).
     audited = map_units(
         _checkpointed_audit,
-        range(settings.n_bootstraps),
-        shared=(context, store, trained),
+        [
+            (bootstrap, trained[settings.classifier_of(bootstrap)])
+            for bootstrap in range(settings.n_bootstraps)
+        ],
+        shared=(context, store),
         desc=f"{spec.name} bootstraps",
         key_prefix=f"{spec.name}-bootstrap",
         show_progress=show_progress,
