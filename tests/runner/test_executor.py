@@ -145,3 +145,18 @@ def _assert_same_run(left: object, right: object) -> None:
     for classifier, state in right.classifiers.items():
         for name, tensor in state.items():
             assert torch.equal(left.classifiers[classifier][name], tensor)
+
+
+def _lookup(settings: dict, names: list, item: int) -> int:
+    return settings["scale"] * item + len(names)
+
+
+@pytest.mark.slow
+def test_shared_mappings_and_lists_travel_whole_and_concurrent_maps_do_not_clash(client: object) -> None:
+    # Dask scatters a dict's values under the dict's own keys; two maps sharing {"scale": ...} at once must
+    # not meet on a key named "scale".
+    def both(offset: int) -> list[int]:
+        return map_units(_lookup, range(3), shared=({"scale": offset}, ["a", "b"]), show_progress=False)
+
+    futures = [client.submit(both, offset, pure=False) for offset in (1, 10, 100)]
+    assert client.gather(futures) == [[2, 3, 4], [2, 12, 22], [2, 102, 202]]

@@ -93,7 +93,9 @@ def map_units(
     from distributed import as_completed
 
     with _seceded(client) as submitter:
-        scattered = [submitter.scatter(value, broadcast=True, hash=False) for value in shared]
+        # Wrapped in a list: Dask scatters a dict's values under the dict's keys (two nodes sharing a slicer
+        # mapping then clash on keys like 'max_iter') and a list element by element. Each value is one object.
+        scattered = [submitter.scatter([value], broadcast=True, hash=False)[0] for value in shared]
         batch = uuid.uuid4().hex[:8]  # two nodes mapping at once must not share task keys
         futures = [
             submitter.submit(function, *scattered, item, key=f"{key_prefix}-{batch}-{position}", pure=False)
