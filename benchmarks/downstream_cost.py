@@ -3,7 +3,7 @@
 After failure injection every scenario x modality variant cell (5 x 7 = 35 in the default configuration)
 runs, per bootstrap: fusion (``fuse_bootstraps``), slice discovery (``discover_per_bootstrap``),
 explanation (``medslice.explain.audit.explain_slices``, the library function the explanation node calls)
-and evaluation (``medslice.evaluation.audit.evaluate_slices``). This script loads the real artifacts of an
+and evaluation (the ``evaluate_variant`` node). This script loads the real artifacts of an
 audit from a data folder (the latest version of each: predictions, cohort, the three embedding tables and
 the phrase bank), then calls those library functions one bootstrap at a time, with the parameters of
 ``conf/base/parameters/*.yml``, and times each call.
@@ -61,50 +61,9 @@ from kedro.io import Version
 from kedro_datasets.pandas import ParquetDataset
 
 from medslice.datasets import ArrowParquetDataset
-from medslice.evaluation.audit import evaluate_slices
 from medslice.explain.audit import explain_slices
-
-try:
-    from medslice.pipelines.explanation.nodes import explanation_inputs
-except ImportError:  # code from before decision 32 (to time it): the node's own preparation, inlined
-    from medslice.encoders.factory import report_texts
-    from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
-    from medslice.slicing.embedding_tables import table_matrix
-
-    def explanation_inputs(
-        dicom_ids: pd.Series,
-        cohort: pd.DataFrame,
-        image_embeddings: pa.Table,
-        report_embeddings: pa.Table,
-        metadata_embeddings: pa.Table,
-        phrase_bank: pa.Table,
-        variant: dict[str, Any],
-        explanation: dict[str, Any],
-    ) -> dict[str, Any]:
-        phrases, phrase_matrix = table_matrix(phrase_bank, "phrase")
-        tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
-        matrices = aligned_modalities(pd.Series(dicom_ids).astype(str), variant["modalities"], cohort, tables)
-        shared = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in matrices.values()]
-        shared = [m for m in shared if m.shape[1] == phrase_matrix.shape[1]]
-        indexed = cohort.set_index(cohort["dicom_id"].astype(str))
-        sections = explanation.get("report_sections", ["report_findings", "report_impression"])
-        texts = {
-            "report": report_texts(indexed, sections),
-            "metadata": indexed["metadata_sentence"].fillna(""),
-        }
-        columns = [
-            c for c in explanation.get("enrichment_columns", CATEGORICAL_COHORT_COLUMNS) if c in indexed
-        ]
-        return {
-            "attributes": indexed[columns],
-            "texts": texts,
-            "phrase_bank": (list(phrases), phrase_matrix) if shared else None,
-            "shared_space_embeddings": np.mean(shared, axis=0) if shared else None,
-            "top_k": int(explanation.get("top_k", 5)),
-            "max_enrichment_rows": int(explanation.get("max_enrichment_rows", 10)),
-        }
-
-
+from medslice.pipelines.evaluation.nodes import evaluate_variant
+from medslice.pipelines.explanation.nodes import explanation_inputs
 from medslice.slicing.embedding_tables import aligned_modalities
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
 
@@ -284,15 +243,14 @@ def run_cell(
         )
         metrics = timer.run(
             ("evaluation", *key),
-            evaluate_slices,
+            evaluate_variant,
             slices,
             preds,
             explanations,
+            evaluation,
+            slicer,
             scenario=scenario,
             variant=variant,
-            synonyms=evaluation.get("synonyms", {}).get(scenario, []),
-            method=str(slicer.get("method", "domino")),
-            top_k=int(evaluation.get("top_k", 5)),
         )
         for name, value in (
             ("fused", fused),

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from medslice.explain.enrichment import AttributeEnrichment, CategoryCodes
+from medslice.explain.enrichment import ENRICHMENT_COLUMNS, AttributeEnrichment, CategoryCodes
 from medslice.explain.phrase_ranking import PhraseRankingExplainer
 from medslice.explain.tfidf_contrast import TfidfContrastExplainer, concatenate_texts, reference_mask
 from medslice.run_consistency import check_same_audit_rows
@@ -140,18 +140,7 @@ def _attribute_rows(
         }
         for r, (column, value, inside, outside, lift, p_value, q_value) in enumerate(
             zip(
-                *(
-                    table[name][kept]
-                    for name in (
-                        "column",
-                        "value",
-                        "slice_prevalence",
-                        "reference_prevalence",
-                        "lift",
-                        "p_value",
-                        "q_value",
-                    )
-                ),
+                *(table[name][kept] for name in ENRICHMENT_COLUMNS if name != "significant"),
                 strict=True,
             )
         )
