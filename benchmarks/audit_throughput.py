@@ -39,8 +39,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.scenarios import ScenarioSpec, run_scenario
-from medslice.scenarios.checkpoints import CheckpointStore
 
 PROJECT = Path(__file__).resolve().parents[1]
 

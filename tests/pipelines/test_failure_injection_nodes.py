@@ -9,8 +9,8 @@ import pytest
 
 from medslice.classifiers import ClassifierConfigError
 from medslice.pipelines.failure_injection.nodes import inject_failures
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.scenarios import RunConfigError
-from medslice.scenarios.checkpoints import CheckpointStore
 from medslice.scenarios.defaults import DEFAULT_SCENARIOS
 
 RUN = {"n_classifiers": 2, "max_retries": 0, "classifier": {"name": "small_cnn", "image_size": 64}}

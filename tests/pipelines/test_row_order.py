@@ -42,6 +42,7 @@ from medslice.explain.audit import explain_slices
 from medslice.pipelines.evaluation import nodes as evaluation_nodes
 from medslice.pipelines.explanation import nodes as explanation_nodes
 from medslice.pipelines.slice_discovery import nodes as slice_discovery_nodes
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
 
 SEED = 7
@@ -58,6 +59,9 @@ SLICER = {
 SYNONYMS = ("tube", "catheter")
 WORDS = ("lungs", "clear", "heart", "size", "normal", "effusion", "opacity", "mild", "stable", "atelectasis")
 PHRASES = ("chest tube", "clear lungs", "pleural effusion", "lateral view", "frontal view", "cardiomegaly")
+
+# Nothing kept: every node computes, so the shuffles test the computation, not a reuse.
+NO_STORE = CheckpointStore(None)
 
 
 class Audit:
@@ -344,17 +348,18 @@ def _run_nodes(audit: Audit, predictions: pd.DataFrame, shuffle: Shuffle) -> dic
     )
     variant = {"modalities": ["image", "report"], "max_components": 12}
     evaluation = {"top_k": 5, "synonyms": {"tube": list(SYNONYMS)}}
-    fused = slice_discovery_nodes.fuse_modalities(predictions, cohort, *tables, variant, SEED)
+    fused = slice_discovery_nodes.fuse_modalities(predictions, cohort, *tables, NO_STORE, variant, SEED)
     slices, _, _ = slice_discovery_nodes.discover_slices(
-        shuffle_table(fused, shuffle, 20), shuffle(predictions, 21), SLICER, SEED
+        shuffle_table(fused, shuffle, 20), shuffle(predictions, 21), NO_STORE, SLICER, SEED
     )
     explanations = explanation_nodes.explain_slices(
-        shuffle(slices, 22), shuffle(predictions, 23), cohort, *tables, bank, variant, {"top_k": 5}
+        shuffle(slices, 22), shuffle(predictions, 23), cohort, *tables, bank, NO_STORE, variant, {"top_k": 5}
     )
     scored = evaluation_nodes.evaluate_variant(
         shuffle(slices, 24),
         shuffle(predictions, 25),
         shuffle(explanations, 26),
+        NO_STORE,
         evaluation,
         SLICER,
         scenario="tube",

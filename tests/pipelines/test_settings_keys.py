@@ -13,6 +13,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from medslice.hooks import RuntimeParamsCheckHook
 from medslice.pipelines.evaluation.nodes import evaluate_variant
 from medslice.pipelines.settings_keys import UnknownSettingError, check_known_keys, check_runtime_parameters
+from medslice.runner.checkpoints import CheckpointStore
 
 
 def test_unknown_keys_are_named_with_the_closest_known_one() -> None:
@@ -25,7 +26,9 @@ def test_unknown_keys_are_named_with_the_closest_known_one() -> None:
 def test_the_evaluation_node_refuses_a_misspelt_setting() -> None:
     empty = pd.DataFrame()
     with pytest.raises(UnknownSettingError, match="evaluation.top_k"):
-        evaluate_variant(empty, empty, empty, {"topk": 3}, {}, scenario="s", variant="image")
+        evaluate_variant(
+            empty, empty, empty, CheckpointStore(None), {"topk": 3}, {}, scenario="s", variant="image"
+        )
 
 
 FILES = {

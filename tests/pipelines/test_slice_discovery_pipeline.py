@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -11,6 +13,7 @@ from kedro.runner import SequentialRunner
 
 from medslice.encoders.sharded import embeddings_to_arrow
 from medslice.pipelines import slice_discovery
+from medslice.runner.checkpoints import CheckpointStore
 
 SLICER = {
     "method": "domino",
@@ -52,6 +55,7 @@ def _inputs(seed: int = 0, n: int = 240) -> dict[str, object]:
         "image_embeddings": embeddings_to_arrow(dicom_ids, "dicom_id", image, {"model": "test"}),
         "report_embeddings": embeddings_to_arrow(list(range(n // 2)), "study_id", report, {"model": "test"}),
         "metadata_embeddings": embeddings_to_arrow(dicom_ids, "dicom_id", image, {"model": "test"}),
+        "bootstrap_checkpoints": CheckpointStore(None),
         "params:slice_discovery.slicer": SLICER,
         "params:seed": 3,
         **{f"params:slice_discovery.variants.{k}": v for k, v in VARIANTS.items()},
@@ -95,8 +99,9 @@ def test_planted_slice_is_found_in_every_variant_and_bootstrap(pipeline) -> None
         assert {"size", "error_rate", "error_type", "accuracy_gap", "majority_class"} <= set(summary.columns)
 
 
-def test_single_node_rerun_from_the_catalog_reproduces_its_output(pipeline) -> None:  # noqa: ANN001
-    catalog = _catalog(_inputs())
+def test_single_node_rerun_from_the_catalog_reproduces_its_output(pipeline, tmp_path, caplog) -> None:  # noqa: ANN001
+    store = CheckpointStore(tmp_path / "checkpoints")
+    catalog = _catalog({**_inputs(), "bootstrap_checkpoints": store})
     runner = SequentialRunner()
     runner.run(pipeline.only_nodes("s1.image_report.fuse_modalities"), catalog)
     fused = catalog.load("s1.image_report.fused_embeddings")
@@ -109,10 +114,36 @@ def test_single_node_rerun_from_the_catalog_reproduces_its_output(pipeline) -> N
             "s1.predictions": MemoryDataset(catalog.load("s1.predictions")),
             "params:slice_discovery.slicer": MemoryDataset(SLICER),
             "params:seed": MemoryDataset(3),
+            "bootstrap_checkpoints": MemoryDataset(store),
         }
     )
-    runner.run(pipeline.only_nodes("s1.image_report.discover_slices"), rerun)
+    with caplog.at_level(logging.INFO, logger="medslice.runner.reuse"):
+        runner.run(pipeline.only_nodes("s1.image_report.discover_slices"), rerun)
     pd.testing.assert_frame_equal(rerun.load("s1.image_report.slices"), first)
+    # Both bootstraps came back from the store, not from a second fit.
+    assert "discover_slices: reusing 2 of 2 finished units" in caplog.text
+
+
+def test_a_changed_bootstrap_is_recomputed_and_the_others_reused(pipeline, tmp_path, caplog) -> None:  # noqa: ANN001
+    """Units are keyed by their content: one bootstrap's new predictions redo that bootstrap only."""
+    store = CheckpointStore(tmp_path / "checkpoints")
+    inputs = {**_inputs(), "bootstrap_checkpoints": store}
+    only = pipeline.only_nodes("s1.image_report.fuse_modalities", "s1.image_report.discover_slices")
+    SequentialRunner().run(only, _catalog(inputs))
+    changed = inputs["s1.predictions"].copy()
+    first = changed["bootstrap"] == 0
+    changed.loc[first, "pred"] = 1 - changed.loc[first, "pred"]
+    catalog = _catalog({**inputs, "s1.predictions": changed})
+    with caplog.at_level(logging.INFO, logger="medslice.runner.reuse"):
+        SequentialRunner().run(only, catalog)
+    # Fusion does not read the predictions' labels: both bootstraps are reused; slicing refits one.
+    assert "fuse_modalities: reusing 2 of 2 finished units" in caplog.text
+    assert "discover_slices: reusing 1 of 2 finished units" in caplog.text
+    fresh = _catalog({**inputs, "s1.predictions": changed, "bootstrap_checkpoints": CheckpointStore(None)})
+    SequentialRunner().run(only, fresh)
+    pd.testing.assert_frame_equal(
+        catalog.load("s1.image_report.slices"), fresh.load("s1.image_report.slices")
+    )
 
 
 def test_nan_embeddings_are_refused_naming_the_modality(pipeline) -> None:  # noqa: ANN001

@@ -8,6 +8,7 @@ import pandas as pd
 from medslice.pipelines.slice_discovery.nodes import discover_slices
 from medslice.reporting import render_audit_report
 from medslice.reporting.slicing_settings import describe_slicing_settings
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.per_bootstrap import fuse_bootstraps
 
 from .html_inspection import parse
@@ -56,5 +57,5 @@ def test_discover_slices_records_the_settings_it_used() -> None:
     )
     fused = fuse_bootstraps(predictions, {"image": rng.normal(size=(n, 8))}, max_components=4)
     slicer = {"method": "domino", "n_slices": 2, "n_mixture_components": 4, "n_pca_components": 4}
-    _, _, settings = discover_slices(fused, predictions, slicer, 7)
+    _, _, settings = discover_slices(fused, predictions, CheckpointStore(None), slicer, 7)
     assert settings == {"slicer": slicer, "seed": 7}

@@ -14,9 +14,10 @@ import pytest
 import torch
 
 from medslice.runner import map_units
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.runner.executor import active_client, fixed_torch_threads
+from medslice.runner.reuse import map_checkpointed
 from medslice.scenarios import ScenarioSpec, run_scenario
-from medslice.scenarios.checkpoints import CheckpointStore
 from tests.scenarios.conftest import make_cohort
 from tests.scenarios.test_bootstrap import CLASSIFIER, SPEC, InMemoryLoader
 
@@ -160,3 +161,20 @@ def test_shared_mappings_and_lists_travel_whole_and_concurrent_maps_do_not_clash
 
     futures = [client.submit(both, offset, pure=False) for offset in (1, 10, 100)]
     assert client.gather(futures) == [[2, 3, 4], [2, 12, 22], [2, 102, 202]]
+
+
+def _cube(offset: int, item: int) -> int:
+    return (item + offset) ** 3
+
+
+def test_units_kept_by_workers_are_reused_in_process(client: object, tmp_path: Path) -> None:
+    """Workers keep each unit as it finishes; a rerun anywhere else finds them under the same keys."""
+    store = CheckpointStore(tmp_path)
+    on_cluster = map_checkpointed(_cube, list(range(6)), shared=(1,), checkpoints=store, stage="cube")
+    assert len(list(tmp_path.rglob("*.pkl"))) == 6
+    # A unit computed again would be saved again: a new file (inode) under the same name.
+    kept = {path: path.stat().st_ino for path in tmp_path.rglob("*.pkl")}
+    with _no_client():
+        again = map_checkpointed(_cube, list(range(6)), shared=(1,), checkpoints=store, stage="cube")
+    assert on_cluster == again == [(i + 1) ** 3 for i in range(6)]
+    assert {path: path.stat().st_ino for path in tmp_path.rglob("*.pkl")} == kept

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from medslice.classifiers import ClassifierConfigError
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.scenarios import (
     PREDICTION_COLUMNS,
     RUN_KEYS,
@@ -25,7 +26,6 @@ from medslice.scenarios import (
     run_scenario,
 )
 from medslice.scenarios import bootstrap as bootstrap_module
-from medslice.scenarios.checkpoints import CheckpointStore
 
 SIZE = 16
 SPEC = {

@@ -7,11 +7,11 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from medslice.scenarios.checkpoints import CheckpointStore
+from medslice.runner.checkpoints import CheckpointStore
 
 
 class CheckpointStoreDataset(AbstractDataset[None, CheckpointStore]):
-    """Hands nodes a :class:`~medslice.scenarios.checkpoints.CheckpointStore` on a folder.
+    """Hands nodes a :class:`~medslice.runner.checkpoints.CheckpointStore` on a folder.
 
     The store is an input, not an output: nodes write into it unit by unit as each finishes, so that a
     killed run keeps what it had done. It is a cache keyed by the settings that made each unit, so deleting

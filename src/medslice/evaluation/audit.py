@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from medslice.evaluation.paper_precision import paper_precision_at_10
 from medslice.evaluation.precision import best_slice_metrics
 from medslice.evaluation.tables import tidy_metrics
 from medslice.run_consistency import check_same_audit_rows
+from medslice.runner.checkpoints import CheckpointStore
+from medslice.runner.reuse import map_checkpointed
 
 
 def _has_truth(predictions: pd.DataFrame) -> bool:
@@ -53,6 +56,7 @@ def evaluate_slices(
     synonyms: Sequence[str] = (),
     method: str = "domino",
     top_k: int = 5,
+    checkpoints: CheckpointStore | None = None,
 ) -> pd.DataFrame:
     """Tidy metrics for one scenario x variant over its accepted bootstraps.
 
@@ -65,60 +69,107 @@ def evaluate_slices(
 
     The table does not depend on the order of the rows of any input, nor of their bootstraps: bootstraps
     are scored in ascending order, each on its slice rows sorted by ``dicom_id`` (stable), with the truth
-    looked up by ``dicom_id``.
+    looked up by ``dicom_id``. Each bootstrap is a unit of work (:func:`evaluate_one_bootstrap`), kept in
+    ``checkpoints`` when given.
     """
     if not _has_truth(predictions):
         return tidy_metrics([])
     check_same_audit_rows(slices, predictions, name="slice-membership", rerun="fuse_modalities")
-    records: list[dict[str, Any]] = []
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
-    accepted = _accepted(predictions)
-    for bootstrap, rows in accepted.groupby("bootstrap", sort=True):
+    units = []
+    for bootstrap, rows in _accepted(predictions).groupby("bootstrap", sort=True):
         part = _by_dicom_id(slices[slices["bootstrap"] == bootstrap]).set_index("dicom_id")
         truth = rows.set_index("dicom_id").reindex(part.index)  # the truth of each slice row, by key
-        in_slice = truth["in_slice"].astype(bool).to_numpy()
-        membership = part[slice_columns].to_numpy(dtype=float)
-        found = ~np.isnan(membership).all(axis=0)
-        membership = np.nan_to_num(membership[:, found])
-        ids = {
-            "scenario": scenario,
-            "variant": variant,
-            "bootstrap": int(bootstrap),
-            "classifier": _classifier(rows, bootstrap),
-            "method": method,
-        }
-        if membership.shape[1] == 0 or not in_slice.any():
-            metrics = {"precision_at_10": 0.0, "precision_at_25": 0.0, "average_precision": 0.0}
-            metrics["paper_precision_at_10"] = 0.0
-        else:
-            best = best_slice_metrics(in_slice, membership)
-            metrics = {k: float(best[k]) for k in ("precision_at_10", "precision_at_25", "average_precision")}
-            targets = truth["target"].to_numpy(dtype=int)
-            expected = _expected_class(targets, in_slice)
-            metrics["paper_precision_at_10"] = paper_precision_at_10(
-                membership, truth["attribute"].astype(bool).to_numpy(), targets, expected
+        units.append(
+            BootstrapEvaluation(
+                bootstrap=int(bootstrap),
+                classifier=_classifier(rows, bootstrap),
+                memberships=part[slice_columns].to_numpy(dtype=float),
+                in_slice=truth["in_slice"].astype(bool).to_numpy(),
+                attribute=truth["attribute"].astype(bool).to_numpy(),
+                targets=truth["target"].to_numpy(dtype=int),
+                explanations=explanations[explanations["bootstrap"] == bootstrap].reset_index(drop=True),
             )
-        mine = explanations[explanations["bootstrap"] == bootstrap]
-        # Without declared synonyms there is nothing to look for: no hit metric rather than a false zero.
-        for kind, source, name in (("token", "combined", "token_hit"), ("phrase", "clip", "phrase_hit")):
-            chosen = mine[(mine["kind"] == kind) & (mine["source"] == source)]
-            if chosen.empty or not synonyms:
-                continue
-            hits = [
-                explanation_hit(group.sort_values("rank")["term"].tolist(), synonyms, top_k=top_k)
+        )
+    settings = {
+        "scenario": scenario,
+        "variant": variant,
+        "synonyms": list(synonyms),
+        "method": method,
+        "top_k": int(top_k),
+    }
+    records = map_checkpointed(
+        evaluate_one_bootstrap,
+        units,
+        shared=(settings,),
+        checkpoints=checkpoints,
+        stage="evaluate_variant",
+        desc="evaluation",
+        show_progress=False,  # milliseconds per bootstrap
+    )
+    return tidy_metrics(records)
+
+
+@dataclass(frozen=True)
+class BootstrapEvaluation:
+    """One accepted bootstrap's slices and truth, rows sorted by ``dicom_id``, and its explanation rows.
+
+    ``memberships`` has one column per slice column (NaN for a slice not found); ``in_slice``,
+    ``attribute`` and ``targets`` align with its rows.
+    """
+
+    bootstrap: int
+    classifier: int
+    memberships: np.ndarray
+    in_slice: np.ndarray
+    attribute: np.ndarray
+    targets: np.ndarray
+    explanations: pd.DataFrame
+
+
+def evaluate_one_bootstrap(settings: Mapping[str, Any], unit: BootstrapEvaluation) -> dict[str, Any]:
+    """The metric record of one bootstrap (``settings``: scenario, variant, synonyms, method, top_k)."""
+    synonyms, top_k = settings["synonyms"], settings["top_k"]
+    found = ~np.isnan(unit.memberships).all(axis=0)
+    membership = np.nan_to_num(unit.memberships[:, found])
+    in_slice = unit.in_slice
+    ids = {
+        "scenario": settings["scenario"],
+        "variant": settings["variant"],
+        "bootstrap": unit.bootstrap,
+        "classifier": unit.classifier,
+        "method": settings["method"],
+    }
+    if membership.shape[1] == 0 or not in_slice.any():
+        metrics = {"precision_at_10": 0.0, "precision_at_25": 0.0, "average_precision": 0.0}
+        metrics["paper_precision_at_10"] = 0.0
+    else:
+        best = best_slice_metrics(in_slice, membership)
+        metrics = {k: float(best[k]) for k in ("precision_at_10", "precision_at_25", "average_precision")}
+        expected = _expected_class(unit.targets, in_slice)
+        metrics["paper_precision_at_10"] = paper_precision_at_10(
+            membership, unit.attribute, unit.targets, expected
+        )
+    mine = unit.explanations
+    # Without declared synonyms there is nothing to look for: no hit metric rather than a false zero.
+    for kind, source, name in (("token", "combined", "token_hit"), ("phrase", "clip", "phrase_hit")):
+        chosen = mine[(mine["kind"] == kind) & (mine["source"] == source)]
+        if chosen.empty or not synonyms:
+            continue
+        hits = [
+            explanation_hit(group.sort_values("rank")["term"].tolist(), synonyms, top_k=top_k)
+            for _, group in chosen.groupby("slice")
+        ]
+        metrics[name] = float(any(hits))
+        if kind == "token" and "difference" in chosen:
+            # |difference| ranks tokens the slice lacks too ("pa" tops a slice of laterals); this
+            # stricter hit counts only top tokens the slice has more of.
+            over = [
+                explanation_hit(_over_represented(group, top_k), synonyms, top_k=top_k)
                 for _, group in chosen.groupby("slice")
             ]
-            metrics[name] = float(any(hits))
-            if kind == "token" and "difference" in chosen:
-                # |difference| ranks tokens the slice lacks too ("pa" tops a slice of laterals); this
-                # stricter hit counts only top tokens the slice has more of.
-                over = [
-                    explanation_hit(_over_represented(group, top_k), synonyms, top_k=top_k)
-                    for _, group in chosen.groupby("slice")
-                ]
-                metrics["token_hit_over"] = float(any(over))
-        records.append({**ids, **metrics})
-    return tidy_metrics(records)
+            metrics["token_hit_over"] = float(any(over))
+    return {**ids, **metrics}
 
 
 def _over_represented(tokens: pd.DataFrame, top_k: int) -> list[str]:

@@ -6,16 +6,18 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from medslice.explain.enrichment import ENRICHMENT_COLUMNS, AttributeEnrichment, CategoryCodes
 from medslice.explain.phrase_ranking import PhraseRankingExplainer
 from medslice.explain.tfidf_contrast import TfidfContrastExplainer, concatenate_texts, reference_mask
 from medslice.run_consistency import check_same_audit_rows
+from medslice.runner.checkpoints import CheckpointStore
+from medslice.runner.reuse import map_checkpointed
 
 EXPLANATION_COLUMNS: tuple[str, ...] = (
     "bootstrap",
@@ -158,6 +160,7 @@ def explain_slices(
     top_k: int = 5,
     enrichment_columns: Sequence[str] | None = None,
     max_enrichment_rows: int = 10,
+    checkpoints: CheckpointStore | None = None,
 ) -> pd.DataFrame:
     """Tokens (the paper's TF-IDF contrast), phrases (Domino's describe) and attribute lifts per slice.
 
@@ -172,6 +175,7 @@ def explain_slices(
         top_k: Tokens and phrases kept per slice and source.
         enrichment_columns: Columns of ``attributes`` to test (default: all).
         max_enrichment_rows: Enriched attribute values kept per slice, by q then lift.
+        checkpoints: Where each bootstrap's rows are kept and reused (None: keep nothing).
 
     Returns:
         A tidy frame with :data:`EXPLANATION_COLUMNS`; ``kind`` is ``token``, ``phrase`` or ``attribute``.
@@ -183,51 +187,103 @@ def explain_slices(
     check_same_audit_rows(slices, predictions, name="slice-membership", rerun="fuse_modalities")
     keyed = predictions.set_index(["bootstrap", "dicom_id"])
     slice_columns = [c for c in slices.columns if c.startswith("slice_")]
-    phrases = (
-        PhraseRankingExplainer.from_candidates(phrase_bank[0], phrase_bank[1], top_k=top_k)
-        if phrase_bank is not None and shared_space_embeddings is not None
-        else None
-    )
-    enrichment = AttributeEnrichment()
-    rows: list[dict[str, Any]] = []
+    if phrase_bank is not None and shared_space_embeddings is not None:
+        PhraseRankingExplainer.from_candidates(phrase_bank[0], phrase_bank[1], top_k=top_k)  # validates
+    else:
+        phrase_bank = None
     sort_keys = slices["dicom_id"].to_numpy(dtype=str)
-    groups = slices.groupby("bootstrap", sort=True).indices
-    # A bar over a single bootstrap (one unit of a mapped audit) only costs time.
-    for bootstrap, unordered in tqdm(
-        groups.items(), desc="explain slices", leave=False, disable=len(groups) < 2
-    ):
+    units = []
+    for bootstrap, unordered in slices.groupby("bootstrap", sort=True).indices.items():
         index = unordered[np.argsort(sort_keys[unordered], kind="stable")]
-        part = slices.iloc[index]
-        ids = part["dicom_id"].astype(str).to_numpy()
+        ids = sort_keys[index]
         labels = keyed.loc[[(bootstrap, d) for d in ids]]
-        targets = labels["target"].to_numpy(dtype=int)
-        preds = labels["pred"].to_numpy(dtype=int)
-        source_texts = {name: texts[name].reindex(ids).fillna("").tolist() for name in texts}
-        source_texts = {
-            "combined": concatenate_texts(*source_texts.values()),
-            **source_texts,
-        }
-        explainers = _fitted_explainers(source_texts, top_k)
-        categories = None  # the bootstrap's attribute values, rendered once for all its slices
-        for column in slice_columns:
-            membership = part[column].to_numpy(dtype=float)
-            members = np.nan_to_num(membership) > 0.5
-            if not members.any():
-                continue
-            reference = reference_mask(targets, preds, members)
-            found = _token_rows(explainers, members, reference)
-            if phrases is not None:
-                found += _phrase_rows(
-                    phrases, shared_space_embeddings[index], np.nan_to_num(membership), targets
-                )
-            if categories is None:
-                rows_attributes = attributes.reindex(ids).reset_index(drop=True)
-                categories = CategoryCodes.from_frame(rows_attributes, enrichment_columns)
-            found += _attribute_rows(enrichment, categories, members, max_enrichment_rows)
-            slice_index = int(column.removeprefix("slice_"))
-            rows += [{"bootstrap": int(bootstrap), "slice": slice_index, **row} for row in found]
+        units.append(
+            BootstrapExplanation(
+                bootstrap=int(bootstrap),
+                slice_numbers=tuple(int(c.removeprefix("slice_")) for c in slice_columns),
+                memberships=slices[slice_columns].to_numpy(dtype=float)[index],
+                targets=labels["target"].to_numpy(dtype=int),
+                preds=labels["pred"].to_numpy(dtype=int),
+                texts={name: texts[name].reindex(ids).fillna("").tolist() for name in texts},
+                attributes=attributes.reindex(ids).reset_index(drop=True),
+                shared_space_embeddings=(
+                    None if phrase_bank is None else np.asarray(shared_space_embeddings)[index]
+                ),
+            )
+        )
+    settings = {
+        "top_k": int(top_k),
+        "enrichment_columns": None if enrichment_columns is None else list(enrichment_columns),
+        "max_enrichment_rows": int(max_enrichment_rows),
+    }
+    found = map_checkpointed(
+        explain_one_bootstrap,
+        units,
+        shared=(settings, phrase_bank),
+        checkpoints=checkpoints,
+        stage="explain_slices",
+        desc="explain slices",
+        show_progress=len(units) > 1,  # a bar over a single bootstrap only costs time
+    )
+    rows = [row for unit_rows in found for row in unit_rows]
     frame = pd.DataFrame(rows, columns=list(EXPLANATION_COLUMNS))
     return frame.astype({"bootstrap": "int64", "slice": "int64", "rank": "int64"})
+
+
+@dataclass(frozen=True)
+class BootstrapExplanation:
+    """One bootstrap's explanation inputs, rows sorted by ``dicom_id``.
+
+    ``memberships`` has one column per entry of ``slice_numbers`` (NaN for a slice not found); ``texts``,
+    ``attributes`` and ``shared_space_embeddings`` (None: no phrases) align with its rows.
+    """
+
+    bootstrap: int
+    slice_numbers: tuple[int, ...]
+    memberships: np.ndarray
+    targets: np.ndarray
+    preds: np.ndarray
+    texts: Mapping[str, list[str]]
+    attributes: pd.DataFrame
+    shared_space_embeddings: np.ndarray | None
+
+
+def explain_one_bootstrap(
+    settings: Mapping[str, Any],
+    phrase_bank: tuple[Sequence[str], np.ndarray] | None,
+    unit: BootstrapExplanation,
+) -> list[dict[str, Any]]:
+    """The explanation rows of one bootstrap's slices (a pure function of its arguments).
+
+    ``settings`` holds ``top_k``, ``enrichment_columns`` and ``max_enrichment_rows``.
+    """
+    top_k = settings["top_k"]
+    phrases = (
+        PhraseRankingExplainer.from_candidates(phrase_bank[0], phrase_bank[1], top_k=top_k)
+        if phrase_bank is not None and unit.shared_space_embeddings is not None
+        else None
+    )
+    source_texts = {"combined": concatenate_texts(*unit.texts.values()), **unit.texts}
+    explainers = _fitted_explainers(source_texts, top_k)
+    enrichment = AttributeEnrichment()
+    categories = None  # the bootstrap's attribute values, rendered once for all its slices
+    rows: list[dict[str, Any]] = []
+    for position, slice_index in enumerate(unit.slice_numbers):
+        membership = unit.memberships[:, position]
+        members = np.nan_to_num(membership) > 0.5
+        if not members.any():
+            continue
+        reference = reference_mask(unit.targets, unit.preds, members)
+        found = _token_rows(explainers, members, reference)
+        if phrases is not None:
+            found += _phrase_rows(
+                phrases, unit.shared_space_embeddings, np.nan_to_num(membership), unit.targets
+            )
+        if categories is None:
+            categories = CategoryCodes.from_frame(unit.attributes, settings["enrichment_columns"])
+        found += _attribute_rows(enrichment, categories, members, settings["max_enrichment_rows"])
+        rows += [{"bootstrap": unit.bootstrap, "slice": slice_index, **row} for row in found]
+    return rows
 
 
 def add_hypotheses(explanations: pd.DataFrame, generator: Any, top_k: int = 5) -> pd.DataFrame:

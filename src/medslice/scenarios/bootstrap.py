@@ -16,7 +16,7 @@ Two kinds of unit, each a pure function seeded only by (seed, scenario, index):
 - :func:`audit_unit` draws one bootstrap's audit set from its classifier's audit pool and predicts it.
 
 :func:`run_scenario` maps the units with :func:`medslice.runner.executor.map_units` (in process, or over the
-active Dask client) and keeps each finished unit in a :class:`~medslice.scenarios.checkpoints.CheckpointStore`
+active Dask client) and keeps each finished unit in a :class:`~medslice.runner.checkpoints.CheckpointStore`
 under a hash of every setting and input that made it, so a rerun, a resumed run and a Dask run all give the
 same bytes.
 """
@@ -37,8 +37,8 @@ import torch
 from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
 from medslice.classifiers.config import did_you_mean, finite_number
 from medslice.predictions import hard_predictions
+from medslice.runner.checkpoints import CheckpointStore, fingerprint
 from medslice.runner.executor import fixed_torch_threads, map_units
-from medslice.scenarios.checkpoints import CheckpointStore, fingerprint
 from medslice.scenarios.draw import (
     ScenarioPool,
     draw_audit_set,

@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 
 from medslice.run_consistency import check_same_audit_rows
-from medslice.runner.executor import map_units
+from medslice.runner.checkpoints import CheckpointStore
+from medslice.runner.reuse import map_checkpointed
 from medslice.slicing.base import SliceDiscoveryWarning
 from medslice.slicing.domino import DominoSlicer
 from medslice.slicing.error_cluster import ErrorClusterSlicer
@@ -68,6 +69,7 @@ def fuse_bootstraps(
     weights: Mapping[str, float] | None = None,
     max_components: int = 512,
     seed: int = 0,
+    checkpoints: CheckpointStore | None = None,
 ) -> pa.Table:
     """Fuse each bootstrap's audit rows separately, with PCA fitted on that audit set (docs/reference.md §1).
 
@@ -76,24 +78,32 @@ def fuse_bootstraps(
 
     The result does not depend on the order of the predictions' rows or bootstraps: bootstraps are fused
     in ascending order, each on its rows sorted by ``dicom_id`` (stable), which is also the output order.
+    Each bootstrap is a unit of work (:func:`fuse_one_bootstrap`), kept in ``checkpoints`` when given.
     """
     dicom_ids = predictions["dicom_id"].to_numpy(dtype=str)
-    ids, bootstraps, blocks = [], [], []
+    units = []
     for bootstrap, unordered in predictions.groupby("bootstrap", sort=True).indices.items():
         # PCA's sums run in row order: rows arriving in another order would give other last bits.
         index = unordered[np.argsort(dicom_ids[unordered], kind="stable")]
-        # One bootstrap's PCA is a few-hundred-row problem: one BLAS thread runs it several times faster
-        # than a shared pool, and makes its result independent of the cores of the machine it lands on.
-        with limited_threads(1):
-            fused = fuse_modalities(
-                {name: matrix[index] for name, matrix in modality_matrices.items()},
-                weights=weights,
-                max_components=max_components,
-                random_state=seed,
+        units.append(
+            BootstrapFusion(
+                bootstrap=int(bootstrap),
+                dicom_ids=dicom_ids[index],
+                matrices={name: np.asarray(matrix[index]) for name, matrix in modality_matrices.items()},
             )
-        ids.append(dicom_ids[index])
-        bootstraps.append(np.full(len(index), int(bootstrap), dtype=np.int64))
-        blocks.append(np.asarray(fused, dtype=np.float32))
+        )
+    settings = {"weights": dict(weights) if weights else None, "max_components": int(max_components)}
+    blocks = map_checkpointed(
+        fuse_one_bootstrap,
+        units,
+        shared=(settings, int(seed)),
+        checkpoints=checkpoints,
+        stage="fuse_modalities",
+        desc="fusion",
+        show_progress=False,  # milliseconds per bootstrap
+    )
+    ids = [unit.dicom_ids for unit in units]
+    bootstraps = [np.full(len(unit.dicom_ids), unit.bootstrap, dtype=np.int64) for unit in units]
     # Rows of different bootstraps may differ in width: a list array built from the flat values and the
     # row offsets (one copy), not from a Python list per row.
     widths = np.concatenate([np.full(len(b), b.shape[1], dtype=np.int32) for b in blocks]) if blocks else []
@@ -108,6 +118,31 @@ def fuse_bootstraps(
             ),
         }
     )
+
+
+@dataclass(frozen=True)
+class BootstrapFusion:
+    """One bootstrap's fusion inputs: its rows sorted by ``dicom_id`` and each modality's matrix."""
+
+    bootstrap: int
+    dicom_ids: np.ndarray
+    matrices: Mapping[str, np.ndarray]
+
+
+def fuse_one_bootstrap(settings: Mapping[str, Any], seed: int, unit: BootstrapFusion) -> np.ndarray:
+    """The fused float32 matrix of one bootstrap (``settings``: ``weights`` and ``max_components``).
+
+    One bootstrap's PCA is a few-hundred-row problem: one BLAS thread runs it several times faster than a
+    shared pool, and makes its result independent of the cores of the machine it lands on.
+    """
+    with limited_threads(1):
+        fused = fuse_modalities(
+            dict(unit.matrices),
+            weights=settings["weights"],
+            max_components=settings["max_components"],
+            random_state=seed,
+        )
+    return np.asarray(fused, dtype=np.float32)
 
 
 def check_slicer_settings(config: Mapping[str, Any]) -> int:
@@ -133,6 +168,7 @@ def discover_per_bootstrap(
     slicer: Mapping[str, Any],
     *,
     seed: int = 0,
+    checkpoints: CheckpointStore | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit a slicer on each bootstrap's fused audit embeddings and predict on the same set (the paper's way).
 
@@ -144,7 +180,8 @@ def discover_per_bootstrap(
     Neither depends on the order of the rows of ``fused`` or ``predictions``, nor of their bootstraps:
     bootstraps are fitted in ascending order, each on its fused rows sorted by ``dicom_id`` (stable; the
     k-means initialisation and the EM sums depend on row order), with targets and predictions looked up
-    by (bootstrap, dicom_id); memberships come out in that order.
+    by (bootstrap, dicom_id); memberships come out in that order. Each bootstrap is a unit of work
+    (:func:`discover_one_bootstrap`), kept in ``checkpoints`` when given.
     """
     frame = fused.to_pandas()
     check_same_audit_rows(frame, predictions, name="fused-embedding", rerun="fuse_modalities")
@@ -165,12 +202,13 @@ def discover_per_bootstrap(
             )
         )
     # Each bootstrap is a unit of work: on a Dask cluster they spread over its workers.
-    results = map_units(
+    results = map_checkpointed(
         discover_one_bootstrap,
         units,
         shared=(dict(slicer), int(seed), n_columns),
+        checkpoints=checkpoints,
+        stage="discover_slices",
         desc="slice discovery",
-        key_prefix="slice-discovery",
     )
     memberships, summaries = [], []
     for unit, (table, summary, recorded) in zip(units, results, strict=True):

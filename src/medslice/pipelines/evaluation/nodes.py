@@ -18,6 +18,7 @@ from medslice.reporting import headline_markdown, precision_bar_chart
 from medslice.reporting.audit import build_report
 from medslice.reporting.design import design_markdown
 from medslice.reporting.planted import planted_failures
+from medslice.runner.checkpoints import CheckpointStore
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +27,17 @@ def evaluate_variant(
     slices: pd.DataFrame,
     predictions: pd.DataFrame,
     explanations: pd.DataFrame,
+    bootstrap_checkpoints: CheckpointStore,
     evaluation: dict[str, Any],
     slicer: dict[str, Any],
     *,
     scenario: str,
     variant: str,
 ) -> pd.DataFrame:
-    """Precision@k, average precision, the paper's P@10 and explanation hits per bootstrap."""
+    """Precision@k, average precision, the paper's P@10 and explanation hits per bootstrap.
+
+    Each bootstrap's record is kept in ``bootstrap_checkpoints`` and reused by a rerun with the same inputs.
+    """
     check_known_keys(evaluation, ("top_k", "synonyms"), "evaluation")
     return evaluate_slices(
         slices,
@@ -43,6 +48,7 @@ def evaluate_variant(
         synonyms=evaluation.get("synonyms", {}).get(scenario, []),
         method=str(slicer.get("method", "domino")),
         top_k=int(evaluation.get("top_k", 5)),
+        checkpoints=bootstrap_checkpoints,
     )
 
 

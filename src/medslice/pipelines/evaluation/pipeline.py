@@ -24,6 +24,7 @@ def _variant_pipeline(scenario: str, variant: str) -> Pipeline:
                     "slices",
                     "predictions",
                     "explanations",
+                    "bootstrap_checkpoints",
                     "params:evaluation",
                     "params:slice_discovery.slicer",
                 ],
@@ -35,7 +36,7 @@ def _variant_pipeline(scenario: str, variant: str) -> Pipeline:
     return Pipeline(
         template,
         namespace=variant,
-        inputs={"predictions"},
+        inputs={"predictions", "bootstrap_checkpoints"},
         parameters={"params:evaluation", "params:slice_discovery.slicer"},
     )
 
@@ -55,6 +56,7 @@ def _scenario_pipeline(scenario: str, variants: list[str]) -> Pipeline:
     return Pipeline(
         baseline + per_variant,
         namespace=scenario,
+        inputs={"bootstrap_checkpoints"},
         parameters={"params:evaluation", "params:slice_discovery.slicer"},
     )
 

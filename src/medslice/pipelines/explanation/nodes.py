@@ -16,6 +16,7 @@ from medslice.explain.audit import explain_slices as explain_audit_slices
 from medslice.explain.llm_hypotheses import LLMHypotheses
 from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
 from medslice.pipelines.settings_keys import check_known_keys
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.embedding_tables import aligned_modalities, table_matrix
 
 EXPLANATION_KEYS = ("top_k", "report_sections", "max_enrichment_rows", "enrichment_columns", "phrases", "llm")
@@ -95,6 +96,7 @@ def explain_slices(
     report_embeddings: pa.Table,
     metadata_embeddings: pa.Table,
     phrase_bank: pa.Table,
+    bootstrap_checkpoints: CheckpointStore,
     variant: dict[str, Any],
     explanation: dict[str, Any],
 ) -> pd.DataFrame:
@@ -102,7 +104,9 @@ def explain_slices(
 
     The phrase-space embeddings are aligned with the rows of ``slices`` here, texts and attributes by
     ``dicom_id``; the table does not depend on the order of the rows of ``slices`` or ``predictions`` (see
-    :func:`medslice.explain.audit.explain_slices`).
+    :func:`medslice.explain.audit.explain_slices`). Each bootstrap's rows are kept in
+    ``bootstrap_checkpoints`` and reused by a rerun with the same inputs; the optional LLM hypotheses are
+    generated afresh.
     """
     inputs = explanation_inputs(
         slices["dicom_id"],
@@ -114,7 +118,7 @@ def explain_slices(
         variant,
         explanation,
     )
-    explanations = explain_audit_slices(slices, predictions, **inputs)
+    explanations = explain_audit_slices(slices, predictions, **inputs, checkpoints=bootstrap_checkpoints)
     llm = explanation.get("llm") or {}
     check_known_keys(llm, LLM_KEYS, "explanation.llm")
     if llm.get("enabled"):

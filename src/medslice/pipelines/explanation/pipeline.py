@@ -8,7 +8,14 @@ from kedro.pipeline import Pipeline, node
 
 from medslice.pipelines.explanation import nodes
 
-SHARED_INPUTS = {"cohort", "image_embeddings", "report_embeddings", "metadata_embeddings", "phrase_bank"}
+SHARED_INPUTS = {
+    "cohort",
+    "image_embeddings",
+    "report_embeddings",
+    "metadata_embeddings",
+    "phrase_bank",
+    "bootstrap_checkpoints",
+}
 
 
 def _variant_pipeline(variant: str) -> Pipeline:
@@ -24,6 +31,7 @@ def _variant_pipeline(variant: str) -> Pipeline:
                     "report_embeddings",
                     "metadata_embeddings",
                     "phrase_bank",
+                    "bootstrap_checkpoints",
                     "params:variant",
                     "params:explanation",
                 ],

@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 
 from medslice.mimic.reader import MimicCxrJpg
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.scenarios import RunConfig, ScenarioSpec, run_scenario, validate_predictions
-from medslice.scenarios.checkpoints import CheckpointStore
 from medslice.slicing.per_bootstrap import check_slicer_settings
 
 

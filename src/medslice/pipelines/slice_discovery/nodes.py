@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing import parse_variant
 from medslice.slicing.embedding_tables import aligned_modalities
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
@@ -18,6 +19,7 @@ def fuse_modalities(
     image_embeddings: pa.Table,
     report_embeddings: pa.Table,
     metadata_embeddings: pa.Table,
+    bootstrap_checkpoints: CheckpointStore,
     variant: dict[str, Any],
     seed: int,
 ) -> pa.Table:
@@ -32,6 +34,7 @@ def fuse_modalities(
         image_embeddings: Per-image embeddings.
         report_embeddings: Per-study embeddings, broadcast to the study's images.
         metadata_embeddings: Per-image embeddings of the metadata sentence.
+        bootstrap_checkpoints: Where each bootstrap's fused matrix is kept and reused.
         variant: ``{modalities: [...], weights: {...}, max_components: 512}``.
         seed: The project seed.
     """
@@ -47,18 +50,26 @@ def fuse_modalities(
         weights=variant.get("weights"),
         max_components=int(variant.get("max_components", 512)),
         seed=seed,
+        checkpoints=bootstrap_checkpoints,
     )
 
 
 def discover_slices(
-    fused_embeddings: pa.Table, predictions: pd.DataFrame, slicer: dict[str, Any], seed: int
+    fused_embeddings: pa.Table,
+    predictions: pd.DataFrame,
+    bootstrap_checkpoints: CheckpointStore,
+    slicer: dict[str, Any],
+    seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Fit the slicer (Domino by default) per bootstrap; return memberships, slice summaries and settings.
 
     The settings (the slicer block and the seed, from which bootstrap ``b`` takes ``seed + b``) travel
     with the slices, so that a report or a notebook reads what made them rather than the parameters of
     whichever run reads them later. Neither table depends on the order of the rows of ``fused_embeddings``
-    or ``predictions``: see :func:`~medslice.slicing.per_bootstrap.discover_per_bootstrap`.
+    or ``predictions``: see :func:`~medslice.slicing.per_bootstrap.discover_per_bootstrap`. Each
+    bootstrap's fit is kept in ``bootstrap_checkpoints`` and reused by a rerun with the same inputs.
     """
-    memberships, summary = discover_per_bootstrap(fused_embeddings, predictions, slicer, seed=seed)
+    memberships, summary = discover_per_bootstrap(
+        fused_embeddings, predictions, slicer, seed=seed, checkpoints=bootstrap_checkpoints
+    )
     return memberships, summary, {"slicer": dict(slicer), "seed": int(seed)}

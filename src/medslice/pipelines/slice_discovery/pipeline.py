@@ -8,7 +8,13 @@ from kedro.pipeline import Pipeline, node
 
 from medslice.pipelines.slice_discovery import nodes
 
-SHARED_INPUTS = {"cohort", "image_embeddings", "report_embeddings", "metadata_embeddings"}
+SHARED_INPUTS = {
+    "cohort",
+    "image_embeddings",
+    "report_embeddings",
+    "metadata_embeddings",
+    "bootstrap_checkpoints",
+}
 
 
 def _template() -> Pipeline:
@@ -22,6 +28,7 @@ def _template() -> Pipeline:
                     "image_embeddings",
                     "report_embeddings",
                     "metadata_embeddings",
+                    "bootstrap_checkpoints",
                     "params:variant",
                     "params:seed",
                 ],
@@ -30,7 +37,13 @@ def _template() -> Pipeline:
             ),
             node(
                 nodes.discover_slices,
-                inputs=["fused_embeddings", "predictions", "params:slice_discovery.slicer", "params:seed"],
+                inputs=[
+                    "fused_embeddings",
+                    "predictions",
+                    "bootstrap_checkpoints",
+                    "params:slice_discovery.slicer",
+                    "params:seed",
+                ],
                 outputs=["slices", "slice_summary", "slicing_settings"],
                 name="discover_slices",
             ),

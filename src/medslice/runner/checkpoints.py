@@ -12,6 +12,7 @@ half-written unit that a rerun would take for a finished one.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,13 +21,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 CHECKPOINT_SUFFIX = ".pkl"
 
 
 def fingerprint(value: Any) -> str:
-    """A stable hex digest of a JSON-able value, a DataFrame, or a mix of both in dicts and lists."""
+    """A stable hex digest of a value: JSON-able values, NumPy arrays, pandas frames and series, Arrow
+    tables and dataclasses, nested in dicts, lists and tuples.
+
+    Two values with the same digest are the same data: arrays are hashed with their dtype and shape,
+    frames with their columns, dataclasses with their class name and fields.
+    """
     digest = hashlib.sha256()
     _feed(digest, value)
     return digest.hexdigest()
@@ -36,7 +44,27 @@ def _feed(digest: Any, value: Any) -> None:
     if isinstance(value, pd.DataFrame):
         digest.update(b"frame")
         digest.update(json.dumps([str(c) for c in value.columns]).encode())
+        digest.update(json.dumps([str(t) for t in value.dtypes]).encode())
         digest.update(pd.util.hash_pandas_object(value, index=False).to_numpy().tobytes())
+    elif isinstance(value, pd.Series):
+        digest.update(b"series")
+        _feed(digest, value.to_frame(name=str(value.name)))
+    elif isinstance(value, np.ndarray):
+        digest.update(b"array")
+        digest.update(json.dumps([str(value.dtype), list(value.shape)]).encode())
+        if value.dtype.kind == "O":  # strings and other objects: by their text, one per element
+            _feed(digest, [str(item) for item in value.ravel().tolist()])
+        else:
+            digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, pa.Table):
+        digest.update(b"arrow")
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, value.schema) as writer:
+            writer.write_table(value.combine_chunks())
+        digest.update(sink.getvalue().to_pybytes())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        digest.update(f"dataclass:{type(value).__qualname__}".encode())
+        _feed(digest, {field.name: getattr(value, field.name) for field in dataclasses.fields(value)})
     elif isinstance(value, dict):
         digest.update(b"dict")
         for key in sorted(value, key=str):
@@ -46,6 +74,8 @@ def _feed(digest: Any, value: Any) -> None:
         digest.update(b"list")
         for item in value:
             _feed(digest, item)
+    elif isinstance(value, np.generic):
+        _feed(digest, value.item())
     else:
         digest.update(json.dumps(value, sort_keys=True, default=str).encode())
 
