@@ -30,11 +30,13 @@ pickles every cell's outputs, and ``--check --reference DIR`` compares with thos
 with ``PYTHONPATH=<its clone>/src`` and ``--save`` (its time is the "before"), then this code with
 ``--reference``. ``--repeat N`` sweeps all cells N times, emptying the explanation's caches before each
 sweep, and keeps each call's fastest time. ``--profile N`` prints the N most expensive functions of a
-cProfile run over the measured cells.
+cProfile run over the measured cells. ``--checkpoints DIR`` keeps every bootstrap's result in a checkpoint
+store, as the pipeline does: a first run with an empty ``DIR`` times computing and keeping them, a second
+one loading them.
 
 Run: ``.venv/bin/python benchmarks/downstream_cost.py --data /work/baseline/data [--scenarios S ...]
 [--variants V ...] [--bootstraps B ...] [--repeat 2] [--check] [--save DIR | --reference DIR]
-[--profile 30]``
+[--profile 30] [--checkpoints DIR]``
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from medslice.datasets import ArrowParquetDataset
 from medslice.explain.audit import explain_slices
 from medslice.pipelines.evaluation.nodes import evaluate_variant
 from medslice.pipelines.explanation.nodes import explanation_inputs
+from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.embedding_tables import aligned_modalities
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
 
@@ -196,8 +199,9 @@ def run_cell(
     scenario: str,
     variant: str,
     bootstraps: list[int],
+    store: CheckpointStore,
 ) -> dict[str, list[Any]]:
-    """One cell: its fixed cost once, then the four stages bootstrap by bootstrap."""
+    """One cell: its fixed cost once, then the four stages bootstrap by bootstrap (kept in ``store``)."""
     spec = params["slice_discovery"]["variants"][variant]
     slicer = params["slice_discovery"]["slicer"]
     seed = int(params["seed"])
@@ -229,9 +233,10 @@ def run_cell(
             weights=spec.get("weights"),
             max_components=int(spec.get("max_components", 512)),
             seed=seed,
+            checkpoints=store,
         )
         slices, summary = timer.run(
-            ("slicing", *key), discover_per_bootstrap, fused, preds, slicer, seed=seed
+            ("slicing", *key), discover_per_bootstrap, fused, preds, slicer, seed=seed, checkpoints=store
         )
         explanations = timer.run(
             ("explanation", *key),
@@ -240,6 +245,7 @@ def run_cell(
             preds,
             shared_space_embeddings=None if shared is None else shared[rows],
             **explain_kwargs,
+            checkpoints=store,
         )
         metrics = timer.run(
             ("evaluation", *key),
@@ -247,6 +253,7 @@ def run_cell(
             slices,
             preds,
             explanations,
+            store,
             evaluation,
             slicer,
             scenario=scenario,
@@ -282,7 +289,16 @@ def main() -> None:
         help="with --check: compare with the outputs --save wrote there, not with the stored artifacts",
     )
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile)")
+    parser.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=None,
+        help="keep every bootstrap in this checkpoint store (a second run loads them); default: keep nothing",
+    )
     args = parser.parse_args()
+    store = CheckpointStore(args.checkpoints)
+    # With a store, says whether this run computed and kept the units (0) or loaded them.
+    units_kept_before = len(list(args.checkpoints.rglob("*.pkl"))) if args.checkpoints else 0
 
     for name in ("", "kedro", "medslice"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -319,7 +335,7 @@ def main() -> None:
             timer = Timer()
             if profiler is not None:
                 profiler.enable()
-            outputs = run_cell(timer, inputs, params, scenario, variant, bootstraps)
+            outputs = run_cell(timer, inputs, params, scenario, variant, bootstraps, store)
             if profiler is not None:
                 profiler.disable()
             for key, seconds in timer.seconds.items():
@@ -396,6 +412,8 @@ def main() -> None:
         "amortise_over": args.amortise_over,
         "repeat": args.repeat,
         "threads": len(os.sched_getaffinity(0)),
+        "checkpoints": None if args.checkpoints is None else str(args.checkpoints),
+        "units_kept_before": units_kept_before,
     }
     if checks:
         summary["identical"] = sum(all(v == 0 for v in d.values()) for d in checks.values())
