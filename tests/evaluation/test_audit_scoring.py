@@ -87,6 +87,15 @@ def test_an_explanation_hit_in_any_slice_counts() -> None:
     assert _metrics(_explanations(["effusion"], ["opacity"]))["token_hit"] == 0.0
 
 
+def test_the_best_slice_hit_asks_the_slice_that_scored() -> None:
+    # slice_0 scores (it holds the planted false positives); a hit in slice_1 only is an any-slice hit.
+    elsewhere = _metrics(_explanations(["effusion", "opacity"], ["chest tube"]))
+    assert elsewhere["token_hit"] == 1.0 and elsewhere["token_hit_best"] == 0.0
+    assert elsewhere["phrase_hit"] == 1.0 and elsewhere["phrase_hit_best"] == 0.0
+    scored = _metrics(_explanations(["chest tube"], ["effusion"]))
+    assert scored["token_hit_best"] == 1.0 and scored["phrase_hit_best"] == 1.0
+
+
 def test_the_baseline_is_the_attribute_share_of_the_accepted_draws_errors() -> None:
     table = baseline_metrics(_predictions(), scenario="s")
     assert table["bootstrap"].tolist() == [0]

@@ -12,7 +12,7 @@ import pandas as pd
 from medslice.evaluation.baseline import attribute_fraction_baseline
 from medslice.evaluation.error_slice import ideal_error_slice_precision
 from medslice.evaluation.explanation_hit import explanation_hit
-from medslice.evaluation.paper_precision import paper_precision_at_10
+from medslice.evaluation.paper_precision import paper_precision_at_10, paper_slice_scores
 from medslice.evaluation.precision import best_slice_metrics
 from medslice.evaluation.tables import tidy_metrics
 from medslice.run_consistency import check_same_audit_rows
@@ -140,6 +140,7 @@ def evaluate_one_bootstrap(settings: Mapping[str, Any], unit: BootstrapEvaluatio
         "classifier": unit.classifier,
         "method": settings["method"],
     }
+    best_slice = None  # the slice number whose paper precision@10 is the bootstrap's score
     if membership.shape[1] == 0 or not in_slice.any():
         metrics = {"precision_at_10": 0.0, "precision_at_25": 0.0, "average_precision": 0.0}
         metrics["paper_precision_at_10"] = 0.0
@@ -150,6 +151,9 @@ def evaluate_one_bootstrap(settings: Mapping[str, Any], unit: BootstrapEvaluatio
         metrics["paper_precision_at_10"] = paper_precision_at_10(
             membership, unit.attribute, unit.targets, expected
         )
+        scores = paper_slice_scores(membership, unit.attribute, unit.targets, expected, k=10)
+        if np.isfinite(scores).any():
+            best_slice = int(np.flatnonzero(found)[int(np.nanargmax(scores))])
     mine = unit.explanations
     # Without declared synonyms there is nothing to look for: no hit metric rather than a false zero.
     for kind, source, name in (("token", "combined", "token_hit"), ("phrase", "clip", "phrase_hit")):
@@ -161,6 +165,11 @@ def evaluate_one_bootstrap(settings: Mapping[str, Any], unit: BootstrapEvaluatio
             for _, group in chosen.groupby("slice")
         ]
         metrics[name] = float(any(hits))
+        # The same in the one slice that scored: "any slice" credits a hit in a slice that missed.
+        scored = chosen[chosen["slice"] == best_slice] if best_slice is not None else chosen.iloc[:0]
+        metrics[f"{name}_best"] = float(
+            explanation_hit(scored.sort_values("rank")["term"].tolist(), synonyms, top_k=top_k)
+        )
         if kind == "token" and "difference" in chosen:
             # |difference| ranks tokens the slice lacks too ("pa" tops a slice of laterals); this
             # stricter hit counts only top tokens the slice has more of.

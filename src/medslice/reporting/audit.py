@@ -115,6 +115,8 @@ def slice_cards(
                 tokens=_terms(mine, "token", "combined"),
                 phrases=_terms(mine, "phrase", "clip"),
                 enrichment=_enrichment(mine),
+                # Present when `explanation.llm.enabled` ran a local model over the slice's tokens.
+                hypotheses=[term for term, _ in _terms(mine, "hypothesis", "llm")],
                 montage_png=montage,
             )
         )
