@@ -47,6 +47,7 @@ CLASSIFIER_OF_ENV = {
     "mimic": "resnet18",
     "paper_classifier": "lite0_head",
     "paper_protocol": "small_cnn",
+    "paper_code": "small_cnn",
 }
 NOT_ENVIRONMENTS = {"local", "dask"}  # conf/dask holds Dask's own settings (DASK_CONFIG), not Kedro's
 
@@ -64,6 +65,24 @@ def test_paper_protocol_runs_the_authors_design() -> None:
         for name, config in ((n, RunConfig.for_scenario(run, s, n)) for n, s in enabled.items())
     }
     assert designs == {"spurious_correlation": (150, 3), "rare_slice": (100, 3), "noisy_label": (100, 3)}
+
+
+def test_paper_code_draws_the_scripts_audit_sets_and_pools_the_pca() -> None:
+    declared = yaml.safe_load((CONF / "paper_code" / "parameters" / "failure_injection.yml").read_text())
+    base = _parameters("failure_injection")["failure_injection"]
+    scenarios = _soft_merge(base["scenarios"], declared["failure_injection"]["scenarios"])
+    planted = {}
+    for name in ("spurious_correlation", "rare_slice", "noisy_label"):
+        spec = ScenarioSpec.from_dict(name, scenarios[name])
+        planted[name] = [(c.n_slice, c.n) for c in map(spec.audit_composition, range(3))]
+    assert planted["spurious_correlation"] == planted["noisy_label"] == [(60, 300), (100, 300), (120, 300)]
+    assert planted["rare_slice"] == [(60, 330), (30, 300), (15, 300)]
+    # The other scenarios, the design and the classifier stay as in base.
+    assert "run" not in declared["failure_injection"]
+    assert scenarios["elderly_women_rare"] == base["scenarios"]["elderly_women_rare"]
+    fusion = yaml.safe_load((CONF / "paper_code" / "parameters" / "slice_discovery.yml").read_text())
+    assert fusion == {"slice_discovery": {"pca_fit": "pooled"}}
+    assert _parameters("slice_discovery")["slice_discovery"]["pca_fit"] == "audit_set"
 
 
 def test_every_environment_is_checked() -> None:

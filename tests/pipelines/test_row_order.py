@@ -348,7 +348,9 @@ def _run_nodes(audit: Audit, predictions: pd.DataFrame, shuffle: Shuffle) -> dic
     )
     variant = {"modalities": ["image", "report"], "max_components": 12}
     evaluation = {"top_k": 5, "synonyms": {"tube": list(SYNONYMS)}}
-    fused = slice_discovery_nodes.fuse_modalities(predictions, cohort, *tables, NO_STORE, variant, SEED)
+    fused = slice_discovery_nodes.fuse_modalities(
+        predictions, cohort, *tables, NO_STORE, variant, "audit_set", SEED
+    )
     slices, _, _ = slice_discovery_nodes.discover_slices(
         shuffle_table(fused, shuffle, 20), shuffle(predictions, 21), NO_STORE, SLICER, SEED
     )

@@ -57,6 +57,7 @@ def _inputs(seed: int = 0, n: int = 240) -> dict[str, object]:
         "metadata_embeddings": embeddings_to_arrow(dicom_ids, "dicom_id", image, {"model": "test"}),
         "bootstrap_checkpoints": CheckpointStore(None),
         "params:slice_discovery.slicer": SLICER,
+        "params:slice_discovery.pca_fit": "audit_set",
         "params:seed": 3,
         **{f"params:slice_discovery.variants.{k}": v for k, v in VARIANTS.items()},
     }

@@ -137,3 +137,19 @@ def test_too_small_cohort_names_the_set_and_cell(
     spec = ScenarioSpec.from_dict("spurious_correlation", SPURIOUS)
     with pytest.raises(PoolTooSmallError, match="'spurious_correlation', training set.*cell"):
         draw_sets(tiny, spec, bootstrap=0, seed=0)
+
+
+@pytest.mark.parametrize("bootstrap", [0, 1, 2])
+def test_audit_compositions_draw_exact_counts_and_replace_the_fractions(
+    cohort: pd.DataFrame, bootstrap: int
+) -> None:
+    """The authors' scripts give counts per audit set (60/240, ...): here scaled to the small cohort."""
+    compositions = [[12, 48], [20, 40], [24, 36]]
+    spec = ScenarioSpec.from_dict("spurious_correlation", {**SPURIOUS, "audit_compositions": compositions})
+    _, audit_set, qa = draw_sets(cohort, spec, bootstrap=bootstrap, seed=7)
+    planted, other = compositions[bootstrap]
+    assert audit_set["in_slice"].sum() == planted == qa["audit"]["n_slice"]
+    assert len(audit_set) == planted + other
+    assert audit_set["target"].sum() == round((planted + other) / 2)  # still class-balanced overall
+    assert qa["audit"]["requested_slice_fraction"] == pytest.approx(planted / (planted + other))
+    assert spec.check_composition().n_slice == 24  # the failure check uses the largest planted share

@@ -43,6 +43,10 @@ def test_paper_scenarios_parse_into_their_mechanisms() -> None:
 def test_to_dict_round_trips() -> None:
     for name, spec in default_scenarios().items():
         assert ScenarioSpec.from_dict(name, spec.to_dict()) == spec
+        assert "audit_compositions" not in spec.to_dict()
+    counted = ScenarioSpec.from_dict("s", _spurious(audit_compositions=[[60, 240], [100, 200]]))
+    assert ScenarioSpec.from_dict("s", counted.to_dict()) == counted
+    assert counted.audit_composition(3).n_slice == 100 and counted.audit_slice_fraction(2) == 0.2
 
 
 @pytest.mark.parametrize(
@@ -63,6 +67,9 @@ def test_to_dict_round_trips() -> None:
         ({"n_audit": 0}, "n_audit"),
         ({"audit_mix": "shuffled"}, "audit_mix"),
         ({"enabled": "no"}, "enabled"),
+        ({"audit_compositions": [[60, 240], [100]]}, "audit_compositions"),
+        ({"audit_compositions": [[0, 240]]}, "audit_compositions"),
+        ({"audit_compositions": "60/240"}, "audit_compositions"),
     ],
 )
 def test_bad_mappings_name_the_scenario_and_key(changes: dict, key: str) -> None:

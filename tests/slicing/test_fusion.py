@@ -89,3 +89,33 @@ def test_fusion_refuses_rows_it_cannot_project() -> None:
         fuse_modalities({"image": row})
     with pytest.raises(ValueError, match="at least two distinct rows"):
         fuse_modalities({"image": np.repeat(row, 5, axis=0)})
+
+
+def test_a_pooled_pca_is_fitted_once_on_every_image_and_projects_each_bootstrap() -> None:
+    """The authors' code: one PCA on the whole pool, each bootstrap projected with it."""
+    import pandas as pd
+    from sklearn.decomposition import PCA
+
+    from medslice.slicing.per_bootstrap import fuse_bootstraps
+
+    rng = np.random.default_rng(3)
+    n_images, width = 40, 12
+    image = rng.normal(size=(n_images, width))
+    ids = np.array([f"d{i:02d}" for i in range(n_images)])
+    # Two bootstraps of 25 images each, overlapping in 10: each image enters the pooled fit once.
+    rows = np.r_[np.arange(0, 25), np.arange(15, 40)]
+    predictions = pd.DataFrame({"dicom_id": ids[rows], "bootstrap": np.repeat([0, 1], 25)})
+    table = fuse_bootstraps(predictions, {"image": image[rows]}, max_components=5, pca_fit="pooled")
+    normalised = image / np.linalg.norm(image, axis=1, keepdims=True)
+    reference = PCA(n_components=5, svd_solver="covariance_eigh", random_state=0).fit(normalised)
+    fused = np.stack(table["embedding"].to_numpy(zero_copy_only=False))
+    expected = reference.transform(normalised[rows]).astype(np.float32)
+    np.testing.assert_allclose(fused, expected, atol=1e-5)
+    # Every bootstrap shares the projection: an image in both has the same fused row.
+    frame = table.to_pandas()
+    shared = frame[frame["dicom_id"] == "d20"]["embedding"].tolist()
+    np.testing.assert_array_equal(shared[0], shared[1])
+    per_set = fuse_bootstraps(predictions, {"image": image[rows]}, max_components=5)
+    assert not np.allclose(np.stack(per_set["embedding"].to_numpy(zero_copy_only=False)), fused)
+    with pytest.raises(ValueError, match="pca_fit must be one of"):
+        fuse_bootstraps(predictions, {"image": image[rows]}, pca_fit="whole")

@@ -48,7 +48,7 @@ from medslice.scenarios.draw import (
 )
 from medslice.scenarios.image_cache import ImageLoader, default_image_loader, shared_image_cache
 from medslice.scenarios.mechanisms import PoolTooSmallError
-from medslice.scenarios.spec import ScenarioSpec
+from medslice.scenarios.spec import AuditComposition, ScenarioSpec
 
 logger = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class ScenarioContext:
 
 
 def _readable_audit_draw(
-    context: ScenarioContext, audit_pool: pd.DataFrame, fraction: float, seed: int
+    context: ScenarioContext, audit_pool: pd.DataFrame, composition: AuditComposition, seed: int
 ) -> tuple[pd.DataFrame, dict, np.ndarray, list[str]]:
     """An audit-set draw whose images all decode; unreadable ones leave the pool and the same seed redraws.
 
@@ -331,7 +331,7 @@ def _readable_audit_draw(
     while True:
         pool = audit_pool[~audit_pool["dicom_id"].isin(unreadable)].reset_index(drop=True)
         rng = np.random.default_rng(np.random.SeedSequence([seed]))
-        audit, audit_qa = draw_audit_set(pool, context.spec, fraction, rng)
+        audit, audit_qa = draw_audit_set(pool, context.spec, composition, rng)
         images, failed = context.images(audit)
         if not failed:
             return audit, audit_qa, images, sorted(unreadable)
@@ -374,7 +374,7 @@ def _classifier_attempt(context: ScenarioContext, classifier: int, attempt: int)
             break
         unreadable.extend(failed)
     model, history = _train(context, train_set, images, train_seed)
-    largest = max(context.spec.audit_slice_fractions)
+    largest = context.spec.check_composition()
     check_set, check_qa, check_images, check_unreadable = _readable_audit_draw(
         context, audit_pool, largest, context.entropy(_CHECK, classifier, attempt)
     )
@@ -385,7 +385,11 @@ def _classifier_attempt(context: ScenarioContext, classifier: int, attempt: int)
         "train_set": train_set,
         "audit_pool": audit_pool,
         "history": history,
-        "check": {**check, "slice_fraction": largest, "n_slice": int(check_qa["n_slice"])},
+        "check": {
+            **check,
+            "slice_fraction": largest.requested_fraction,
+            "n_slice": int(check_qa["n_slice"]),
+        },
         "draw": qa,
         "unreadable": sorted(set(unreadable) | set(check_unreadable)),
         "record": {
@@ -442,10 +446,10 @@ def audit_unit(context: ScenarioContext, trained: Mapping[str, Any], bootstrap: 
     ``unreadable`` ids it met.
     """
     classifier = int(trained["classifier"])
-    fraction = context.spec.audit_slice_fraction(bootstrap)
+    composition = context.spec.audit_composition(bootstrap)
     with fixed_torch_threads(context.settings.torch_threads):
         audit, audit_qa, images, unreadable = _readable_audit_draw(
-            context, trained["audit_pool"], fraction, context.entropy(_AUDIT, bootstrap)
+            context, trained["audit_pool"], composition, context.entropy(_AUDIT, bootstrap)
         )
         probs = _predict(context, context.build_model(trained["state"]), images)
     accuracy = accuracy_gap(audit["target"].to_numpy(), probs >= 0.5, audit["in_slice"].to_numpy())

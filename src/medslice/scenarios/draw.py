@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from medslice.scenarios.mechanisms import PoolTooSmallError
-from medslice.scenarios.spec import ScenarioSpec
+from medslice.scenarios.spec import AuditComposition, ScenarioSpec
 
 SET_COLUMNS: tuple[str, ...] = (
     "dicom_id",
@@ -110,11 +110,13 @@ def draw_training_sets(
 
 
 def draw_audit_set(
-    audit_pool: pd.DataFrame, spec: ScenarioSpec, fraction: float, rng: np.random.Generator
+    audit_pool: pd.DataFrame,
+    spec: ScenarioSpec,
+    composition: AuditComposition,
+    rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, dict]:
-    """Draw ``spec.n_audit`` audit cases with exactly ``round(fraction * n_audit)`` slice cases."""
-    n_slice = round(fraction * spec.n_audit)
-    n_rest = spec.n_audit - n_slice
+    """Draw an audit set of exactly ``composition.n_slice`` slice cases and ``composition.n_other`` others."""
+    n_slice, n_rest = composition.n_slice, composition.n_other
     in_slice = audit_pool["in_slice"].to_numpy(dtype=bool)
     targets = audit_pool["target"].to_numpy()
     slice_rows = _choose(np.flatnonzero(in_slice), n_slice, rng, spec, "audit slice")
@@ -122,7 +124,7 @@ def draw_audit_set(
         rest_rows = _choose(np.flatnonzero(~in_slice), n_rest, rng, spec, "audit non-slice")
     else:
         slice_positives = int(targets[slice_rows].sum())
-        n_pos = min(max(round(spec.n_audit / 2) - slice_positives, 0), n_rest)
+        n_pos = min(max(round(composition.n / 2) - slice_positives, 0), n_rest)
         positives = np.flatnonzero(~in_slice & (targets == 1))
         negatives = np.flatnonzero(~in_slice & (targets == 0))
         rest_rows = np.concatenate(
@@ -135,7 +137,7 @@ def draw_audit_set(
     audit = audit.assign(true_target=audit["target"], label_flipped=False, role="audit")
     qa = {
         "n": len(audit),
-        "requested_slice_fraction": float(fraction),
+        "requested_slice_fraction": float(composition.requested_fraction),
         "n_slice": int(audit["in_slice"].sum()),
         "slice_share": float(audit["in_slice"].mean()),
         "positive_share": float(audit["target"].mean()),
@@ -163,8 +165,7 @@ def draw_from_pool(pool: ScenarioPool, spec: ScenarioSpec, bootstrap: int, seed:
     train_pool = frame[frame["subject_id"].isin(train_subjects)].reset_index(drop=True)
     audit_pool = frame[frame["subject_id"].isin(audit_subjects)].reset_index(drop=True)
     train, validate, training_qa = draw_training_sets(train_pool, spec, rng)
-    fraction = spec.audit_slice_fraction(bootstrap)
-    audit, audit_qa = draw_audit_set(audit_pool, spec, fraction, rng)
+    audit, audit_qa = draw_audit_set(audit_pool, spec, spec.audit_composition(bootstrap), rng)
     qa = {
         "bootstrap": int(bootstrap),
         "seed": int(seed),

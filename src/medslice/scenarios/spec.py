@@ -56,6 +56,36 @@ def _optional_fraction(scenario: str, key: str, value: Any) -> float | None:
     return None if value is None else _fraction(scenario, key, value, low=0.0, high=1.0)
 
 
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping))
+
+
+def _compositions(scenario: str, value: Any) -> tuple[tuple[int, int], ...]:
+    """``audit_compositions``: a non-empty list of ``[planted, other]`` counts (planted, other >= 1)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable) or not list(value):
+        raise _fail(
+            scenario, "audit_compositions", f"must be a non-empty list of [planted, other], got {value!r}"
+        )
+    pairs = []
+    for entry in value:
+        if (
+            isinstance(entry, (str, bytes, Mapping))
+            or not isinstance(entry, Iterable)
+            or len(list(entry)) != 2
+        ):
+            raise _fail(scenario, "audit_compositions", f"entry {entry!r} is not a [planted, other] pair")
+        planted, other = list(entry)
+        pairs.append(
+            (
+                _count(scenario, "audit_compositions (planted)", planted),
+                _count(scenario, "audit_compositions (other)", other),
+            )
+        )
+    return tuple(pairs)
+
+
 def _check_keys(scenario: str, prefix: str, mapping: Mapping, allowed: Iterable[str]) -> None:
     unknown = sorted(set(mapping) - set(allowed))
     if unknown:
@@ -230,6 +260,27 @@ MECHANISMS: dict[str, type[CorrelationMechanism | RareMechanism | LabelNoiseMech
 
 
 @dataclass(frozen=True)
+class AuditComposition:
+    """How many planted (slice) cases and other cases one audit set holds.
+
+    Attributes:
+        n_slice: planted cases.
+        n_other: the other cases.
+        requested_fraction: the slice share as configured (``audit_slice_fractions``), or
+            ``n_slice / (n_slice + n_other)`` for an ``audit_compositions`` entry.
+    """
+
+    n_slice: int
+    n_other: int
+    requested_fraction: float
+
+    @property
+    def n(self) -> int:
+        """The audit set's size."""
+        return self.n_slice + self.n_other
+
+
+@dataclass(frozen=True)
 class ScenarioSpec:
     """One validated failure scenario.
 
@@ -241,6 +292,9 @@ class ScenarioSpec:
         mechanism: the training-set injection.
         audit_slice_fractions: slice share of the audit set; bootstrap b uses entry ``b % len``.
         n_train, n_validate, n_audit: set sizes. The validation set comes from the training pool.
+        audit_compositions: ``(planted, other)`` case counts per audit set, used instead of
+            ``audit_slice_fractions`` and ``n_audit`` when given (the authors' scripts draw 60/240,
+            100/200 and 120/180); bootstrap b uses entry ``b % len``.
         audit_pool_fraction: share of the cohort's subjects reserved for audit sets in each
         bootstrap.
         audit_mix: ``"balanced"`` (half positives overall, as far as the slice allows) or
@@ -261,6 +315,7 @@ class ScenarioSpec:
     audit_pool_fraction: float = 0.3
     audit_mix: str = "balanced"
     description: str = ""
+    audit_compositions: tuple[tuple[int, int], ...] = ()
     columns: tuple[str, ...] = field(default=COHORT_COLUMNS, repr=False, compare=False)
 
     @classmethod
@@ -281,6 +336,7 @@ class ScenarioSpec:
             "n_audit",
             "audit_pool_fraction",
             "audit_mix",
+            "audit_compositions",
             "description",
             "enabled",
             "run",
@@ -338,6 +394,7 @@ class ScenarioSpec:
             ),
             audit_mix=audit_mix,
             description=str(mapping.get("description", "")),
+            audit_compositions=_compositions(name, mapping.get("audit_compositions")),
             columns=columns,
         )
 
@@ -356,6 +413,12 @@ class ScenarioSpec:
             "audit_pool_fraction": self.audit_pool_fraction,
             "audit_mix": self.audit_mix,
             "description": self.description,
+            # Only when set: a spec without compositions keeps the mapping (and the checkpoint keys) it had.
+            **(
+                {"audit_compositions": [list(pair) for pair in self.audit_compositions]}
+                if self.audit_compositions
+                else {}
+            ),
         }
 
     def evaluate_target(self, cohort: pd.DataFrame) -> pd.Series:
@@ -395,9 +458,24 @@ class ScenarioSpec:
         except ExpressionError as error:
             raise _fail(self.name, "slice", str(error)) from error
 
+    def audit_composition(self, bootstrap: int) -> AuditComposition:
+        """The planted and other case counts of ``bootstrap``'s audit set: entries cycle with the index."""
+        if self.audit_compositions:
+            n_slice, n_other = self.audit_compositions[bootstrap % len(self.audit_compositions)]
+            return AuditComposition(n_slice, n_other, n_slice / (n_slice + n_other))
+        fraction = self.audit_slice_fractions[bootstrap % len(self.audit_slice_fractions)]
+        n_slice = round(fraction * self.n_audit)
+        return AuditComposition(n_slice, self.n_audit - n_slice, fraction)
+
+    def check_composition(self) -> AuditComposition:
+        """The composition with the largest slice share (the first on ties): the failure check's audit set."""
+        n_entries = len(self.audit_compositions or self.audit_slice_fractions)
+        compositions = [self.audit_composition(index) for index in range(n_entries)]
+        return max(compositions, key=lambda composition: composition.requested_fraction)
+
     def audit_slice_fraction(self, bootstrap: int) -> float:
         """The audit slice share used by ``bootstrap``: fractions cycle with the bootstrap index."""
-        return self.audit_slice_fractions[bootstrap % len(self.audit_slice_fractions)]
+        return self.audit_composition(bootstrap).requested_fraction
 
     def _evaluate(self, cohort: pd.DataFrame, key: str) -> pd.Series:
         try:

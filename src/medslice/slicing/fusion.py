@@ -17,6 +17,8 @@ __all__ = [
     "MODALITIES",
     "VARIANTS",
     "broadcast_study_embeddings",
+    "concatenate_modalities",
+    "fusion_pca",
     "fuse_modalities",
     "l2_normalize",
     "parse_variant",
@@ -58,12 +60,17 @@ def fuse_modalities(
     3. PCA to ``m = min(max_components, n_samples, total width)`` dimensions, fitted on these rows (the
        audit set).
     """
+    fused = concatenate_modalities(embeddings, weights)
+    # fit_transform, not fit then transform: the "full" solver returns U * S, whose last bits differ.
+    return fusion_pca(fused, max_components, random_state).fit_transform(fused).astype(np.float32)
+
+
+def concatenate_modalities(
+    embeddings: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None
+) -> np.ndarray:
+    """Steps 1 and 2 of :func:`fuse_modalities`: the L2-normalised, weighted, concatenated rows."""
     if not isinstance(embeddings, Mapping) or not embeddings:
         raise ValueError("embeddings must be a non-empty mapping of modality name to (n, d) array")
-    if isinstance(max_components, bool) or not isinstance(max_components, int | np.integer):
-        raise TypeError(f"max_components must be an integer; got {max_components!r}")
-    if max_components < 1:
-        raise ValueError(f"max_components must be >= 1; got {max_components}")
     weights = dict(weights or {})
     unknown = sorted(set(weights) - set(embeddings))
     if unknown:
@@ -86,7 +93,16 @@ def fuse_modalities(
             raise ValueError(f"weight of modality {modality!r} must be a finite number > 0; got {weight}")
         blocks.append(normalised * float(weight))
     # float32 inputs stay float32: at full-dataset scale a float64 copy would not fit in memory.
-    fused = np.concatenate(blocks, axis=1)
+    return np.concatenate(blocks, axis=1)
+
+
+def fusion_pca(fused: np.ndarray, max_components: int = 512, random_state: int | None = None) -> PCA:
+    """Step 3 of :func:`fuse_modalities`: the (unfitted) PCA to ``min(max_components, rows, width)`` for
+    ``fused``, whose rows it checks can be fitted."""
+    if isinstance(max_components, bool) or not isinstance(max_components, int | np.integer):
+        raise TypeError(f"max_components must be an integer; got {max_components!r}")
+    if max_components < 1:
+        raise ValueError(f"max_components must be >= 1; got {max_components}")
     # PCA centres the rows: with one row, or rows that are all alike, nothing is left to project.
     if fused.shape[0] < 2 or not np.ptp(fused, axis=0).any():
         raise ValueError(
@@ -95,8 +111,7 @@ def fuse_modalities(
         )
     n_components = min(int(max_components), fused.shape[0], fused.shape[1])
     solver = "covariance_eigh" if fused.shape[0] >= fused.shape[1] else "full"
-    pca = PCA(n_components=n_components, svd_solver=solver, random_state=random_state)
-    return pca.fit_transform(fused).astype(np.float32)
+    return PCA(n_components=n_components, svd_solver=solver, random_state=random_state)
 
 
 def broadcast_study_embeddings(

@@ -19,12 +19,14 @@ from medslice.runner.reuse import map_checkpointed
 from medslice.slicing.base import SliceDiscoveryWarning
 from medslice.slicing.domino import DominoSlicer
 from medslice.slicing.error_cluster import ErrorClusterSlicer
-from medslice.slicing.fusion import fuse_modalities
+from medslice.slicing.fusion import concatenate_modalities, fuse_modalities, fusion_pca
 from medslice.slicing.spotlight import SpotlightSlicer
 from medslice.slicing.summary import summarize_slices
 from medslice.slicing.threads import limited_threads
 
 logger = logging.getLogger(__name__)
+
+PCA_FITS: tuple[str, ...] = ("audit_set", "pooled")
 
 SLICERS: dict[str, type] = {
     "domino": DominoSlicer,
@@ -69,6 +71,7 @@ def fuse_bootstraps(
     weights: Mapping[str, float] | None = None,
     max_components: int = 512,
     seed: int = 0,
+    pca_fit: str = "audit_set",
     checkpoints: CheckpointStore | None = None,
 ) -> pa.Table:
     """Fuse each bootstrap's audit rows separately, with PCA fitted on that audit set (docs/reference.md §1).
@@ -79,7 +82,13 @@ def fuse_bootstraps(
     The result does not depend on the order of the predictions' rows or bootstraps: bootstraps are fused
     in ascending order, each on its rows sorted by ``dicom_id`` (stable), which is also the output order.
     Each bootstrap is a unit of work (:func:`fuse_one_bootstrap`), kept in ``checkpoints`` when given.
+
+    ``pca_fit`` is ``"audit_set"`` (the paper's text: a PCA per bootstrap, fitted on its audit set) or
+    ``"pooled"`` (the authors' code: one PCA fitted on every image of the table once, in ``dicom_id``
+    order, that projects each bootstrap).
     """
+    if pca_fit not in PCA_FITS:
+        raise ValueError(f"pca_fit must be one of {list(PCA_FITS)}, got {pca_fit!r}")
     dicom_ids = predictions["dicom_id"].to_numpy(dtype=str)
     units = []
     for bootstrap, unordered in predictions.groupby("bootstrap", sort=True).indices.items():
@@ -92,7 +101,13 @@ def fuse_bootstraps(
                 matrices={name: np.asarray(matrix[index]) for name, matrix in modality_matrices.items()},
             )
         )
-    settings = {"weights": dict(weights) if weights else None, "max_components": int(max_components)}
+    settings = {
+        "weights": dict(weights) if weights else None,
+        "max_components": int(max_components),
+        "pooled_pca": None,
+    }
+    if pca_fit == "pooled":
+        settings["pooled_pca"] = _pooled_pca(dicom_ids, modality_matrices, settings, seed)
     blocks = map_checkpointed(
         fuse_one_bootstrap,
         units,
@@ -135,7 +150,11 @@ def fuse_one_bootstrap(settings: Mapping[str, Any], seed: int, unit: BootstrapFu
     One bootstrap's PCA is a few-hundred-row problem: one BLAS thread runs it several times faster than a
     shared pool, and makes its result independent of the cores of the machine it lands on.
     """
+    pooled = settings.get("pooled_pca")
     with limited_threads(1):
+        if pooled is not None:
+            rows = concatenate_modalities(dict(unit.matrices), settings["weights"])
+            return ((rows - pooled["mean"]) @ pooled["components"].T).astype(np.float32)
         fused = fuse_modalities(
             dict(unit.matrices),
             weights=settings["weights"],
@@ -143,6 +162,23 @@ def fuse_one_bootstrap(settings: Mapping[str, Any], seed: int, unit: BootstrapFu
             random_state=seed,
         )
     return np.asarray(fused, dtype=np.float32)
+
+
+def _pooled_pca(
+    dicom_ids: np.ndarray, modality_matrices: Mapping[str, np.ndarray], settings: Mapping[str, Any], seed: int
+) -> dict[str, np.ndarray]:
+    """The mean and components of one PCA fitted on every image of the table once, in ``dicom_id`` order.
+
+    Plain arrays rather than the fitted estimator, so that a unit's checkpoint key hashes what the
+    projection is.
+    """
+    _, first = np.unique(dicom_ids, return_index=True)  # sorted ids, each image's first row
+    pooled = concatenate_modalities(
+        {name: np.asarray(matrix)[first] for name, matrix in modality_matrices.items()}, settings["weights"]
+    )
+    with limited_threads(1):
+        pca = fusion_pca(pooled, settings["max_components"], seed).fit(pooled)
+    return {"mean": pca.mean_.copy(), "components": pca.components_.copy()}
 
 
 def check_slicer_settings(config: Mapping[str, Any]) -> int:

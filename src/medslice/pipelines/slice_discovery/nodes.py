@@ -21,6 +21,7 @@ def fuse_modalities(
     metadata_embeddings: pa.Table,
     bootstrap_checkpoints: CheckpointStore,
     variant: dict[str, Any],
+    pca_fit: str,
     seed: int,
 ) -> pa.Table:
     """L2-normalise, weight and concatenate the variant's modalities, then PCA per bootstrap's audit set.
@@ -36,6 +37,7 @@ def fuse_modalities(
         metadata_embeddings: Per-image embeddings of the metadata sentence.
         bootstrap_checkpoints: Where each bootstrap's fused matrix is kept and reused.
         variant: ``{modalities: [...], weights: {...}, max_components: 512}``.
+        pca_fit: ``audit_set`` (a PCA per bootstrap) or ``pooled`` (one PCA on every audited image).
         seed: The project seed.
     """
     modalities = list(variant.get("modalities") or [])
@@ -50,6 +52,7 @@ def fuse_modalities(
         weights=variant.get("weights"),
         max_components=int(variant.get("max_components", 512)),
         seed=seed,
+        pca_fit=pca_fit,
         checkpoints=bootstrap_checkpoints,
     )
 

@@ -30,6 +30,7 @@ def _template() -> Pipeline:
                     "metadata_embeddings",
                     "bootstrap_checkpoints",
                     "params:variant",
+                    "params:slice_discovery.pca_fit",
                     "params:seed",
                 ],
                 outputs="fused_embeddings",
@@ -60,6 +61,7 @@ def variant_pipeline(variant: str) -> Pipeline:
         parameters={
             "params:variant": f"params:slice_discovery.variants.{variant}",
             "params:slice_discovery.slicer": "params:slice_discovery.slicer",
+            "params:slice_discovery.pca_fit": "params:slice_discovery.pca_fit",
             "params:seed": "params:seed",
         },
     )
