@@ -10,6 +10,7 @@ import yaml
 
 from medslice.scenarios import RunConfig, ScenarioSpec
 from medslice.scenarios.defaults import DEFAULT_SCENARIOS
+from medslice.slicing.comparison import check_compared_slicers
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -48,6 +49,7 @@ CLASSIFIER_OF_ENV = {
     "paper_classifier": "lite0_head",
     "paper_protocol": "small_cnn",
     "paper_code": "small_cnn",
+    "every_slicer": "small_cnn",
 }
 NOT_ENVIRONMENTS = {"local", "dask"}  # conf/dask holds Dask's own settings (DASK_CONFIG), not Kedro's
 
@@ -85,6 +87,18 @@ def test_paper_code_draws_the_scripts_audit_sets_and_pools_the_pca() -> None:
     assert _parameters("slice_discovery")["slice_discovery"]["pca_fit"] == "audit_set"
 
 
+@pytest.mark.parametrize("env", sorted(CLASSIFIER_OF_ENV))
+def test_every_environments_compared_slicers_validate(env: str) -> None:
+    settings = _parameters("slice_discovery")["slice_discovery"]
+    path = CONF / env / "parameters" / "slice_discovery.yml"
+    if env != "base" and path.exists():
+        settings = _soft_merge(settings, yaml.safe_load(path.read_text())["slice_discovery"])
+    methods = [entry["method"] for entry in check_compared_slicers(settings["compared_slicers"])]
+    assert settings["slicer"].get("method", "domino") not in methods  # the main slicer is not compared twice
+    if env == "every_slicer":
+        assert methods == ["error_cluster", "spotlight", "sliceline"]
+
+
 def test_every_environment_is_checked() -> None:
     shipped = {path.name for path in CONF.iterdir() if path.is_dir() and path.name not in NOT_ENVIRONMENTS}
     assert shipped == set(CLASSIFIER_OF_ENV)
@@ -93,8 +107,8 @@ def test_every_environment_is_checked() -> None:
 @pytest.mark.parametrize("env", sorted(CLASSIFIER_OF_ENV))
 def test_every_environments_run_block_validates(env: str) -> None:
     run = _parameters("failure_injection")["failure_injection"]["run"]
-    if env != "base":
-        path = CONF / env / "parameters" / "failure_injection.yml"
+    path = CONF / env / "parameters" / "failure_injection.yml"
+    if env != "base" and path.exists():
         run = _soft_merge(run, yaml.safe_load(path.read_text())["failure_injection"].get("run", {}))
     config = RunConfig.from_dict(run)
     assert config.classifier.name == CLASSIFIER_OF_ENV[env]

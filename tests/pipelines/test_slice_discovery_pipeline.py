@@ -58,6 +58,7 @@ def _inputs(seed: int = 0, n: int = 240) -> dict[str, object]:
         "bootstrap_checkpoints": CheckpointStore(None),
         "params:slice_discovery.slicer": SLICER,
         "params:slice_discovery.pca_fit": "audit_set",
+        "params:slice_discovery.compared_slicers": [{"method": "error_cluster", "n_slices": 2}],
         "params:seed": 3,
         **{f"params:slice_discovery.variants.{k}": v for k, v in VARIANTS.items()},
     }
@@ -79,8 +80,10 @@ def test_nodes_are_namespaced_per_scenario_and_variant(pipeline) -> None:  # noq
         "s1.image.discover_slices",
         "s1.image_report.fuse_modalities",
         "s1.image_report.discover_slices",
+        "s1.image.compare_slicers",
+        "s1.image_report.compare_slicers",
     }
-    assert "s1.image_report.slices" in pipeline.outputs()
+    assert {"s1.image_report.slices", "s1.image_report.compared_slices"} <= pipeline.outputs()
     assert "s1.predictions" in pipeline.inputs()
 
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing import parse_variant
+from medslice.slicing.comparison import discover_with_every_slicer
 from medslice.slicing.embedding_tables import aligned_modalities
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
 
@@ -76,3 +77,27 @@ def discover_slices(
         fused_embeddings, predictions, slicer, seed=seed, checkpoints=bootstrap_checkpoints
     )
     return memberships, summary, {"slicer": dict(slicer), "seed": int(seed)}
+
+
+def compare_slicers(
+    fused_embeddings: pa.Table,
+    predictions: pd.DataFrame,
+    cohort: pd.DataFrame,
+    bootstrap_checkpoints: CheckpointStore,
+    compared_slicers: list[dict[str, Any]],
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit every compared slicer on the same fused embeddings and bootstraps as the main slicer.
+
+    Returns the memberships (a ``method`` column, then as ``slices``) and the rules the rule slicers
+    found. See :func:`~medslice.slicing.comparison.discover_with_every_slicer`.
+    """
+    attributes = cohort.set_index(cohort["dicom_id"].astype(str))
+    return discover_with_every_slicer(
+        fused_embeddings,
+        predictions,
+        attributes,
+        compared_slicers,
+        seed=seed,
+        checkpoints=bootstrap_checkpoints,
+    )

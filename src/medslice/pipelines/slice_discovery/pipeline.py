@@ -48,6 +48,19 @@ def _template() -> Pipeline:
                 outputs=["slices", "slice_summary", "slicing_settings"],
                 name="discover_slices",
             ),
+            node(
+                nodes.compare_slicers,
+                inputs=[
+                    "fused_embeddings",
+                    "predictions",
+                    "cohort",
+                    "bootstrap_checkpoints",
+                    "params:slice_discovery.compared_slicers",
+                    "params:seed",
+                ],
+                outputs=["compared_slices", "slice_rules"],
+                name="compare_slicers",
+            ),
         ]
     )
 
@@ -62,6 +75,7 @@ def variant_pipeline(variant: str) -> Pipeline:
             "params:variant": f"params:slice_discovery.variants.{variant}",
             "params:slice_discovery.slicer": "params:slice_discovery.slicer",
             "params:slice_discovery.pca_fit": "params:slice_discovery.pca_fit",
+            "params:slice_discovery.compared_slicers": "params:slice_discovery.compared_slicers",
             "params:seed": "params:seed",
         },
     )
