@@ -34,6 +34,7 @@ UNVERSIONED = {
     "audit_report",
     "audit_summary",
     "precision_chart",
+    "paired_chart",
 }
 TRANSIENT = {"images_qa", "reports_qa", "labels_qa", "patients_qa", "cohort_qa", "parameters"}
 
@@ -109,7 +110,9 @@ def test_one_scenario_runs_alone_with_namespaces(pipelines: dict) -> None:
     names = {n.name for n in selected.nodes}
     assert "spurious_correlation.inject_failures" in names
     assert all(name.startswith("spurious_correlation.") for name in names)
-    assert len(names) == 2 + 4 * len(VARIANTS)
+    # inject_failures and evaluate_baseline, then per variant: fusion, the main slicer, the compared
+    # slicers, the explanation and the two evaluations.
+    assert len(names) == 2 + 6 * len(VARIANTS)
 
 
 def test_the_report_reads_injection_qa_only_where_failures_were_injected(pipelines: dict) -> None:
@@ -125,7 +128,18 @@ def test_the_report_reads_injection_qa_only_where_failures_were_injected(pipelin
 
 def test_auditing_own_predictions_never_overwrites_the_planted_audits_report(pipelines: dict) -> None:
     own = pipelines["audit_predictions"].all_outputs()
-    shared = {"metrics", "metrics_summary", "audit_summary", "audit_report", "precision_chart"}
+    shared = {
+        "metrics",
+        "metrics_summary",
+        "audit_summary",
+        "audit_report",
+        "precision_chart",
+        "paired_comparisons",
+        "cross_fitted_best",
+        "paired_chart",
+        "slicer_comparison",
+        "slicer_rules",
+    }
     assert not own & shared
     assert {f"user.{name}" for name in shared} <= own
     configure_project("medslice")

@@ -181,6 +181,43 @@ def evaluate_one_bootstrap(settings: Mapping[str, Any], unit: BootstrapEvaluatio
     return {**ids, **metrics}
 
 
+def evaluate_compared_slicers(
+    memberships: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    scenario: str,
+    variant: str,
+    checkpoints: CheckpointStore | None = None,
+) -> pd.DataFrame:
+    """The precision metrics of every compared slicer (``method`` column of ``memberships``), per bootstrap.
+
+    Scored exactly as the main slicer (:func:`evaluate_slices`), without explanation hits: the compared
+    slicers' slices are not explained.
+    """
+    tables = []
+    for method, rows in memberships.groupby("method", sort=True):
+        slices = rows.drop(columns="method").reset_index(drop=True)
+        tables.append(
+            evaluate_slices(
+                slices,
+                predictions,
+                NO_EXPLANATIONS,
+                scenario=scenario,
+                variant=variant,
+                method=str(method),
+                checkpoints=checkpoints,
+            )
+        )
+    filled = [table for table in tables if len(table)]
+    return pd.concat(filled, ignore_index=True) if filled else tidy_metrics([])
+
+
+# What evaluate_slices reads of an explanations table, with no rows: no hit metric is computed.
+NO_EXPLANATIONS = pd.DataFrame(
+    {"bootstrap": [], "slice": [], "kind": [], "source": [], "rank": [], "term": []}
+)
+
+
 def _over_represented(tokens: pd.DataFrame, top_k: int) -> list[str]:
     """The first ``top_k`` tokens by rank that weigh more in the slice than in its reference group."""
     first = tokens.sort_values("rank").head(top_k)

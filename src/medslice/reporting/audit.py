@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from medslice.reporting.classifier_settings import describe_classifiers
 from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
+from medslice.reporting.slicers import SlicerRow
 from medslice.reporting.slicing_settings import describe_slicing_settings
 from medslice.run_consistency import check_same_audit_rows
 from medslice.slicing.base import degenerate_reasons
@@ -170,6 +171,9 @@ def build_report(
     encoder: Mapping[str, Any],
     parameters: Mapping[str, Any],
     artifacts: Mapping[str, Any],
+    paired: pd.DataFrame | None = None,
+    cross_fitted: pd.DataFrame | None = None,
+    slicers: Sequence[SlicerRow] = (),
 ) -> str:
     """Render the report from artifacts keyed ``<scenario>__<variant>__<kind>``,
     ``<scenario>__predictions`` and, for injected scenarios, ``<scenario>__injection_qa`` (a mapping;
@@ -179,7 +183,9 @@ def build_report(
     the slices a reader will look at. The injection QA fills the planted-failures table. ``encoder``
     describes what embedded the data, e.g. each modality's encoder identity; ``parameters`` may carry
     ``run_timestamp``, the save version of the results shown, and ``report_run``, the run that rebuilt the
-    report when it is another.
+    report when it is another. ``paired`` and ``cross_fitted`` (the tables of
+    :mod:`medslice.evaluation.paired`) make the report lead with the paired comparisons; ``slicers``
+    (:func:`medslice.reporting.slicers.slicer_rows`) compares every slicer on the same bootstraps.
     """
     image_paths = pd.Series(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
@@ -257,4 +263,7 @@ def build_report(
         no_slice_reasons=no_slice_reasons,
         shown_notes=shown_notes,
         notices=[notice for notice in (classifier_notice, slicing_notice) if notice],
+        paired=paired,
+        cross_fitted=cross_fitted,
+        slicers=slicers,
     )

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from medslice.evaluation.paired import PAIRED_COLUMNS, VS_IMAGE, variant_sort_key
 from medslice.reporting.formatting import humanize, metric_label
 from medslice.reporting.headline import (
     BASELINE_COLUMN,
@@ -20,6 +21,7 @@ from medslice.reporting.headline import (
     PAPER_METRIC,
     headline_long,
 )
+from medslice.reporting.paired import ALPHA, reference_label, variant_label
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in grey print.
 VARIANT_COLOURS: tuple[str, ...] = (
@@ -111,6 +113,89 @@ def precision_bar_chart(
     handles.append(Patch(facecolor="white", edgecolor="#111111", linewidth=1.8))
     labels.append("best variant")
     figure.legend(handles, labels, loc="outside lower center", ncol=5, frameon=False, fontsize=8)
+    return figure
+
+
+def paired_forest_plot(
+    paired: pd.DataFrame, comparison: str = VS_IMAGE, *, title: str | None = None
+) -> Figure:
+    """Draw each variant's mean paired difference and its 95% CI, one panel per scenario, with a zero line.
+
+    Parameters
+    ----------
+    paired : pandas.DataFrame
+        The output of :func:`medslice.evaluation.paired.paired_comparisons`.
+    comparison : str
+        Which comparison to draw (default ``"vs image"``: each multimodal variant minus image-only).
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Filled markers mark a Holm p below 0.05, open ones the rest; whiskers are the design-aware
+        intervals. Without rows for ``comparison`` the figure says so.
+    """
+    missing = [column for column in PAIRED_COLUMNS if column not in paired.columns]
+    if missing:
+        raise ValueError(f"paired lacks column(s) {missing}; build it with paired_comparisons().")
+    rows = paired[paired["comparison"] == comparison]
+    scenarios = list(dict.fromkeys(rows["scenario"].astype(str)))
+    counts = [int((rows["scenario"] == scenario).sum()) for scenario in scenarios]
+    reference = reference_label(str(rows["reference"].iloc[0])) if len(rows) else "the reference"
+    height = 1.3 + sum(0.3 * count + 0.45 for count in counts)
+    figure = Figure(figsize=(7.2, max(height, 2.4)), dpi=FIGURE_DPI, facecolor="white", layout="constrained")
+    default_title = f"Paired difference in paper precision@10, variant minus {reference}"
+    figure.suptitle(title or default_title, x=0.02, ha="left", fontsize=11)
+    if not scenarios:
+        axes = figure.add_subplot()
+        axes.text(0.5, 0.5, "No paired comparisons to show", ha="center", va="center", fontsize=12)
+        axes.set_axis_off()
+        return figure
+
+    panels = figure.subplots(len(scenarios), 1, sharex=True, squeeze=False, height_ratios=counts)[:, 0]
+    low = float(np.nanmin(np.r_[rows["ci_low"].to_numpy(dtype=float), rows["mean_difference"], 0.0]))
+    high = float(np.nanmax(np.r_[rows["ci_high"].to_numpy(dtype=float), rows["mean_difference"], 0.0]))
+    margin = max(0.05, 0.08 * (high - low))
+    for axes, scenario in zip(panels, scenarios, strict=True):
+        mine = rows[rows["scenario"] == scenario]
+        keys = [variant_sort_key(str(v)) for v in mine["variant"]]
+        mine = mine.iloc[sorted(range(len(mine)), key=keys.__getitem__)]
+        y = np.arange(len(mine))[::-1]
+        means = mine["mean_difference"].to_numpy(dtype=float)
+        lower = np.nan_to_num(np.clip(means - mine["ci_low"].to_numpy(dtype=float), 0, None))
+        upper = np.nan_to_num(np.clip(mine["ci_high"].to_numpy(dtype=float) - means, 0, None))
+        significant = (mine["holm_p"] < ALPHA).to_numpy(dtype=bool)
+        axes.axvline(0.0, color="#444444", linewidth=1.0, linestyle="dashed", zorder=1)
+        axes.errorbar(
+            means,
+            y,
+            xerr=np.vstack([lower, upper]),
+            fmt="none",
+            ecolor="#333333",
+            elinewidth=1.1,
+            capsize=2.5,
+            zorder=2,
+        )
+        axes.scatter(
+            means,
+            y,
+            s=36,
+            marker="o",
+            facecolors=[VARIANT_COLOURS[0] if flag else "white" for flag in significant],
+            edgecolors=VARIANT_COLOURS[0],
+            linewidths=1.4,
+            zorder=3,
+        )
+        axes.set_yticks(y, [variant_label(str(v)) for v in mine["variant"]], fontsize=8)
+        axes.set_ylim(-0.6, len(mine) - 0.4)
+        axes.set_title(humanize(scenario), loc="left", fontsize=9)
+        axes.xaxis.grid(True, color="#e3e3e3", linewidth=0.8)
+        axes.set_axisbelow(True)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+    panels[-1].set_xlim(low - margin, high + margin)
+    panels[-1].set_xlabel(f"Mean paired difference (95% CI); filled: Holm p < {ALPHA:g}", fontsize=8)
     return figure
 
 

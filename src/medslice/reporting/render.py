@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -11,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import medslice
 from medslice.reporting.cards import SliceCard
-from medslice.reporting.figures import png_bytes, precision_bar_chart
+from medslice.reporting.figures import paired_forest_plot, png_bytes, precision_bar_chart
 from medslice.reporting.formatting import humanize
 from medslice.reporting.headline import (
     BASELINE_METRIC,
@@ -20,6 +21,15 @@ from medslice.reporting.headline import (
     PAPER_METRIC,
     headline_long,
 )
+from medslice.reporting.paired import (
+    CROSS_FITTED_NOTE,
+    PAIRED_NOTE,
+    CrossFittedRow,
+    PairedRow,
+    cross_fitted_rows,
+    lead_sentences,
+    paired_rows,
+)
 from medslice.reporting.planted import PlantedFailure
 from medslice.reporting.provenance import (
     PARAMETERS_KEY,
@@ -27,6 +37,7 @@ from medslice.reporting.provenance import (
     is_synthetic,
     provenance_items,
 )
+from medslice.reporting.slicers import SLICER_NOTE, SlicerRow
 from medslice.reporting.views import (
     FigureView,
     metric_table,
@@ -37,6 +48,46 @@ from medslice.reporting.views import (
 
 TEMPLATE_NAME = "audit_report.html.j2"
 SHOW_VARIANTS = ("best", "all")
+FOREST_CAPTION = (
+    "Paired difference in paper precision@10, each multimodal variant minus image-only, per scenario: "
+    "mean over the shared bootstraps with its 95% CI (classifiers, then audit draws); filled markers have "
+    "a Holm-adjusted p below 0.05; the dashed line is no difference."
+)
+
+
+@dataclass(frozen=True)
+class PairedView:
+    """The report's lead: comparison sentences, compact table, forest plot and the cross-fitted best."""
+
+    note: str
+    sentences: tuple[tuple[str, str], ...]
+    rows: tuple[PairedRow, ...]
+    figure: FigureView | None
+    cross_fitted_note: str
+    cross_fitted: tuple[CrossFittedRow, ...]
+
+
+def paired_view(paired: pd.DataFrame | None, cross_fitted: pd.DataFrame | None) -> PairedView | None:
+    """The lead section's view, or None when there is nothing to compare (no tables, or empty ones)."""
+    has_pairs = paired is not None and not paired.empty
+    has_best = cross_fitted is not None and not cross_fitted.empty
+    if not has_pairs and not has_best:
+        return None
+    figure = None
+    if has_pairs:
+        figure = FigureView(
+            "figure-paired",
+            FOREST_CAPTION,
+            png_data_uri(png_bytes(paired_forest_plot(paired)), "the paired forest plot"),
+        )
+    return PairedView(
+        note=PAIRED_NOTE,
+        sentences=tuple(lead_sentences(paired)) if has_pairs else (),
+        rows=tuple(paired_rows(paired)) if has_pairs else (),
+        figure=figure,
+        cross_fitted_note=CROSS_FITTED_NOTE,
+        cross_fitted=tuple(cross_fitted_rows(cross_fitted)) if has_best else (),
+    )
 
 
 def _environment() -> Environment:
@@ -65,6 +116,9 @@ def render_audit_report(
     no_slice_reasons: Mapping[str, str] | None = None,
     shown_notes: Mapping[str, str] | None = None,
     notices: Sequence[str] = (),
+    paired: pd.DataFrame | None = None,
+    cross_fitted: pd.DataFrame | None = None,
+    slicers: Sequence[SlicerRow] = (),
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
@@ -94,6 +148,13 @@ def render_audit_report(
             later bootstrap because the first one had no slices.
         notices: warnings shown under the title, before the headline, e.g. that the variants were
             sliced with different settings.
+        paired: the output of :func:`medslice.evaluation.paired.paired_comparisons`; with rows, the
+            report leads with the comparisons (a sentence per scenario, a compact table and a forest
+            plot) before the headline.
+        cross_fitted: the output of :func:`medslice.evaluation.paired.cross_fitted_best`, shown in the
+            lead beside the in-sample best variant.
+        slicers: rows of :func:`medslice.reporting.slicers.slicer_rows`: every slicer's best variant on
+            the same bootstraps, shown after the headline (nothing when empty).
 
     Returns:
         The HTML text. Same inputs give the same text, byte for byte.
@@ -199,6 +260,9 @@ def render_audit_report(
         "parameters_from_rebuild": bool(parameters) and bool(parameters.get("report_run")),
         "synthetic": is_synthetic(provenance),
         "notices": tuple(str(notice) for notice in notices),
+        "paired": paired_view(paired, cross_fitted),
+        "slicers": tuple(slicers),
+        "slicer_note": SLICER_NOTE,
         "timestamp": display_value(provenance.get("timestamp")),
         "data_version": display_value(provenance.get("data_version")),
     }

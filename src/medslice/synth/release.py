@@ -18,6 +18,7 @@ from medslice.synth.config import DEVICES, FINDINGS, SyntheticConfig
 from medslice.synth.demographics import make_admissions, make_patients
 from medslice.synth.labels import chexpert_table, negbio_table, true_label_table
 from medslice.synth.metadata import metadata_table
+from medslice.synth.render.demographic_cues import sample_cue_traits
 from medslice.synth.render.image import render_image
 from medslice.synth.render.spec import SPEC_COLUMNS, ImageSpec
 from medslice.synth.report_plan import plan_reports
@@ -27,6 +28,7 @@ from medslice.synth.split import assign_subject_splits, split_table
 # Independent random streams, so that changing one part (e.g. the report wording) leaves the others alone.
 _STREAM_SUBJECTS, _STREAM_STUDIES, _STREAM_IMAGES, _STREAM_PLAN = 1, 2, 3, 4
 _STREAM_REPORTS, _STREAM_METADATA, _STREAM_DEMOGRAPHICS, _STREAM_SPLIT, _STREAM_NEGBIO = 5, 6, 7, 8, 9
+_STREAM_AGE_CUES = 10
 RENDER_CHUNK = 8
 
 GROUND_TRUTH_ID_COLUMNS: tuple[str, ...] = ("dicom_id", "subject_id", "study_id", "split")
@@ -167,6 +169,12 @@ def generate_release(
     images = sample_images(
         stream(_STREAM_IMAGES), studies.drop(columns=["report_text", "report_labels"]), config
     )
+    # Age-related anatomy (osteophytes, an unfolded or calcified aorta) on a stream of its own, so that
+    # the MIMIC tables, and every other column of the ground truth, are the same with or without it.
+    traits = sample_cue_traits(
+        stream(_STREAM_AGE_CUES), images["subject_index"].to_numpy(), images["age"].to_numpy(), len(subjects)
+    )
+    images[list(traits.columns)] = traits.to_numpy()
     subject_split = assign_subject_splits(
         stream(_STREAM_SPLIT), subjects["subject_id"].to_numpy(), config.split_fractions
     )

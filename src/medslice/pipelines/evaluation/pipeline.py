@@ -30,7 +30,13 @@ def _variant_pipeline(scenario: str, variant: str) -> Pipeline:
                 ],
                 outputs="metrics",
                 name="evaluate_variant",
-            )
+            ),
+            node(
+                _bound(nodes.evaluate_compared_variant, scenario=scenario, variant=variant),
+                inputs=["compared_slices", "predictions", "bootstrap_checkpoints"],
+                outputs="compared_metrics",
+                name="evaluate_compared_slicers",
+            ),
         ]
     )
     return Pipeline(
@@ -66,8 +72,19 @@ def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: boo
         *(f"{s}.baseline_metrics" for s in scenarios),
         *(f"{s}.{v}.metrics" for s in scenarios for v in variants),
     ]
+    slicer_tables = {
+        f"{s}__{v}__compared_metrics": f"{s}.{v}.compared_metrics" for s in scenarios for v in variants
+    }
+    # Rules read the metadata, not the embeddings: every variant of a scenario has the same; one suffices.
+    slicer_tables.update(
+        {f"{s}__slice_rules": f"{s}.{variants[0]}.slice_rules" for s in scenarios if variants}
+    )
     report_inputs = {
         "metrics_summary": "metrics_summary",
+        "paired_comparisons": "paired_comparisons",
+        "cross_fitted_best": "cross_fitted_best",
+        "slicer_comparison": "slicer_comparison",
+        "slicer_rules": "slicer_rules",
         "cohort": "cohort",
         "mimic_cxr_jpg": "mimic_cxr_jpg",
         "image_embeddings": "image_embeddings",
@@ -99,9 +116,28 @@ def _aggregate(scenarios: list[str], variants: list[str], with_injection_qa: boo
                     name="combine_metrics",
                 ),
                 node(
+                    nodes.compare_variants,
+                    inputs=["metrics", "params:seed"],
+                    outputs=["paired_comparisons", "cross_fitted_best"],
+                    name="compare_variants",
+                ),
+                node(
+                    nodes.summarize_slicers,
+                    inputs={"metrics": "metrics", "seed": "params:seed", **slicer_tables},
+                    outputs=["slicer_comparison", "slicer_rules"],
+                    name="summarize_slicers",
+                ),
+                node(
                     nodes.write_summary,
-                    inputs={"metrics_summary": "metrics_summary", **summary_qa},
-                    outputs=["audit_summary", "precision_chart"],
+                    inputs={
+                        "metrics_summary": "metrics_summary",
+                        "paired_comparisons": "paired_comparisons",
+                        "cross_fitted_best": "cross_fitted_best",
+                        "slicer_comparison": "slicer_comparison",
+                        "slicer_rules": "slicer_rules",
+                        **summary_qa,
+                    },
+                    outputs=["audit_summary", "precision_chart", "paired_chart"],
                     name="write_summary",
                 ),
                 node(
@@ -127,7 +163,9 @@ def create_pipeline(
     ``with_injection_qa`` feeds each ``{scenario}.injection_qa`` to the report's planted-failures table;
     it is off for a user's own predictions, which have no injection. ``report_namespace`` puts the
     metrics, summary, chart and report under that namespace (``user.audit_report``, …), so that
-    auditing one's own predictions never overwrites the planted-failure audit's report.
+    auditing one's own predictions never overwrites the planted-failure audit's report. ``compare_variants``
+    pairs the variants on their shared bootstraps (``paired_comparisons``, ``cross_fitted_best``); the
+    summary and the report lead with it, and ``paired_chart`` is its forest plot.
     """
     scenarios, variants = list(scenarios), list(variants)
     per_scenario = sum((_scenario_pipeline(s, variants) for s in scenarios), Pipeline([]))

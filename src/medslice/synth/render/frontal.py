@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from medslice.synth.render import demographic_cues as cues
 from medslice.synth.render.frame import Stroke, bump, ramp
 from medslice.synth.render.phantom import SIDE_SIGN, Phantom
 from medslice.synth.render.spec import ImageSpec
@@ -21,6 +22,9 @@ CARINA_V = 0.335
 HILUM: dict[str, tuple[float, float]] = {"right": (-0.085, 0.40), "left": (0.095, 0.385)}
 N_POSTERIOR_RIBS = 10
 VERTEBRA_PITCH = 0.043
+VERTEBRA_START = 0.02  # top of the drawn spine
+VERTEBRA_HALF_WIDTH = 0.034
+KNOB_V = 0.275  # height of the aortic knob
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,9 @@ class FrontalThorax:
         costophrenic: Height of the costophrenic angles.
         heart: Heart border distance from the midline, per side (includes AP magnification).
         mediastinum: Half-width of the upper mediastinum.
-        knob: Bulge of the aortic knuckle (grows with age).
+        knob: Bulge of the aortic knuckle (grows with age, more when the aorta is unfolded).
+        ascending: Bulge of an unfolded ascending aorta into the right upper mediastinum (0 if not).
+        descending: Leftward bow of an unfolded descending aorta below the knob (0 if not).
     """
 
     half_width: float
@@ -44,6 +50,8 @@ class FrontalThorax:
     heart: dict[str, float]
     mediastinum: float
     knob: float
+    ascending: float = 0.0
+    descending: float = 0.0
 
     @classmethod
     def from_spec(cls, spec: ImageSpec) -> FrontalThorax:
@@ -55,7 +63,8 @@ class FrontalThorax:
         # AP: the heart lies far from the detector and is magnified more than the thorax.
         heart_mag = 1.09 if spec.view_position.startswith("AP") else 1.0
         heart_total = spec.cardiothoracic_ratio * 2.0 * half_width * heart_mag
-        knob = float(np.clip(0.006 + 0.00045 * (spec.age - 35), 0.004, 0.03))
+        unfolded = spec.aortic_unfolding
+        mm = cues.BODY_UNITS_PER_MM
         return cls(
             half_width=half_width,
             apex=0.095,
@@ -63,7 +72,9 @@ class FrontalThorax:
             costophrenic=dome_right + 0.105,
             heart={"right": 0.34 * heart_total, "left": 0.66 * heart_total},
             mediastinum=0.05 * spec.mediastinal_width,
-            knob=knob,
+            knob=cues.knob_bulge(spec.age, spec.sex, unfolded),
+            ascending=cues.UNFOLDED_ASCENDING_MM * mm if unfolded else 0.0,
+            descending=cues.UNFOLDED_DESCENDING_MM * mm if unfolded else 0.0,
         )
 
     def lateral_border(self, v: np.ndarray) -> np.ndarray:
@@ -82,10 +93,12 @@ class FrontalThorax:
             heart = self.heart["right"]
             profile = np.clip((v - 0.40) / 0.15, 0.0, 1.0)
             profile = profile * profile * (3 - 2 * profile)
-            return m * (1 + 0.12 * bump(v, 0.24, 0.08)) + (heart - m) * profile
+            upper = m * (1 + 0.12 * bump(v, 0.24, 0.08)) + self.ascending * bump(v, 0.27, 0.045)
+            return upper + (heart - m) * profile
         heart = self.heart["left"]
         profile = np.sin(np.clip((v - 0.385) / 0.26, 0.0, 1.0) * (math.pi / 2)) ** 1.3
-        return m + self.knob * bump(v, 0.275, 0.028) + 0.012 * bump(v, 0.35, 0.022) + (heart - m) * profile
+        aorta = self.knob * bump(v, KNOB_V, 0.028) + self.descending * bump(v, 0.34, 0.05)
+        return m + aorta + 0.012 * bump(v, 0.35, 0.022) + (heart - m) * profile
 
     def diaphragm(self, u: np.ndarray, side: str) -> np.ndarray:
         """Height of the hemidiaphragm under ``u`` on ``side``."""
@@ -157,24 +170,45 @@ def draw_frontal_anatomy(ph: Phantom, thorax: FrontalThorax) -> None:
     # Trachea: a dark air column down to the carina.
     density -= 0.10 * ramp(0.017 - np.abs(u + 0.004), 0.006) * ramp(CARINA_V - v, 0.01)
 
-    # Spine: vertebral bodies with darker disc spaces, and paired pedicles, faint behind the mediastinum.
-    phase = np.mod(v - 0.02, VERTEBRA_PITCH) / VERTEBRA_PITCH
-    bodies = ramp(0.034 - abs_u, 0.004) * (ramp(0.82 - phase, 0.08) * ramp(phase - 0.02, 0.04))
+    # Spine: vertebral bodies with darker disc spaces, and paired pedicles, faint behind the mediastinum;
+    # like the other bones, less dense in the old.
+    phase = np.mod(v - VERTEBRA_START, VERTEBRA_PITCH) / VERTEBRA_PITCH
+    bodies = ramp(VERTEBRA_HALF_WIDTH - abs_u, 0.004) * (ramp(0.82 - phase, 0.08) * ramp(phase - 0.02, 0.04))
     pedicles = bump(abs_u, 0.026, 0.007) * bump(phase, 0.3, 0.16)
-    density += 0.035 * bodies + 0.05 * pedicles
+    density += (0.035 * bodies + 0.05 * pedicles) * np.float32(ph.bone_density)
 
     if spec.sex == "F":
         # Breast shadows: a density over the lung bases, sharp at the lower curved margin, fading upwards.
+        (cu, cv), (ru, rv) = cues.BREAST_CENTRE, cues.BREAST_RADII
+        fade_v, fade_span = cues.BREAST_FADE
+        fade = np.clip((v - fade_v) / fade_span, 0.0, 1.0)
         for sign in (-1.0, 1.0):
-            breast = 1.0 - ((u - sign * 0.6 * half_width) / 0.2) ** 2 - ((v - 0.60) / 0.13) ** 2
-            fade = np.clip((v - 0.52) / 0.14, 0.0, 1.0)
-            density += 0.075 * ramp(breast, 0.12) * fade * (0.25 + 0.75 * lungs)
+            breast = 1.0 - ((u - sign * cu * half_width) / ru) ** 2 - ((v - cv) / rv) ** 2
+            density += cues.BREAST_DENSITY * ramp(breast, 0.12) * fade * (0.25 + 0.75 * lungs)
 
     ph.density += density
     ph.lungs = lungs
     ph.markable += lungs
     _draw_bones(ph, thorax)
+    _draw_age_cues(ph, thorax)
     ph.vessels.polylines(_vessel_strokes(ph.rng))
+
+
+def _draw_age_cues(ph: Phantom, thorax: FrontalThorax) -> None:
+    """A calcified aortic knob.
+
+    Osteophytes are drawn on the lateral view only: on a frontal film the thoracic spine lies behind the
+    mediastinum, and the anterior spurs show best on the lateral (``lateral.py``).
+    """
+    spec = ph.spec
+    if spec.aortic_calcification:
+        # A thin bright line just inside the knob's outer wall, over part of its outline. The knob is near
+        # white on the film, so the line goes on the full-resolution layer, which adds brightness on top.
+        start, end = cues.calcified_arc(ph.cue_rng)
+        arc_v = KNOB_V + 0.045 * (np.linspace(start, end, 8) - 0.5) * 2
+        thickness = cues.CALCIFICATION_MM * cues.BODY_UNITS_PER_MM
+        arc_u = thorax.medial_border(arc_v.astype(np.float32), "left") - 1.2 * thickness
+        ph.sharp.polyline(arc_u, arc_v, thickness, cues.CALCIFICATION_VALUE)
 
 
 def _mottle(ph: Phantom, amount: float) -> np.ndarray:

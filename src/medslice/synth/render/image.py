@@ -47,6 +47,7 @@ def render_image(spec: ImageSpec | Mapping[str, Any], seed: int) -> np.ndarray:
         frame=frame,
         rng=np.random.default_rng([seed, spec.image_index, 1]),
         study_rng=np.random.default_rng([seed, spec.study_index, 2]),
+        cue_rng=np.random.default_rng([seed, spec.study_index, 3]),
     )
     if spec.view == "lateral":
         lateral = LateralThorax.from_spec(spec)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medslice.synth.render import demographic_cues as cues
 from medslice.synth.render.frame import Stroke, bump, ramp
 from medslice.synth.render.phantom import Phantom, gauss
 from medslice.synth.render.spec import ImageSpec
@@ -20,6 +21,9 @@ SPINE_U = 0.25
 HILUM_LATERAL = (0.03, 0.42)
 TRACHEA = ((-0.01, 0.0), (0.05, 0.34))
 VERTEBRA_PITCH = 0.045
+VERTEBRA_START = 0.03  # top of the drawn spine
+VERTEBRA_HALF_DEPTH = 0.037
+OSTEOPHYTE_VALUE = 90  # bone-layer value of an anterior spur: as dense as the vertebral cortex (0.12)
 HEART_AXIS = (math.cos(math.radians(-25.0)), math.sin(math.radians(-25.0)))
 
 
@@ -34,7 +38,8 @@ class LateralThorax:
         dome: Height of the highest point of the diaphragm.
         heart_centre: Centre (u, v) of the heart shadow.
         heart_radii: Half-axes (u, v) of the heart shadow; larger with cardiomegaly.
-        aorta_width: Width of the aortic arch band (wider with a wide mediastinum).
+        aorta_width: Width of the aortic arch band (wider with a wide mediastinum, and with age).
+        arch_height: Rise of the aortic arch above its ends (higher when the aorta is unfolded).
     """
 
     anterior: float
@@ -44,6 +49,7 @@ class LateralThorax:
     heart_centre: tuple[float, float]
     heart_radii: tuple[float, float]
     aorta_width: float
+    arch_height: float = 0.14
 
     @classmethod
     def from_spec(cls, spec: ImageSpec) -> LateralThorax:
@@ -65,7 +71,8 @@ class LateralThorax:
             dome=dome,
             heart_centre=centre,
             heart_radii=(radius_u, radius_v),
-            aorta_width=0.035 * spec.mediastinal_width,
+            aorta_width=0.035 * spec.mediastinal_width + cues.aortic_growth(spec.age, spec.sex),
+            arch_height=0.14 + (cues.UNFOLDED_ARCH_RISE if spec.aortic_unfolding else 0.0),
         )
 
     def anterior_border(self, v: np.ndarray) -> np.ndarray:
@@ -107,7 +114,9 @@ def draw_lateral_anatomy(ph: Phantom, lateral: LateralThorax) -> None:
     body = ramp(u - anterior_skin, 0.012) * ramp(0.41 - u, 0.012)
     density = body * (0.52 + 0.06 * np.clip((0.2 - v) / 0.2, 0.0, 1.0))
     if spec.sex == "F":
-        density += 0.06 * body * gauss(u, v, (lateral.anterior, 0.56), (0.12, 0.1))
+        # The breasts lie in front of the lower anterior chest wall (no lower-zone shadow as on a frontal).
+        breast = gauss(u, v, (lateral.anterior, cues.LATERAL_BREAST_V), cues.LATERAL_BREAST_RADII)
+        density += cues.LATERAL_BREAST_DENSITY * body * breast
     # Shoulders and raised arms overlap the upper chest.
     density += 0.12 * body * np.clip((0.32 - v) / 0.22, 0.0, 1.0)
     lung = lateral.lung(u, v)
@@ -124,27 +133,76 @@ def draw_lateral_anatomy(ph: Phantom, lateral: LateralThorax) -> None:
     hu, hv = HILUM_LATERAL
     density += 0.08 * lung * gauss(u, v, (hu, hv), (0.06, 0.06))
     # Vertebral bodies (brighter cortex, darker discs) along a gentle kyphosis, posterior elements behind.
-    centre = SPINE_U + 0.03 * np.sin(np.pi * v)
-    phase = np.mod(v - 0.03, VERTEBRA_PITCH) / VERTEBRA_PITCH
+    centre = _spine_centre(v)
+    phase = np.mod(v - VERTEBRA_START, VERTEBRA_PITCH) / VERTEBRA_PITCH
     across = np.abs(u - centre)
-    vertebrae = ramp(0.037 - across, 0.004) * ramp(0.82 - phase, 0.06) * ramp(phase - 0.02, 0.04)
+    vertebrae = (
+        ramp(VERTEBRA_HALF_DEPTH - across, 0.004) * ramp(0.82 - phase, 0.06) * ramp(phase - 0.02, 0.04)
+    )
     cortex = vertebrae * (
         1.0 - 0.35 * ramp(0.030 - across, 0.004) * ramp(0.75 - phase, 0.06) * ramp(phase - 0.1, 0.06)
     )
     posterior = bump(u - centre, 0.075, 0.02) * bump(phase, 0.45, 0.2)
-    density += 0.12 * cortex + 0.05 * posterior
+    # Like the other bones, the spine is less dense in the old.
+    density += (0.12 * cortex + 0.05 * posterior) * np.float32(ph.bone_density)
     ph.density += density
     ph.lungs = lung
     ph.markable += lung
     _draw_lateral_layers(ph, lateral)
+    _draw_age_cues(ph, lateral)
     _draw_lateral_vessels(ph)
+
+
+def _spine_centre(v: np.ndarray) -> np.ndarray:
+    """Centre of the vertebral bodies at height ``v``: a gentle kyphosis."""
+    return SPINE_U + 0.03 * np.sin(np.pi * v)
+
+
+def _arch(lateral: LateralThorax) -> tuple[np.ndarray, np.ndarray]:
+    """Centre line of the aortic arch (from the ascending aorta over the top) and the descending aorta."""
+    t = np.linspace(0.0, 1.0, 12)
+    arch_u = np.concatenate([-0.06 + 0.20 * t, np.full(6, 0.17)])
+    arch_v = np.concatenate(
+        [0.40 - lateral.arch_height * np.sin(t * math.pi * 0.85), np.linspace(0.36, 0.70, 6)]
+    )
+    return arch_u, arch_v
+
+
+def _draw_age_cues(ph: Phantom, lateral: LateralThorax) -> None:
+    """A calcified aortic arch, and osteophytes on the anterior margins of the vertebral bodies."""
+    spec = ph.spec
+    if spec.aortic_calcification:
+        # A thin bright line just inside the outer (upper) wall of the arch, over part of its curve. The arc
+        # is the cue generator's first draw, as on the frontal view, so both views calcify the same stretch.
+        start, end = cues.calcified_arc(ph.cue_rng)
+        thickness = cues.CALCIFICATION_MM * cues.BODY_UNITS_PER_MM
+        t = np.linspace(start, end, 8)
+        arch_u = -0.06 + 0.20 * t
+        arch_v = 0.40 - lateral.arch_height * np.sin(t * math.pi * 0.85) - lateral.aorta_width + thickness
+        ph.sharp.polyline(arch_u, arch_v, thickness, cues.CALCIFICATION_VALUE)
+    if spec.spondylosis:
+        spurs: list[Stroke] = []
+        # Spurs on the anterior corners of the vertebral bodies, curling towards the disc space.
+        for body, endplate, length in cues.osteophyte_sites(ph.cue_rng, spec.age):
+            top = VERTEBRA_START + body * VERTEBRA_PITCH
+            corner_v = top + VERTEBRA_PITCH * (0.02 if endplate < 0 else 0.82)
+            corner_u = float(_spine_centre(np.asarray(corner_v))) - VERTEBRA_HALF_DEPTH + 0.002
+            spurs.append(
+                (
+                    np.array([corner_u, corner_u - 0.6 * length, corner_u - length]),
+                    np.array(
+                        [corner_v, corner_v + endplate * 0.15 * length, corner_v + endplate * 0.6 * length]
+                    ),
+                    0.35 * length,
+                    OSTEOPHYTE_VALUE,
+                )
+            )
+        ph.bone.polylines(spurs)
 
 
 def _draw_lateral_layers(ph: Phantom, lateral: LateralThorax) -> None:
     """The aortic arch, the sternum and the posterior ribs."""
-    t = np.linspace(0.0, 1.0, 12)
-    arch_u = np.concatenate([-0.06 + 0.20 * t, np.full(6, 0.17)])
-    arch_v = np.concatenate([0.40 - 0.14 * np.sin(t * math.pi * 0.85), np.linspace(0.36, 0.70, 6)])
+    arch_u, arch_v = _arch(lateral)
     soft: list[Stroke] = [(arch_u, arch_v, 2 * lateral.aorta_width, 28)]
     for k in range(9):
         level = 0.14 + 0.06 * k

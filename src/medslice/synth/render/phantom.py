@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from medslice.synth.render.demographic_cues import bone_density
 from medslice.synth.render.frame import Frame, Layer
 from medslice.synth.render.spec import ImageSpec
 
@@ -32,11 +33,15 @@ class Phantom:
         rng: This image's random generator (texture only: every clinical attribute is in ``spec``).
         study_rng: A generator shared by the study's images, so that e.g. a pneumonia has the same shape
             on the PA and the lateral view.
+        cue_rng: Another generator shared by the study's images, for the shapes of age-related cues
+            (osteophytes, a calcified arc); apart from ``study_rng`` so that drawing a cue leaves the
+            findings' shapes alone.
         u, v: Body coordinates of the coarse grid: ``u`` a row (1, w), ``v`` a column (h, 1).
         density: Attenuation on the coarse grid (higher = whiter).
         lungs: Mask of the lung fields (set by the anatomy; findings reuse it).
         markable: Where lung markings (vessels) show: aerated lung, minus pneumothorax, effusion, ...
-        bone: Coarse layer of bones (ribs, clavicles, spine), added with :data:`BONE_GAIN`.
+        bone: Coarse layer of bones (ribs, clavicles, spine), added with :data:`BONE_GAIN` times the
+            patient's bone density.
         soft: Coarse layer of soft densities (anterior ribs, bands, thickening), added with :data:`SOFT_GAIN`.
         vessels: Coarse layer of lung vessels, added inside ``markable`` with :data:`VESSEL_GAIN`.
         sharp: Full-resolution layer of thin high-contrast lines (devices, pleural line).
@@ -46,6 +51,7 @@ class Phantom:
     frame: Frame
     rng: np.random.Generator
     study_rng: np.random.Generator
+    cue_rng: np.random.Generator
     u: np.ndarray = field(init=False)
     v: np.ndarray = field(init=False)
     density: np.ndarray = field(init=False)
@@ -68,6 +74,11 @@ class Phantom:
         self.vessels = Layer(grid)
         self.sharp = Layer(self.frame)
 
+    @property
+    def bone_density(self) -> float:
+        """The patient's bone attenuation relative to a young adult's (it falls with age, faster in women)."""
+        return bone_density(self.spec.age, self.spec.sex)
+
     def side(self, side: str) -> np.ndarray:
         """A (1, w) mask of one side of the body: patient right is ``u < 0``."""
         return ((self.u < 0) if side == "right" else (self.u >= 0)).astype(np.float32)
@@ -76,7 +87,7 @@ class Phantom:
         """The coarse density with the coarse layers added."""
         density = self.density
         if not self.bone.empty:
-            density = density + self.bone.as_array() * np.float32(BONE_GAIN * bone_density(self.spec.age))
+            density = density + self.bone.as_array() * np.float32(BONE_GAIN * self.bone_density)
         if not self.soft.empty:
             density = density + self.soft.as_array() * np.float32(SOFT_GAIN)
         markable = np.clip(self.markable, 0.0, 1.0)
@@ -95,8 +106,3 @@ def gauss(
     return np.exp(-(((u - np.float32(cu)) / np.float32(ru)) ** 2)) * np.exp(
         -(((v - np.float32(cv)) / np.float32(rv)) ** 2)
     )
-
-
-def bone_density(age: int) -> float:
-    """Relative bone density: it falls with age (osteopenia)."""
-    return float(np.clip(1.08 - 0.006 * (age - 30), 0.7, 1.08))

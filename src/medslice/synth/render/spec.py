@@ -40,6 +40,10 @@ class ImageSpec:
     sex: str  # "F" | "M"
     age: int
     habitus: float = 1.0  # thorax size relative to the sex's average
+    # Age-related traits of the patient, drawn per patient with the tables (render/demographic_cues.py).
+    spondylosis: bool = False  # osteophytes on the thoracic spine
+    aortic_unfolding: bool = False  # a wider, tortuous aortic arch
+    aortic_calcification: bool = False  # a calcified rim on the aortic knob
     inspiration: float = 0.0  # diaphragm offset; positive = deeper breath (lower domes)
     tilt_deg: float = 0.0
     shift_u: float = 0.0
