@@ -94,6 +94,8 @@ def _data(n_classes: int, soft: bool, seed: int = 1):
     return z, labels, y, y_hat, resp
 
 
+# EM is stopped after a fixed number of iterations on purpose (tol=0): it never converges.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(
     ("covariance_type", "n_classes", "soft", "gamma", "gamma_hat"),
     [
@@ -149,6 +151,8 @@ def test_em_matches_reference_after_10_iterations(covariance_type, n_classes, so
     assert np.max(np.abs(slicer.means_ - [c["mean"] for c in start])) > 0.1
 
 
+# EM is stopped after a fixed number of iterations on purpose (tol=0): it never converges.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_blocked_threaded_em_equals_single_block(monkeypatch):
     z, labels, _, y_hat, resp = _data(2, soft=False)
     params = {

@@ -36,8 +36,10 @@ def paper_slice_scores(
     A slice qualifies when it has members (probability > 0.5) and their majority true class is
     ``expected_class``. Its score is ``sum(attribute * probability) / k`` over its ``k`` most
     probable members: a slice with fewer than ``k`` members is still divided by ``k``. When members
-    tie at the cut (Domino's memberships often sit at exactly 1.0), ``ties="expected"`` (default)
-    averages over every order of the tie; ``"ordinal"`` keeps row order, as the paper's code sorts.
+    tie at the cut (Domino's memberships often sit at 1.0, up to float noise), ``ties="expected"``
+    (default) averages over every order of the tie, where probabilities that agree to
+    :data:`~medslice.evaluation.ranking.TIE_DECIMALS` decimals tie; ``"ordinal"`` ranks the raw
+    probabilities and keeps row order inside exact ties, as the paper's code sorts.
     """
     k = check_k(k)
     check_ties(ties)

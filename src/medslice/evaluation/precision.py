@@ -6,14 +6,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from medslice.evaluation._validation import as_binary, as_membership, check_k
-from medslice.evaluation.ranking import top_k_sum
+from medslice.evaluation.ranking import tie_keys, top_k_sum
 
 
 def ranked_precision(in_slice: np.ndarray, scores: np.ndarray, k: int, ties: str = "expected") -> float:
     """Share of the ``k`` highest-scoring samples that are in the slice.
 
     With fewer than ``k`` samples the share is over all of them. ``ties="expected"`` (default) averages
-    over every order of equal scores (:func:`~medslice.evaluation.ranking.top_k_sum`); ``"ordinal"`` keeps
+    over every order of tied scores, those equal to :data:`~medslice.evaluation.ranking.TIE_DECIMALS`
+    decimals (:func:`~medslice.evaluation.ranking.top_k_sum`); ``"ordinal"`` ranks the raw scores in
     sample order, as dcbench ranks with ``rankdata(method="ordinal")``.
     """
     k = check_k(k)
@@ -33,12 +34,15 @@ def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.n
 
 
 def _average_precision(truth: np.ndarray, scores: np.ndarray) -> float:
-    """``sklearn.metrics.average_precision_score(truth, scores)`` for a binary ``truth`` with a positive.
+    """``sklearn.metrics.average_precision_score(truth, tie_keys(scores))`` for a binary ``truth``.
 
-    The same step integral over the same precision-recall points, computed with the same floating-point
+    Scores are compared as the ranking compares them (:func:`~medslice.evaluation.ranking.tie_keys`), so
+    float noise neither splits a tie into two thresholds nor changes which column is best. Then the same
+    step integral over the same precision-recall points, computed with the same floating-point
     operations (counts are exact, so the order of tied scores does not matter), without scikit-learn's
-    input checks, which cost about a millisecond per call.
+    input checks, which cost about a millisecond per call. ``truth`` must hold a positive.
     """
+    scores = tie_keys(scores)
     order = np.argsort(scores, kind="mergesort")[::-1]
     ranked = scores[order]
     # The last row of every run of equal scores is a threshold.

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from sklearn.exceptions import ConvergenceWarning
 
 from medslice.run_consistency import check_same_audit_rows
 from medslice.runner.checkpoints import CheckpointStore
@@ -154,6 +155,7 @@ def compare_one_bootstrap(
         method = str(settings["method"])
         with warnings.catch_warnings(), limited_threads(1):
             warnings.simplefilter("ignore", SliceDiscoveryWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)  # recorded in warnings_ and logged
             if method in RULE_SLICERS:
                 options = {k: v for k, v in settings.items() if k not in ("method", RULE_COLUMNS_KEY)}
                 frame = unit.attributes[[str(c) for c in settings[RULE_COLUMNS_KEY]]]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from medslice.slicing.base import degenerate_reasons, members, record_warning
 from medslice.slicing.error_aware_mixture import (
+    EMResult,
+    MixtureData,
     MixtureParameters,
     available_cores,
     prepare_data,
@@ -50,52 +54,103 @@ class DominoSlicer(BaseEstimator):
 
     Parameters
     ----------
-    n_slices:
+    n_slices : int, default=5
         Number of slices to report (at most ``n_mixture_components``).
-    n_mixture_components:
+    n_mixture_components : int, default=20
         Number of mixture components K.
-    y_log_likelihood_weight, y_hat_log_likelihood_weight:
-        gamma and gamma_hat, the weights of the target and prediction log-likelihoods.
-    init_params:
+    y_log_likelihood_weight : float, default=10.0
+        gamma, the weight of the target log-likelihood.
+    y_hat_log_likelihood_weight : float, default=10.0
+        gamma_hat, the weight of the prediction log-likelihood.
+    init_params : {"kmeans", "confusion", "random"} or ndarray of shape (n_samples, K), default="kmeans"
         ``"kmeans"`` (one-hot k-means labels), ``"confusion"`` (confusion-matrix cells, needs
-        K >= C**2), ``"random"``, or an explicit (n_samples, K) array of initial responsibilities.
-    covariance_type:
-        ``"diag"`` (fast, the default) or ``"full"``.
-    n_pca_components:
+        K >= C**2), ``"random"``, or an explicit array of initial responsibilities.
+    n_init : int, default=1
+        Number of initialisations to run EM from; the fit with the largest ``lower_bound_`` is kept (the
+        first on ties), as in :class:`sklearn.mixture.GaussianMixture`. Every start draws its
+        initialisation from the one ``random_state`` in turn, so ``n_init=1`` is the single fit and a
+        larger ``n_init`` adds starts after it. An explicit ``init_params`` array is the same start every
+        time, so EM then runs once whatever ``n_init``.
+    covariance_type : {"diag", "full"}, default="diag"
+        ``"diag"`` is fast; ``"full"`` estimates every covariance.
+    n_pca_components : int or None, default=128
         Reduce embeddings with PCA, fitted on the fit data, to this many dimensions first; ``None`` or a
         value >= the embedding width skips the reduction.
-    max_iter, tol:
-        EM stops after ``max_iter`` iterations or when the mean log-normaliser changes by less than
-        ``tol``.
-    reg_covar:
-        Added to the covariance diagonals.
-    dtype:
+    max_iter : int, default=100
+        EM iterations per initialisation at most.
+    tol : float, default=1e-3
+        EM stops when the mean log-normaliser changes by less than ``tol``.
+    reg_covar : float, default=1e-6
+        Added to the covariance diagonals; must be > 0.
+    dtype : {"float64", "float32"}, default="float64"
         ``"float64"`` (exact) or ``"float32"`` (about twice as fast on large sets) for the EM's large
         arrays; parameters are always computed in float64.
-    n_jobs:
+    n_jobs : int or None, default=None
         Threads for the EM's row blocks (``None``: every available core). Results do not depend on it.
-    random_state:
-        Seed of the initialisation; the same seed and inputs give identical results.
-    verbose:
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisations; the same seed and inputs give identical results.
+    verbose : bool, default=False
         Show a progress bar over EM iterations.
 
     Attributes
     ----------
-    means_, covariances_, weights_, y_probs_, y_hat_probs_:
-        Mixture parameters for all K components; means live in the (PCA-reduced) embedding space.
-    slice_indices_:
+    weights_ : ndarray of shape (K,)
+        Mixing proportions of all K components.
+    means_ : ndarray of shape (K, d')
+        Component means in the (PCA-reduced) embedding space of width d'.
+    covariances_ : ndarray of shape (K, d') or (K, d', d')
+        Component covariances, diagonal or full after ``covariance_type``.
+    y_probs_ : ndarray of shape (K, C)
+        Each component's distribution of the targets.
+    y_hat_probs_ : ndarray of shape (K, C)
+        Each component's distribution of the predictions.
+    slice_indices_ : ndarray of shape (n_slices_,)
         Indices of the components reported as slices, most error-aligned first (empty when the data
         have nothing to slice).
-    n_slices_:
+    n_slices_ : int
         ``len(slice_indices_)``: the number of columns ``predict_proba`` returns.
-    n_iter_, converged_, lower_bound_:
-        EM iterations run, whether ``tol`` was met, and the last mean log-normaliser.
-    pca_:
-        The fitted :class:`sklearn.decomposition.PCA`, or ``None``.
-    warnings_:
-        Why no slices are reported, if so (no misclassified case, or a single class in targets). In
-        that case the mixture is still fitted, a :class:`SliceDiscoveryWarning` is emitted, and
-        ``predict_proba`` / ``predict`` return ``(n, 0)`` arrays.
+    n_iter_ : int
+        EM iterations run by the kept initialisation.
+    converged_ : bool
+        Whether the kept initialisation met ``tol`` within ``max_iter`` iterations.
+    lower_bound_ : float
+        The kept initialisation's last mean log-normaliser, the largest of ``init_lower_bounds_``.
+    init_lower_bounds_ : ndarray of shape (n_starts,)
+        The last mean log-normaliser of every initialisation, in the order they were drawn; ``n_starts``
+        is ``n_init``, or 1 for an explicit ``init_params`` array.
+    best_init_ : int
+        Index into ``init_lower_bounds_`` of the kept initialisation.
+    pca_ : sklearn.decomposition.PCA or None
+        The fitted PCA, or ``None`` when no reduction was made.
+    center_ : ndarray of shape (d',)
+        Mean of the reduced fit embeddings; EM runs on centred data.
+    n_features_in_ : int
+        Embedding width seen in ``fit``.
+    n_classes_ : int
+        Number of classes C.
+    warnings_ : list of str
+        What went wrong in the fit, each also emitted as a warning. When the data have nothing to slice
+        (no misclassified case, a single class in targets) the mixture is still fitted, a
+        :class:`SliceDiscoveryWarning` is emitted and ``predict_proba`` / ``predict`` return ``(n, 0)``
+        arrays. When the kept initialisation did not converge, a
+        :class:`sklearn.exceptions.ConvergenceWarning` is emitted and its slices are still reported.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medslice.slicing import DominoSlicer
+    >>> rng = np.random.default_rng(0)
+    >>> embeddings = rng.normal(size=(300, 4))
+    >>> targets = rng.integers(0, 2, 300)
+    >>> preds = targets.copy()
+    >>> planted = embeddings[:, 0] > 1.2  # one region of embedding space where the classifier fails
+    >>> preds[planted] = 1 - targets[planted]
+    >>> slicer = DominoSlicer(n_slices=2, n_mixture_components=6, n_init=3, n_pca_components=None,
+    ...                       random_state=0).fit(embeddings, targets, preds)
+    >>> slicer.predict_proba(embeddings, targets, preds).shape
+    (300, 2)
+    >>> len(slicer.init_lower_bounds_), bool(slicer.lower_bound_ == slicer.init_lower_bounds_.max())
+    (3, True)
     """
 
     def __init__(
@@ -106,6 +161,7 @@ class DominoSlicer(BaseEstimator):
         y_log_likelihood_weight: float = 10.0,
         y_hat_log_likelihood_weight: float = 10.0,
         init_params: str | np.ndarray = "kmeans",
+        n_init: int = 1,
         covariance_type: str = "diag",
         n_pca_components: int | None = 128,
         max_iter: int = 100,
@@ -121,6 +177,7 @@ class DominoSlicer(BaseEstimator):
         self.y_log_likelihood_weight = y_log_likelihood_weight
         self.y_hat_log_likelihood_weight = y_hat_log_likelihood_weight
         self.init_params = init_params
+        self.n_init = n_init
         self.covariance_type = covariance_type
         self.n_pca_components = n_pca_components
         self.max_iter = max_iter
@@ -142,6 +199,7 @@ class DominoSlicer(BaseEstimator):
         check_non_negative_float(self.y_hat_log_likelihood_weight, "y_hat_log_likelihood_weight")
         if isinstance(self.init_params, str):
             check_choice(self.init_params, "init_params", INIT_METHODS)
+        check_positive_int(self.n_init, "n_init")
         check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         if self.n_pca_components is not None:
             check_positive_int(self.n_pca_components, "n_pca_components")
@@ -181,25 +239,7 @@ class DominoSlicer(BaseEstimator):
         # Centring keeps the expanded squared distances in the E-step accurate in float32.
         self.center_ = reduced.mean(axis=0)
         data = prepare_data(reduced - self.center_, y, y_hat, self.covariance_type, np.dtype(self.dtype))
-        init_resp = initial_responsibilities(
-            self.init_params,
-            data.z,
-            y,
-            y_hat,
-            n_components=self.n_mixture_components,
-            random_state=random_state,
-        )
-        result = run_em(
-            data,
-            init_resp,
-            gamma=self.y_log_likelihood_weight,
-            gamma_hat=self.y_hat_log_likelihood_weight,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            reg_covar=self.reg_covar,
-            n_threads=self._n_threads(),
-            progress=self.verbose,
-        )
+        result = self._fit_best_init(data, y, y_hat, random_state)
         params = result.parameters
         self.weights_ = params.weights
         self.means_ = params.means + self.center_
@@ -209,6 +249,8 @@ class DominoSlicer(BaseEstimator):
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.lower_bound_ = result.lower_bound
+        if not self.converged_:
+            self._record_convergence_warning()
 
         reasons = degenerate_reasons(y, misclassified(y, y_hat))
         for reason in reasons:
@@ -217,15 +259,72 @@ class DominoSlicer(BaseEstimator):
             np.empty(0, dtype=np.int64) if reasons else self._rank_components()[: self.n_slices]
         )
         self.n_slices_ = len(self.slice_indices_)
-        logger.info(
-            "DominoSlicer: %d samples, %d components, EM %s after %d iterations; %d slices",
+        # DEBUG: an audit fits Domino once per cell and bootstrap (1,050 times in the demo), and one INFO line
+        # per fit made up nearly a third of the run's log. Non-convergence still reaches it through warnings_.
+        logger.debug(
+            "DominoSlicer: %d samples, %d components, best of %d starts %s after %d EM iterations; %d slices",
             n_samples,
             self.n_mixture_components,
+            len(self.init_lower_bounds_),
             "converged" if self.converged_ else "stopped",
             self.n_iter_,
             self.n_slices_,
         )
         return self
+
+    def _fit_best_init(
+        self, data: MixtureData, y: np.ndarray, y_hat: np.ndarray, random_state: np.random.RandomState
+    ) -> EMResult:
+        """Run EM from ``n_init`` initialisations and return the one with the largest lower bound.
+
+        Sets ``init_lower_bounds_`` and ``best_init_``. The starts draw from ``random_state`` one after
+        the other, so the first start is exactly the ``n_init=1`` fit.
+        """
+        # A given array is the same start every time: more runs would repeat the first one bit for bit.
+        n_starts = self.n_init if isinstance(self.init_params, str) else 1
+        results = []
+        for _ in range(n_starts):
+            init_resp = initial_responsibilities(
+                self.init_params,
+                data.z,
+                y,
+                y_hat,
+                n_components=self.n_mixture_components,
+                random_state=random_state,
+            )
+            results.append(
+                run_em(
+                    data,
+                    init_resp,
+                    gamma=self.y_log_likelihood_weight,
+                    gamma_hat=self.y_hat_log_likelihood_weight,
+                    max_iter=self.max_iter,
+                    tol=self.tol,
+                    reg_covar=self.reg_covar,
+                    n_threads=self._n_threads(),
+                    progress=self.verbose,
+                )
+            )
+        self.init_lower_bounds_ = np.array([result.lower_bound for result in results])
+        self.best_init_ = 0
+        for start, result in enumerate(results):
+            # Strictly larger, as scikit-learn's mixtures compare: a tie keeps the earlier start.
+            if result.lower_bound > results[self.best_init_].lower_bound:
+                self.best_init_ = start
+        return results[self.best_init_]
+
+    def _record_convergence_warning(self) -> None:
+        """Record and emit a ConvergenceWarning: the kept start stopped at ``max_iter``."""
+        starts = len(self.init_lower_bounds_)
+        which = "the initialisation" if starts == 1 else f"the best of {starts} initialisations"
+        message = (
+            f"DominoSlicer: EM from {which} did not converge within max_iter={self.max_iter} iterations "
+            f"(tol={self.tol:g}); its slices are still reported. Increase max_iter or tol, or n_init"
+        )
+        self.warnings_.append(message)
+        # The one exception to record_warning's category: non-convergence is not a degenerate input,
+        # and callers filter it as scikit-learn's (sklearn.exceptions.ConvergenceWarning).
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     def _rank_components(self) -> np.ndarray:
         # Max over classes first, absolute value after, as in the reference (docs/reference.md §2).

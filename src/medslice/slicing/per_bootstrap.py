@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from sklearn.exceptions import ConvergenceWarning
 
 from medslice.run_consistency import check_same_audit_rows
 from medslice.runner.checkpoints import CheckpointStore
@@ -280,6 +281,7 @@ def discover_one_bootstrap(
     # depend on the cores of the machine (an eigendecomposition of >= 256 columns does otherwise).
     with warnings.catch_warnings(), limited_threads(1):
         warnings.simplefilter("ignore", SliceDiscoveryWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # recorded in warnings_ and logged
         model.fit(unit.embeddings, unit.targets, unit.preds)
         membership = model.predict_proba(unit.embeddings, unit.targets, unit.preds)
     columns = np.full((len(unit.dicom_ids), n_columns), np.nan)
