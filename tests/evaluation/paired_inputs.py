@@ -8,16 +8,9 @@ import numpy as np
 import pandas as pd
 
 from medslice.evaluation import tidy_metrics
+from medslice.reporting import MODALITY_VARIANTS
 
-VARIANTS: tuple[str, ...] = (
-    "image",
-    "report",
-    "metadata",
-    "image_report",
-    "image_metadata",
-    "report_metadata",
-    "image_report_metadata",
-)
+VARIANTS: tuple[str, ...] = MODALITY_VARIANTS
 
 
 def planted_metrics(

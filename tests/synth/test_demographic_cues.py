@@ -10,9 +10,8 @@ from medslice.synth import ImageSpec, SyntheticConfig, SyntheticRelease, generat
 from medslice.synth import release as release_module
 from medslice.synth.render import demographic_cues as cues
 from medslice.synth.render.frontal import FrontalThorax
+from tests.synth.phantoms import COLUMNS, ROWS, box, phantom_spec
 
-ROWS = 192
-COLUMNS = round(ROWS * 2544 / 3056)
 TRAITS = dict.fromkeys(cues.TRAIT_COLUMNS, True)
 LATERAL = {"view": "lateral", "view_position": "LATERAL"}
 # A man with this habitus has a woman's thorax width (and heart), so that sex alone differs.
@@ -20,33 +19,13 @@ MALE_AS_WIDE_AS_FEMALE = 0.306 / 0.328
 
 
 def spec(**changes: object) -> ImageSpec:
-    """An upright PA phantom of a 45-year-old woman, centred and untilted, with little noise."""
-    base: dict[str, object] = {
-        "image_index": 0,
-        "study_index": 0,
-        "rows": ROWS,
-        "columns": COLUMNS,
-        "view": "frontal",
-        "view_position": "PA",
-        "orientation": "erect",
-        "portable": False,
-        "sex": "F",
-        "age": 45,
-        "noise_level": 0.006,
-    }
-    return ImageSpec(**{**base, **changes})
+    """An upright PA phantom of a 45-year-old woman (:func:`phantom_spec`) with ``changes``."""
+    return phantom_spec(**{"sex": "F", "age": 45, **changes})
 
 
 def render(**changes: object) -> np.ndarray:
     """Pixels of :func:`spec` with ``changes``, seed 0, as float."""
     return render_image(spec(**changes), 0).astype(float)
-
-
-def box(image: np.ndarray, u0: float, u1: float, v0: float, v1: float) -> np.ndarray:
-    """Pixels of a box given in body units (u from the midline, v from the top, in image heights)."""
-    half = 0.5 * image.shape[1] / image.shape[0]
-    rows = image.shape[0]
-    return image[round(v0 * rows) : round(v1 * rows), round((u0 + half) * rows) : round((u1 + half) * rows)]
 
 
 def test_cues_are_deterministic_and_shared_by_the_views_of_a_study() -> None:

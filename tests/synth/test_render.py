@@ -9,36 +9,12 @@ import pytest
 from scipy import ndimage
 
 from medslice.synth import ImageSpec, SyntheticConfig, SyntheticRelease, generate_release, render_image
-
-ROWS = 192
-COLUMNS = round(ROWS * 2544 / 3056)
+from tests.synth.phantoms import COLUMNS, ROWS, box, phantom_spec
 
 
 def spec(**changes: object) -> ImageSpec:
-    """An upright PA phantom, centred and untilted so that body units map to known pixels."""
-    base: dict[str, object] = {
-        "image_index": 0,
-        "study_index": 0,
-        "rows": ROWS,
-        "columns": COLUMNS,
-        "view": "frontal",
-        "view_position": "PA",
-        "orientation": "erect",
-        "portable": False,
-        "sex": "M",
-        "age": 50,
-        "noise_level": 0.006,
-    }
-    return ImageSpec(**{**base, **changes})
-
-
-def box(image: np.ndarray, u0: float, u1: float, v0: float, v1: float) -> np.ndarray:
-    """Pixels of a box given in body units (u from the midline, v from the top, in image heights)."""
-    half = 0.5 * image.shape[1] / image.shape[0]
-    rows, columns = image.shape[0], image.shape[0]
-    return image[
-        round(v0 * rows) : round(v1 * rows), round((u0 + half) * columns) : round((u1 + half) * columns)
-    ].astype(float)
+    """An upright PA phantom of a 50-year-old man (:func:`phantom_spec`) with ``changes``."""
+    return phantom_spec(**changes)
 
 
 def heart_width(image: np.ndarray) -> float:
