@@ -13,7 +13,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNTHETIC_MARKER := data/01_raw/mimic-cxr-jpg/2.1.0/mimic-cxr-2.0.0-metadata.csv.gz
 
-.PHONY: help setup synthetic demo test lint format viz clean-data
+.PHONY: help setup synthetic demo test browser lint format viz clean-data
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,17 @@ demo: synthetic  ## Set up, generate the synthetic data if absent, then run the 
 
 test: setup  ## Set up, then run the test suite
 	$(BIN)/pytest
+
+browser:  ## Optional: install Chromium (apt-get) for the browser tests, which skip without it
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		echo "Chromium already installed: $$(command -v chromium || command -v chromium-browser)"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; \
+	else \
+		echo "No apt-get here: install Chromium with your package manager (the browser tests skip without it)"; \
+		exit 1; \
+	fi
 
 lint: setup  ## ruff check and format check
 	$(BIN)/ruff check src tests benchmarks notebooks

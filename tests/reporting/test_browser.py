@@ -1,11 +1,11 @@
 """The report in a real browser: headless Chromium parses it, shows every card, logs no error.
 
+Skips when Chromium is absent; ``make browser`` installs it (apt-get), the tests never do.
 Set ``MEDSLICE_SCREENSHOT=docs/audit_report.png`` to keep the screenshot this test takes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import shutil
@@ -46,25 +46,32 @@ def _find_chromium() -> str | None:
     return None
 
 
+def chromium_or_skip() -> str:
+    """The Chromium binary, or a skip saying how to get one; installing is ``make browser``'s job."""
+    binary = _find_chromium()
+    if binary is None:
+        pytest.skip(
+            f"Chromium is not installed (looked for {', '.join(CHROMIUM_NAMES)}); `make browser` installs it"
+        )
+    return binary
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """The Chromium binary; installed with apt-get when missing and possible, else the test skips."""
-    binary = _find_chromium()
-    if binary is None and shutil.which("apt-get") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        # A failed or slow install ends in the skip below, not in an error.
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            subprocess.run(
-                ["apt-get", "install", "-y", "chromium"],
-                env=env,
-                capture_output=True,
-                timeout=300,
-                check=False,
-            )
-        binary = _find_chromium()
-    if binary is None:
-        pytest.skip("Chromium is not installed and `apt-get install -y chromium` did not provide it.")
-    return binary
+    """The Chromium binary; the tests skip when there is none (they never install anything)."""
+    return chromium_or_skip()
+
+
+def test_missing_chromium_skips_without_installing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the browser tests must not run anything to find Chromium: {args}")
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    for name in ("run", "Popen", "call", "check_call", "check_output"):
+        monkeypatch.setattr(subprocess, name, no_process)
+    monkeypatch.setattr(os, "system", no_process)
+    with pytest.raises(pytest.skip.Exception, match="make browser"):
+        chromium_or_skip()
 
 
 def run_chromium(binary: str, page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:

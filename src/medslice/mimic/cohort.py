@@ -12,6 +12,7 @@ import pandas as pd
 from medslice.mimic import schemas
 from medslice.mimic.demographics import age_groups, insurance_groups, race_groups
 from medslice.mimic.labels import UNCERTAIN_VALUE, apply_uncertainty_policy
+from medslice.mimic.layout import report_relpath
 from medslice.mimic.metadata_sentence import (
     exam_kinds,
     metadata_sentences,
@@ -21,6 +22,8 @@ from medslice.mimic.metadata_sentence import (
 from medslice.mimic.qa_buckets import count_bucket, id_bucket
 
 _LOG = logging.getLogger(__name__)
+# How many example studies the missing-report warning quotes.
+_EXAMPLES = 3
 
 DEFAULT_COHORT_PARAMS: dict[str, Any] = {
     "labeler": "chexpert",
@@ -181,6 +184,30 @@ def _filters_text(params: Mapping[str, Any]) -> str:
     )
 
 
+def _warn_missing_reports(missing: pd.DataFrame, n_studies: int, n_images: int) -> None:
+    """Warn about cohort studies without a report: every MIMIC-CXR study has one, so each is a gap.
+
+    A deleted or never-extracted report file would otherwise only show up as empty ``report_*``
+    columns, which read like a report without that section.
+    """
+    if missing.empty:
+        return
+    examples = [
+        f"{study} ({report_relpath(subject, study)})"
+        for subject, study in missing.head(_EXAMPLES).itertuples(index=False)
+    ]
+    _LOG.warning(
+        "%d of %d cohort studies (%d images) have no report (counted in ingestion_qa under "
+        "cohort.studies_without_report), e.g. study %s; their report_* columns are empty and "
+        "has_report is False: restore the report files from mimic-cxr-reports.zip, or keep "
+        "has_report == True where a report is needed",
+        len(missing),
+        n_studies,
+        n_images,
+        ", ".join(examples),
+    )
+
+
 def build_cohort(
     images: pd.DataFrame,
     reports: pd.DataFrame,
@@ -198,7 +225,9 @@ def build_cohort(
     Images without a split, outside ``splits``, of the other view or beyond the first of their study
     are excluded and counted under ``excluded_images``. Labels join on (subject_id, study_id): a
     study without labels keeps NaN labels, a study without a report gets ``has_report`` False and
-    empty sections; both are counted, as are subjects without demographics. An empty cohort after
+    empty sections; both are counted, as are subjects without demographics, and a study without a
+    report is also logged as a warning (every MIMIC-CXR study has a report, so one missing is a gap
+    in the files). An empty cohort after
     the filters is a ValueError quoting them.
     """
     params = resolve_cohort_params(params)
@@ -265,6 +294,8 @@ def build_cohort(
     studies = frame[keys].drop_duplicates()
     report_keys = reports[keys].drop_duplicates()
     studies_without_report = studies.merge(report_keys, on=keys, how="left", indicator=True)
+    missing_report = studies_without_report.loc[studies_without_report["_merge"] == "left_only", keys]
+    _warn_missing_reports(missing_report, len(studies), int((~has_report).sum()))
     label_keys = study_labels[keys]
     studies_without_labels = studies.merge(label_keys, on=keys, how="left", indicator=True)
     qa = {
@@ -275,9 +306,8 @@ def build_cohort(
             "subjects": int(frame["subject_id"].nunique()),
             "params": {k: v for k, v in params.items()},
             "excluded_images": excluded,
-            "studies_without_report": id_bucket(
-                studies_without_report.loc[studies_without_report["_merge"] == "left_only", "study_id"]
-            ),
+            "studies_with_report": len(studies) - len(missing_report),
+            "studies_without_report": id_bucket(missing_report["study_id"]),
             "studies_without_labels": id_bucket(
                 studies_without_labels.loc[studies_without_labels["_merge"] == "left_only", "study_id"]
             ),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from medslice.mimic import schemas
-from medslice.mimic.jpeg_header import JPEG_MISSING, JPEG_OK, JPEG_UNREADABLE, probe_jpegs
+from medslice.mimic.jpeg_header import JPEG_MISSING, JPEG_OK, JPEG_TRUNCATED, JPEG_UNREADABLE, probe_jpegs
 from medslice.mimic.parallel import chunked, map_chunks
 from medslice.mimic.qa_buckets import id_bucket
 from medslice.mimic.reader import MimicCxrJpg
@@ -35,6 +35,18 @@ _LOG = logging.getLogger(__name__)
 
 # How many ids an error message quotes before "and N more".
 _QUOTE = 10
+# How many example paths a warning quotes: enough to find the files, short enough to read.
+_EXAMPLES = 3
+# What to do about each kind of damaged image file, quoted in its warning. Truncated files come
+# from interrupted downloads or copies; the release's SHA256SUMS.txt names every damaged file.
+_FILE_ADVICE = {
+    "missing_file": "download them again",
+    "unreadable_header": "verify them against SHA256SUMS.txt and download them again",
+    "truncated_jpeg": (
+        "their header is intact but the end-of-image marker (FF D9) is missing, as after an "
+        "interrupted download or copy; verify them against SHA256SUMS.txt and download them again"
+    ),
+}
 
 
 def _quote(values: Any) -> str:
@@ -98,14 +110,14 @@ def _join_split(images: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
 def _probe_files(
     release: MimicCxrJpg, image_paths: pd.Series, *, n_workers: int, chunk_size: int
 ) -> np.ndarray:
-    """``(status, rows, columns)`` per image from its JPEG header, as an (n, 3) int array."""
+    """``(status, rows, columns)`` per image from its JPEG header and tail, as an (n, 3) int array."""
     prefix = str(release.root) + "/"
     absolute = (prefix + image_paths).tolist()
     results = map_chunks(
         probe_jpegs,
         chunked(absolute, chunk_size),
         n_workers=n_workers,
-        desc="check image headers",
+        desc="check image headers and ends",
         unit="img",
     )
     flat = [item for chunk in results for item in chunk]
@@ -124,11 +136,13 @@ def build_images_table(
     Columns: :data:`IMAGES_COLUMNS`. ``study_datetime`` combines ``StudyDate`` and the zero-padded
     ``StudyTime``; ``split`` comes from the split file (missing when the image has no split row).
 
-    With ``check_files`` every JPEG's *header* is read (never its pixels, so this scales to 377k
-    images; ``n_workers`` processes share the work). Images whose file is missing, whose header is
-    unreadable or whose size is not Rows x Columns are excluded, counted and listed by dicom_id in
-    the QA under ``excluded_images``; so are rows without Rows/Columns. Images without a split row
-    are kept and counted (``no_split``).
+    With ``check_files`` every JPEG's *header* and its last 32 bytes are read (never its pixels,
+    so this scales to 377k images; ``n_workers`` processes share the work). Images whose file is
+    missing, whose header is unreadable, whose size is not Rows x Columns or whose file does not end
+    with the end-of-image marker (``truncated_jpeg``; trailing padding allowed) are excluded,
+    counted and listed by dicom_id in the QA under ``excluded_images``, and each kind is logged as a
+    warning with example paths; so are rows without Rows/Columns. Images without a split row are
+    kept and counted (``no_split``).
 
     Raises ValueError for a duplicate dicom_id, a subject in two splits, or a split row whose ids
     disagree with the metadata.
@@ -167,6 +181,9 @@ def build_images_table(
         excluded["missing_file"] = status == JPEG_MISSING
         excluded["unreadable_header"] = status == JPEG_UNREADABLE
         excluded["size_mismatch"] = ok & ~missing_size & ((probed[:, 1] != rows) | (probed[:, 2] != columns))
+        # Dropped rather than kept and flagged: embedding would fail on it, and a cohort row
+        # without a usable image would bias every slice metric that counts it.
+        excluded["truncated_jpeg"] = status == JPEG_TRUNCATED
 
     dropped = np.zeros(len(images), dtype=bool)
     excluded_images = {}
@@ -177,8 +194,24 @@ def build_images_table(
         dropped |= first_caught
 
     for bucket, content in excluded_images.items():
-        if content["count"]:
-            _LOG.warning("%d image(s) excluded as %s, e.g. %s", content["count"], bucket, content["ids"][:3])
+        if not content["count"]:
+            continue
+        if bucket in _FILE_ADVICE:
+            caught = images["dicom_id"].isin(content["ids"][:_EXAMPLES]).to_numpy()
+            paths = [str(release.root / path) for path in images.loc[caught, "image_path"]]
+            _LOG.warning(
+                "%d image file(s) excluded as %s (counted in ingestion_qa under "
+                "images.excluded_images.%s), e.g. %s: %s",
+                content["count"],
+                bucket,
+                bucket,
+                paths,
+                _FILE_ADVICE[bucket],
+            )
+        else:
+            _LOG.warning(
+                "%d image(s) excluded as %s, e.g. %s", content["count"], bucket, content["ids"][:_EXAMPLES]
+            )
     table = images.loc[~dropped].reset_index(drop=True)
     table["rows"] = table["rows"].astype(np.int64)
     table["columns"] = table["columns"].astype(np.int64)
