@@ -44,6 +44,7 @@ def _store_sizes(cache: Path) -> dict[str, int]:
     return {
         folder.name.rsplit("-", 1)[0]: sum(1 for _ in folder.glob("part-*.parquet"))
         for folder in sorted(cache.iterdir())
+        if folder.is_dir()  # the cache root also holds the file-fingerprints record
     }
 
 

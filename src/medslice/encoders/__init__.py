@@ -10,7 +10,7 @@ importing open_clip and transformers.
 - :func:`train_lit_clip`: the offline default, locked ImageNet EfficientNet-Lite0 + locked
   all-MiniLM-L6-v2 with trained projections, saved as a ``local-dir`` folder.
 - :func:`evaluate_encoder`: retrieval recall@10 and linear-probe AUROC.
-- :func:`embed_in_shards`: resumable Parquet shards tagged with the encoder identity.
+- :func:`embed_in_shards`: resumable Parquet shards tagged with the encoder identity and content.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class FeatureStore:
         identity: What determines the features besides the key: weights digest, input size,
             normalisation, device, precision. Another identity is another folder.
 
-    Keys must identify the input itself (an image path with its size and modification time, or a
+    Keys must identify the input itself (a digest of an image file's bytes, or a
     digest of a text's token ids), so that a stored row is never served for changed input.
     """
 

@@ -13,7 +13,6 @@ its share of a batch (11 ms against 13.5 ms per image for the trunk, single-thre
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from torch import nn
 from medslice.encoders.batch_map import map_batches
 from medslice.encoders.devices import autocast_to, torch_threads
 from medslice.encoders.feature_store import FeatureStore
+from medslice.encoders.fingerprints import FINGERPRINTS_FILE, MISSING, UNREADABLE, FileFingerprints
 from medslice.encoders.hashing import sha256_state_dict
 from medslice.encoders.image_features import EmbedFn, embed_image_files
 from medslice.encoders.image_loading import LoadFailure, LoadReport
@@ -74,16 +74,19 @@ def text_tower_identity(
     }
 
 
-def image_key(path: str | Path) -> str:
-    """A store key naming an image file's content: its path, size and modification time.
+def image_key(path: str | Path, fingerprints: FileFingerprints | None = None) -> str:
+    """A store key naming an image file's content: the digest of its bytes.
 
-    A regenerated or replaced file gets a new key, so its stale features are never served.
+    A repaired, regenerated or replaced file gets a new key, so its stale features are never served,
+    even when its size and modification time are unchanged; a moved or copied file keeps its features.
+    ``fingerprints`` remembers the digests between runs, so an unchanged file costs a ``stat``.
+    A file that cannot be read gets a key naming its path (its NaN row is never stored).
     """
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return f"{path}|missing"
-    return f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    return _content_key(path, (fingerprints or FileFingerprints(None)).identity(path))
+
+
+def _content_key(path: str | Path, content: str) -> str:
+    return f"{path}|{content}" if content in {MISSING, UNREADABLE} else content
 
 
 def token_key(tokens: torch.Tensor) -> str:
@@ -146,7 +149,10 @@ def stored_trunk_features(
         )
         return features
 
-    features = store.get_or_compute([image_key(path) for path in paths], compute)
+    fingerprints = FileFingerprints(store.root / FINGERPRINTS_FILE)
+    keys = [_content_key(p, c) for p, c in zip(paths, fingerprints.identities(paths), strict=True)]
+    fingerprints.save()
+    features = store.get_or_compute(keys, compute)
     return features, report
 
 

@@ -1,8 +1,10 @@
 """Embeddings as Parquet (``id`` + fixed-size float32 list), written in resumable shards.
 
-Each shard carries the encoder identity in its Parquet schema metadata. A rerun over the same ids
-with the same encoder skips the shards already on disk, so an interrupted 377k-image run resumes
-where it stopped; a shard written by another encoder (or for other ids) is rewritten.
+Each shard carries the encoder identity in its Parquet schema metadata and, when the caller gives each
+item's content identity (:mod:`medslice.encoders.fingerprints` for image files), a digest of its members'
+identities. A rerun over the same ids with the same encoder and the same content skips the shards already
+on disk, so an interrupted 377k-image run resumes where it stopped; a shard written by another encoder, for
+other ids or for other content (a repaired or rewritten image) is rewritten, and only that shard.
 
 The missing shards are independent units of work: :func:`medslice.runner.executor.map_units` runs them in
 process, or on the active Dask client's workers (each writes its own shard, so the shard folder must be
@@ -11,6 +13,7 @@ on a filesystem every worker reaches).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -25,6 +28,7 @@ import pyarrow.parquet as pq
 from medslice.runner.executor import map_units
 
 IDENTITY_METADATA_KEY = b"medslice.encoder_identity"
+MEMBERS_METADATA_KEY = b"medslice.members_digest"
 EMBEDDING_COLUMN = "embedding"
 SHARD_PATTERN = "shard-{index:05d}.parquet"
 
@@ -78,11 +82,26 @@ def embeddings_from_frame(frame: pd.DataFrame, column: str = EMBEDDING_COLUMN) -
     return np.stack([np.asarray(v, dtype=np.float32) for v in values])
 
 
-def _shard_is_current(path: Path, id_name: str, ids: list[Any], identity: bytes) -> bool:
-    """True when ``path`` holds exactly ``ids`` embedded by the encoder ``identity``."""
+def members_digest(content_keys: Sequence[str]) -> bytes:
+    """A sha256 (hex, as bytes) over a shard's members' content identities, in order."""
+    digest = hashlib.sha256()
+    for key in content_keys:
+        digest.update(str(key).encode())
+        digest.update(b"\n")
+    return digest.hexdigest().encode()
+
+
+def _shard_is_current(
+    path: Path, id_name: str, ids: list[Any], identity: bytes, members: bytes | None
+) -> bool:
+    """True when ``path`` holds exactly ``ids`` embedded by the encoder ``identity`` from ``members``."""
     try:
         schema = pq.read_schema(path)
-        if (schema.metadata or {}).get(IDENTITY_METADATA_KEY) != identity:
+        metadata = schema.metadata or {}
+        if metadata.get(IDENTITY_METADATA_KEY) != identity:
+            return False
+        # Without content keys nothing is checked (items such as texts are their own content).
+        if members is not None and metadata.get(MEMBERS_METADATA_KEY) != members:
             return False
         stored = pq.read_table(path, columns=[id_name]).column(id_name).to_pylist()
     except (OSError, pa.ArrowException, KeyError):  # unreadable/partial: write it again
@@ -105,12 +124,17 @@ def _embed_shard(  # noqa: PLR0917  (one unit of work: the arguments map_units s
     shard_size: int,
     identity: dict[str, Any],
     id_name: str,
+    content_keys: Sequence[str] | None,
     index: int,
 ) -> int:
     """Embed shard ``index`` and write it atomically; returns ``index``."""
     lo, hi = index * shard_size, min(len(ids), (index + 1) * shard_size)
     matrix = np.asarray(encode_fn(items[lo:hi]))
     table = embeddings_to_arrow(list(ids[lo:hi]), id_name, matrix, identity)
+    if content_keys is not None:
+        metadata = dict(table.schema.metadata or {})
+        metadata[MEMBERS_METADATA_KEY] = members_digest(content_keys[lo:hi])
+        table = table.replace_schema_metadata(metadata)
     _write_atomically(table, folder / SHARD_PATTERN.format(index=index))
     return index
 
@@ -125,6 +149,7 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
     *,
     id_name: str = "id",
     progress: bool = True,
+    content_keys: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Embed ``items`` shard by shard into Parquet files, resuming from shards already written.
 
@@ -137,6 +162,10 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
         identity: Encoder provenance; shards written with another identity are redone.
         id_name: Name of the id column.
         progress: Show a tqdm bar over the shards to embed.
+        content_keys: One content identity per item (e.g. from
+            :func:`medslice.encoders.fingerprints.content_identities`), or None when the items are their
+            own content. A shard whose members' identities changed (a repaired, rewritten, removed or
+            unreadable file) is embedded again; the other shards are reused.
 
     Returns:
         All embeddings, ``{id_name, embedding}``, in input order.
@@ -147,6 +176,10 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
         raise ValueError(f"`shard_size` must be a positive integer, got {shard_size!r}")
     folder = Path(shard_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    if content_keys is not None:
+        content_keys = [str(key) for key in content_keys]
+        if len(content_keys) != len(ids):
+            raise ValueError(f"`content_keys` ({len(content_keys)}) must have one entry per id ({len(ids)})")
     identity_bytes = _identity_json(identity)
     n_shards = (len(ids) + shard_size - 1) // shard_size
     missing = [
@@ -157,12 +190,15 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
             id_name,
             list(ids[index * shard_size : (index + 1) * shard_size]),
             identity_bytes,
+            None
+            if content_keys is None
+            else members_digest(content_keys[index * shard_size : (index + 1) * shard_size]),
         )
     ]
     map_units(
         _embed_shard,
         missing,
-        shared=(list(ids), list(items), encode_fn, folder, shard_size, identity, id_name),
+        shared=(list(ids), list(items), encode_fn, folder, shard_size, identity, id_name, content_keys),
         desc="embedding shards",
         key_prefix="embedding-shard",
         show_progress=progress,

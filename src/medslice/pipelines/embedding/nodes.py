@@ -14,6 +14,7 @@ import pyarrow as pa
 from medslice.encoders import embed_in_shards, evaluate_encoder, train_lit_clip
 from medslice.encoders.clip_sources import resolve_clip_source
 from medslice.encoders.factory import build_text_encoder, report_texts
+from medslice.encoders.fingerprints import FINGERPRINTS_FILE, content_identities
 from medslice.encoders.image_files import ImageFileEncoder
 from medslice.encoders.sharded import embeddings_to_arrow
 from medslice.mimic.reader import MimicCxrJpg
@@ -96,6 +97,9 @@ def embed_images(
 ) -> tuple[pa.Table, dict[str, Any]]:
     """One embedding per image, streamed in resumable shards; undecodable images are listed, not fatal.
 
+    A shard is reused only while its images' bytes are unchanged (checked by size and modification time,
+    hashed when those differ): a repaired or rewritten image has its shard embedded again.
+
     The shards still to embed are units of work: under ``medslice.runner.DaskRunner`` they spread over the
     cluster's workers. Rows of undecodable images come back as NaN; ``_finish`` lists and leaves them out.
     """
@@ -108,6 +112,8 @@ def embed_images(
     )
     paths = [str(mimic_cxr_jpg.image_path(p)) for p in cohort["image_path"]]
     identity = encode.identity
+    # One record for the shards and the locked features, so each changed file is read once per run.
+    record = (cache if cache is not None else Path(embedding["shard_dir"])) / FINGERPRINTS_FILE
     frame = embed_in_shards(
         cohort["dicom_id"].tolist(),
         paths,
@@ -116,6 +122,7 @@ def embed_images(
         int(embedding.get("shard_size", 4096)),
         identity,
         id_name="dicom_id",
+        content_keys=content_identities(paths, record),
     )
     return _finish(frame, "dicom_id", identity, "image")
 
