@@ -7,6 +7,17 @@ import numpy as np
 from medslice.synth import ImageSpec
 
 ROWS = 192
+# The tables of a SyntheticRelease besides its ground truth, as MIMIC-CXR-JPG and MIMIC-IV ship them.
+RELEASE_TABLES = (
+    "metadata",
+    "chexpert",
+    "negbio",
+    "split",
+    "test_set_labeled",
+    "reports",
+    "patients",
+    "admissions",
+)
 COLUMNS = round(ROWS * 2544 / 3056)
 
 

@@ -10,7 +10,7 @@ from medslice.synth import ImageSpec, SyntheticConfig, SyntheticRelease, generat
 from medslice.synth import release as release_module
 from medslice.synth.render import demographic_cues as cues
 from medslice.synth.render.frontal import FrontalThorax
-from tests.synth.phantoms import COLUMNS, ROWS, box, phantom_spec
+from tests.synth.phantoms import COLUMNS, RELEASE_TABLES, ROWS, box, phantom_spec
 
 TRAITS = dict.fromkeys(cues.TRAIT_COLUMNS, True)
 LATERAL = {"view": "lateral", "view_position": "LATERAL"}
@@ -186,16 +186,7 @@ def test_traits_leave_every_mimic_table_unchanged(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(release_module, "sample_cue_traits", no_traits)
     without = generate_release(config, seed=3)
     assert with_traits.ground_truth[list(cues.TRAIT_COLUMNS)].to_numpy().any()
-    for name in (
-        "metadata",
-        "chexpert",
-        "negbio",
-        "split",
-        "test_set_labeled",
-        "reports",
-        "patients",
-        "admissions",
-    ):
+    for name in RELEASE_TABLES:
         pd.testing.assert_frame_equal(getattr(with_traits, name), getattr(without, name), obj=name)
     others = [c for c in with_traits.ground_truth.columns if c not in cues.TRAIT_COLUMNS]
     pd.testing.assert_frame_equal(with_traits.ground_truth[others], without.ground_truth[others])
