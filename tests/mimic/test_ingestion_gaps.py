@@ -85,15 +85,20 @@ def damaged(tmp_path: Path) -> Path:
     return root
 
 
-def _ingest(root: Path) -> tuple:
+def _tables(root: Path) -> tuple[tuple, list[dict]]:
+    """The four ingested tables of the release at ``root`` and their QA, in ``build_cohort``'s order."""
     release = MimicCxrJpg(root)
     images, images_qa = build_images_table(release, n_workers=1)
     reports, reports_qa = build_reports_table(MimicCxrReports(root), n_workers=1)
     labels, labels_qa = build_labels_table(release)
     patients, patients_qa = build_patients_table(tiny.patients_frame(), tiny.admissions_frame())
-    cohort, cohort_qa = build_cohort(images, reports, labels, patients, {})
-    merged = merge_qa(images_qa, reports_qa, labels_qa, patients_qa, cohort_qa)
-    return images, cohort, merged
+    return (images, reports, labels, patients), [images_qa, reports_qa, labels_qa, patients_qa]
+
+
+def _ingest(root: Path) -> tuple:
+    tables, qa = _tables(root)
+    cohort, cohort_qa = build_cohort(*tables, {})
+    return tables[0], cohort, merge_qa(*qa, cohort_qa)
 
 
 def test_truncated_jpeg_and_missing_report_are_warned_counted_and_balanced(
@@ -148,15 +153,11 @@ def test_truncated_jpeg_and_missing_report_are_warned_counted_and_balanced(
 
 
 def test_study_accounting_that_does_not_add_up_is_an_error(damaged: Path) -> None:
-    release = MimicCxrJpg(damaged)
-    images, images_qa = build_images_table(release, n_workers=1)
-    reports, _ = build_reports_table(MimicCxrReports(damaged), n_workers=1)
-    labels, _ = build_labels_table(release)
-    patients, _ = build_patients_table(tiny.patients_frame(), tiny.admissions_frame())
-    _, cohort_qa = build_cohort(images, reports, labels, patients, {})
+    tables, qa = _tables(damaged)
+    _, cohort_qa = build_cohort(*tables, {})
     lost_study = cohort_qa["cohort"] | {"studies_with_report": 1}
     with pytest.raises(ValueError, match="does not balance"):
-        merge_qa(images_qa, {"cohort": lost_study})
+        merge_qa(qa[0], {"cohort": lost_study})
 
 
 def test_clean_release_has_no_gaps_and_no_gap_warning(
