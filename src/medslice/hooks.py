@@ -13,8 +13,11 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DataCatalog, DatasetError
 from kedro.pipeline import Node, Pipeline
 
+from medslice import console_errors
 from medslice.datasets.missing_release import HOW_TO_FIX
-from medslice.pipelines import declared
+from medslice.datasets.versions import CorruptVersionError, ReadableVersionsMixin
+from medslice.errors import BadValueError, MedsliceError
+from medslice.pipelines import declared, preflight
 from medslice.pipelines.embedding.nodes import check_named_encoder
 from medslice.pipelines.settings_keys import UnknownSettingError, check_runtime_parameters
 from medslice.scenarios.user_predictions import (
@@ -49,6 +52,56 @@ def report_locations(pipeline: Pipeline, catalog: DataCatalog, ran: set[str] | N
         if filepath is not None:
             locations[label] = str(filepath)
     return locations
+
+
+def writer_of(dataset: str) -> str | None:
+    """The name of the registered node that outputs ``dataset``, if one does."""
+    for pipeline in kedro_project.pipelines.values():
+        for node in pipeline.nodes:
+            if dataset in node.outputs:
+                return node.name
+    return None
+
+
+class CorruptVersionAdviceHook:
+    """Name the dataset and the node behind a corrupt newest version, so the way out can be copied."""
+
+    @hook_impl
+    def on_pipeline_error(
+        self, error: Exception, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Fill :class:`CorruptVersionError`'s fix with the node to rerun and the ``--load-versions`` pin."""
+        corrupt = error if isinstance(error, CorruptVersionError) else error.__cause__
+        if not isinstance(corrupt, CorruptVersionError) or corrupt.path is None:
+            return
+        root = Path(corrupt.path).parent.parent
+        for name in sorted(pipeline.datasets()):
+            dataset = catalog.get(name) if name in catalog else None
+            if isinstance(dataset, ReadableVersionsMixin) and dataset.versions_root() == root:
+                env = f" --env={run_params['env']}" if run_params.get("env") else ""
+                writer = writer_of(name)
+                rerun = f"`kedro run{env} --nodes={writer}`" if writer else "the node that writes it"
+                pin = (
+                    f", or load the newest good version with `--load-versions={name}:{corrupt.good_version}`"
+                    if corrupt.good_version
+                    else " (no older version loads)"
+                )
+                corrupt.fix = f"Rerun {rerun} to write a new version{pin}."
+                return
+
+
+class OneScreenErrorsHook:
+    """Print medslice's errors as a few lines on the console, with the traceback in ``info.log``.
+
+    Kedro's logging installs rich's traceback handler when the project is configured; this chains
+    :func:`medslice.console_errors.install` in front of it once the context exists, so every error from
+    the hooks' checks, the nodes and the datasets is covered. Other exceptions keep the full traceback.
+    """
+
+    @hook_impl
+    def after_context_created(self) -> None:
+        """Chain the compact excepthook (idempotent)."""
+        console_errors.install()
 
 
 class ReportLocationHook:
@@ -116,7 +169,7 @@ MADE_BY_AN_EARLIER_RUN = (
 )
 
 
-class MissingInputError(RuntimeError):
+class MissingInputError(MedsliceError, RuntimeError):
     """A run's input does not exist; raised before any node runs."""
 
 
@@ -174,7 +227,7 @@ class MissingInputsHook:
 SYNTHETIC_NODE = "generate_synthetic_release"
 
 
-class SyntheticReleaseError(RuntimeError):
+class SyntheticReleaseError(MedsliceError, RuntimeError):
     """The synthetic release would be written outside the project's data folder."""
 
 
@@ -330,7 +383,7 @@ def _slicer_config(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, Any] |
     return dict(catalog.load(SLICER_PARAMETERS).get("slicer", {}))
 
 
-class SlicerSettingsError(ValueError):
+class SlicerSettingsError(BadValueError):
     """The run's slicer settings are invalid; raised before any node runs."""
 
 
@@ -393,6 +446,15 @@ class UserPredictionsCheckHook:
             raise PredictionsError(
                 f"{USER_PREDICTIONS}{_location(catalog, USER_PREDICTIONS)}: {error}; nothing was run."
             ) from error
+
+
+class SettingsPreflightHook:
+    """Refuse a run whose settings a node would refuse, before ingestion writes its first version."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        """Check every parameter input of the pipeline (:mod:`medslice.pipelines.preflight`)."""
+        preflight.check_settings(pipeline, catalog)
 
 
 class RuntimeParamsCheckHook:

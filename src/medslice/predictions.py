@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from medslice.errors import BadValueError
+
 DECISION_THRESHOLD = 0.5
 
 
@@ -25,11 +27,11 @@ def hard_predictions(values: ArrayLike, name: str = "preds", n_samples: int | No
     """
     array = np.asarray(values)
     if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {array.shape}.")
+        raise BadValueError(f"{name} must be 1-D, got shape {array.shape}.")
     if n_samples is not None and array.shape[0] != n_samples:
-        raise ValueError(f"{name} must have shape ({n_samples},), got {array.shape}.")
+        raise BadValueError(f"{name} must have shape ({n_samples},), got {array.shape}.")
     if np.issubdtype(array.dtype, np.floating) and not np.isin(array, (0.0, 1.0)).all():
         if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
-            raise ValueError(f"{name} must be labels or probabilities of class 1 in [0, 1].")
+            raise BadValueError(f"{name} must be labels or probabilities of class 1 in [0, 1].")
         return (array >= DECISION_THRESHOLD).astype(np.int64)
     return array

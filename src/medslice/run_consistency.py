@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from medslice.errors import BadValueError
+
 KEY = ["bootstrap", "dicom_id"]
 _SHOWN = 3
 
 
-class RunMismatchError(ValueError):
+class RunMismatchError(BadValueError):
     """Two artifacts that must come from one run hold different audit rows."""
 
 

@@ -7,13 +7,16 @@ from kedro import KedroDeprecationWarning
 from kedro.config import OmegaConfigLoader
 
 from medslice.hooks import (
+    CorruptVersionAdviceHook,
     DeclaredNamespacesHook,
     EncoderCheckHook,
     MissingInputsHook,
+    OneScreenErrorsHook,
     ProjectRelativePathsHook,
     ReportLocationHook,
     RuntimeParamsCheckHook,
     RunTimestampHook,
+    SettingsPreflightHook,
     SlicerSettingsCheckHook,
     SyntheticReleaseGuardHook,
     UserPredictionsCheckHook,
@@ -41,12 +44,15 @@ HOOKS = (
     RunTimestampHook(),
     UserPredictionsCheckHook(),
     SlicerSettingsCheckHook(),
+    SettingsPreflightHook(),
     RuntimeParamsCheckHook(),
     EncoderCheckHook(),
     MissingInputsHook(),
     SyntheticReleaseGuardHook(),
     ProjectRelativePathsHook(),
     DeclaredNamespacesHook(),
+    OneScreenErrorsHook(),
+    CorruptVersionAdviceHook(),
 )
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

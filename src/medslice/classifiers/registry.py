@@ -11,6 +11,7 @@ from torch import nn
 from medslice.classifiers.lite0 import Lite0HeadClassifier
 from medslice.classifiers.resnet import ResNet18Classifier
 from medslice.classifiers.small_cnn import SmallCNN
+from medslice.errors import UnknownNameError
 
 CLASSIFIERS: dict[str, Callable[..., nn.Module]] = {
     "small_cnn": SmallCNN,
@@ -36,7 +37,7 @@ def build_classifier(name: str, *, seed: int | None = None, **kwargs: Any) -> nn
     untouched. Raises ``KeyError`` naming the known classifiers for an unknown ``name``.
     """
     if name not in CLASSIFIERS:
-        raise KeyError(f"unknown classifier {name!r}; known: {sorted(CLASSIFIERS)}")
+        raise UnknownNameError(f"unknown classifier {name!r}; known: {sorted(CLASSIFIERS)}")
     if seed is None:
         return CLASSIFIERS[name](**kwargs)
     with torch.random.fork_rng(devices=[]):

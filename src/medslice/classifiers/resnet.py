@@ -10,6 +10,7 @@ from torch import nn
 from torchvision.models import resnet18
 
 from medslice.classifiers.heads import mlp_head
+from medslice.errors import BadValueError, MissingFileError
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
@@ -19,7 +20,7 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a local ``.pth``/``.pt`` (maybe wrapped in ``state_dict``) or ``.safetensors`` file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"classifier weights_path {str(path)!r} does not exist; download the torchvision "
             "ResNet-18 ImageNet checkpoint (resnet18-f37072fd.pth) to that path, or leave "
             "weights_path unset to train from a random initialisation"
@@ -60,7 +61,7 @@ class ResNet18Classifier(nn.Module):
             missing, unexpected = self.backbone.load_state_dict(backbone_state, strict=False)
             missing = [k for k in missing if not k.startswith("fc.")]
             if missing or unexpected:
-                raise ValueError(
+                raise BadValueError(
                     f"{weights_path} is not a torchvision ResNet-18 checkpoint: missing "
                     f"{missing[:5]}, unexpected {list(unexpected)[:5]}"
                 )

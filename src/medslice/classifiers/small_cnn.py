@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from medslice.errors import BadValueError
+
 
 def _conv_block(in_channels: int, out_channels: int, *, stride: int = 1) -> nn.Sequential:
     """conv3x3 - batch norm - 2x2 max pool - ReLU.
@@ -42,9 +44,9 @@ class SmallCNN(nn.Module):
     def __init__(self, width: int = 16, n_blocks: int = 4, dropout: float = 0.1, n_classes: int = 2) -> None:
         super().__init__()
         if n_blocks < 1:
-            raise ValueError(f"n_blocks must be >= 1, got {n_blocks}")
+            raise BadValueError(f"n_blocks must be >= 1, got {n_blocks}")
         if width < 1:
-            raise ValueError(f"width must be >= 1, got {width}")
+            raise BadValueError(f"width must be >= 1, got {width}")
         blocks = [_conv_block(1, width, stride=2)]
         channels = width
         for _ in range(n_blocks - 1):

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from medslice.classifiers.augment import augment_batch
 from medslice.classifiers.tensors import check_images, check_targets, to_model_input
 from medslice.encoders.devices import deterministic_torch, pick_device
+from medslice.errors import BadValueError
 
 # Training images whose forward passes re-estimate the batch-norm statistics after each epoch
 # (``train_classifier``); a larger training set contributes a fixed, seeded subset of this many.
@@ -32,19 +33,21 @@ def resolve_device(device: str) -> torch.device:
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         index = chosen.index or 0
         if index >= count:
-            raise ValueError(
+            raise BadValueError(
                 f"classifier device {device!r} is not available here ({count} CUDA device(s)); "
                 "set classifier.device to 'cpu' or 'auto'"
             )
     elif chosen.type == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise ValueError(
+            raise BadValueError(
                 f"classifier device {device!r} is not available here; "
                 "set classifier.device to 'cpu' or 'auto'"
             )
     elif chosen.type != "cpu":
-        raise ValueError(f"classifier device {device!r} is not one of 'cpu', 'cuda', 'cuda:N', 'mps', 'auto'")
+        raise BadValueError(
+            f"classifier device {device!r} is not one of 'cpu', 'cuda', 'cuda:N', 'mps', 'auto'"
+        )
     return chosen
 
 
@@ -182,20 +185,20 @@ def train_classifier(
     train_y = torch.from_numpy(check_targets(train_targets, len(train_images), "train_targets"))
     val_y = torch.from_numpy(check_targets(val_targets, len(val_images), "val_targets"))
     if len(train_images) < 2:
-        raise ValueError(f"train_images must hold at least 2 images, got {len(train_images)}")
+        raise BadValueError(f"train_images must hold at least 2 images, got {len(train_images)}")
     if len(torch.unique(train_y)) < 2:
-        raise ValueError(
+        raise BadValueError(
             f"train_targets hold only class {int(train_y[0])}; a classifier needs both classes to learn."
         )
     if len(val_images) == 0:
-        raise ValueError("val_images is empty; early stopping needs a validation set")
+        raise BadValueError("val_images is empty; early stopping needs a validation set")
     for name, value in (("batch_size", batch_size), ("max_epochs", max_epochs)):
         if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+            raise BadValueError(f"{name} must be >= 1, got {value}")
     if patience < 1:
-        raise ValueError(f"patience must be >= 1, got {patience}")
+        raise BadValueError(f"patience must be >= 1, got {patience}")
     if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
+        raise BadValueError(f"lr must be positive, got {lr}")
     target_device = resolve_device(device)
 
     train_pixels = torch.from_numpy(train_images)

@@ -13,9 +13,11 @@ from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import get_filepath_str, get_protocol_and_path
 
 from medslice.datasets.atomic import partial_path
+from medslice.datasets.errors import CatalogDatasetError
+from medslice.datasets.versions import ReadableVersionsMixin
 
 
-class ArrowParquetDataset(AbstractVersionedDataset[pa.Table, pa.Table]):
+class ArrowParquetDataset(ReadableVersionsMixin, AbstractVersionedDataset[pa.Table, pa.Table]):
     """A Parquet file as a ``pyarrow.Table``.
 
     Embedding tables carry the encoder's identity in their schema metadata and a fixed-size-list column;
@@ -44,7 +46,7 @@ class ArrowParquetDataset(AbstractVersionedDataset[pa.Table, pa.Table]):
             glob_function=self._fs.glob,
         )
 
-    def load(self) -> pa.Table:
+    def _read(self) -> pa.Table:
         """Read the table with its schema metadata."""
         path = get_filepath_str(self._get_load_path(), self._protocol)
         with self._fs.open(path, "rb") as file:
@@ -53,7 +55,7 @@ class ArrowParquetDataset(AbstractVersionedDataset[pa.Table, pa.Table]):
     def save(self, data: pa.Table) -> None:
         """Write the table; anything but a ``pyarrow.Table`` is refused."""
         if not isinstance(data, pa.Table):
-            raise DatasetError(f"ArrowParquetDataset saves a pyarrow.Table, got {type(data).__name__}")
+            raise CatalogDatasetError(f"ArrowParquetDataset saves a pyarrow.Table, got {type(data).__name__}")
         path = get_filepath_str(self._get_save_path(), self._protocol)
         self._fs.mkdirs(str(PurePosixPath(path).parent), exist_ok=True)
         # Locally through a hidden name and a rename: a killed run never leaves a truncated newest version.

@@ -16,12 +16,16 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pandas as pd
 from kedro_datasets.json import JSONDataset as _JSONDataset
 from kedro_datasets.matplotlib import MatplotlibDataset as _MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset as _CSVDataset
 from kedro_datasets.pandas import ParquetDataset as _ParquetDataset
 from kedro_datasets.pickle import PickleDataset as _PickleDataset
 from kedro_datasets.text import TextDataset as _TextDataset
+
+from medslice.datasets.versions import ReadableVersionsMixin
+from medslice.mimic.table_io import parse_csv, read_text
 
 
 def partial_path(target: Path) -> Path:
@@ -58,23 +62,36 @@ class AtomicSaveMixin:
         return super()._get_save_path()  # type: ignore[misc]
 
 
-class ParquetDataset(AtomicSaveMixin, _ParquetDataset):
+class ParquetDataset(ReadableVersionsMixin, AtomicSaveMixin, _ParquetDataset):
     """``pandas.ParquetDataset``, written atomically."""
 
 
-class CSVDataset(AtomicSaveMixin, _CSVDataset):
-    """``pandas.CSVDataset``, written atomically."""
+class CSVDataset(ReadableVersionsMixin, AtomicSaveMixin, _CSVDataset):
+    """``pandas.CSVDataset``, written atomically; a damaged local file is named with its CSV line.
+
+    Local files are decompressed and parsed by :mod:`medslice.mimic.table_io`, whose errors name the file
+    and line (a truncated gzip, bytes that are not UTF-8, a row with too many fields).
+    """
+
+    def _read(self) -> pd.DataFrame:
+        if self._protocol != "file":
+            return super()._read()
+        path = str(self._get_load_path())
+        arguments = dict(self._load_args)
+        compression = arguments.pop("compression", "infer")
+        gzipped = compression == "gzip" or (compression == "infer" and path.endswith(".gz"))
+        return parse_csv(read_text(path, gzipped=gzipped), path, **arguments)
 
 
-class JSONDataset(AtomicSaveMixin, _JSONDataset):
+class JSONDataset(ReadableVersionsMixin, AtomicSaveMixin, _JSONDataset):
     """``json.JSONDataset``, written atomically."""
 
 
-class PickleDataset(AtomicSaveMixin, _PickleDataset):
+class PickleDataset(ReadableVersionsMixin, AtomicSaveMixin, _PickleDataset):
     """``pickle.PickleDataset``, written atomically."""
 
 
-class TextDataset(AtomicSaveMixin, _TextDataset):
+class TextDataset(ReadableVersionsMixin, AtomicSaveMixin, _TextDataset):
     """``text.TextDataset``, written atomically."""
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import AbstractDataset
 
+from medslice.datasets.errors import CatalogDatasetError
 from medslice.runner.checkpoints import CheckpointStore
 
 
@@ -35,7 +36,9 @@ class CheckpointStoreDataset(AbstractDataset[None, CheckpointStore]):
 
     def save(self, data: None) -> None:
         """Refused: units are saved into the store by the nodes that compute them."""
-        raise DatasetError("the checkpoint store is written unit by unit by the nodes, never saved whole")
+        raise CatalogDatasetError(
+            "the checkpoint store is written unit by unit by the nodes, never saved whole"
+        )
 
     def _exists(self) -> bool:
         return True  # an empty store is a valid one: every unit is then computed

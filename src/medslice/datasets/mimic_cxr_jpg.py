@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import AbstractDataset
 
+from medslice.datasets.errors import CatalogDatasetError
 from medslice.datasets.missing_release import require_existing
 from medslice.mimic import schemas
 from medslice.mimic.reader import MimicCxrJpg
@@ -61,7 +62,7 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
         self._save_args = {"n_jobs": 1, "jpeg_quality": 95, **(save_args or {})}
         unknown = set(self._save_args) - {"n_jobs", "jpeg_quality"}
         if unknown:
-            raise DatasetError(f"MimicCxrJpgDataset: unknown save_args {sorted(unknown)}")
+            raise CatalogDatasetError(f"MimicCxrJpgDataset: unknown save_args {sorted(unknown)}")
         self.metadata = metadata
 
     def load(self) -> MimicCxrJpg:
@@ -85,7 +86,7 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
                 jpeg_quality=int(self._save_args["jpeg_quality"]),
             )
         except FileExistsError as error:
-            raise DatasetError(
+            raise CatalogDatasetError(
                 f"{error}. To make a fresh synthetic release in the project, run `make clean-data` first "
                 "(it deletes everything generated under data/, and nothing outside it)."
             ) from error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kedro.io import DatasetError
+from medslice.datasets.errors import CatalogDatasetError
 
 HOW_TO_FIX = (
     "For the built-in synthetic data run `kedro run --pipeline=synthetic` first, in the same environment "
@@ -17,4 +17,4 @@ HOW_TO_FIX = (
 def require_existing(path: Path, what: str, globals_key: str) -> None:
     """Refuse a raw-data path that does not exist, saying how to make or point to the data."""
     if not path.exists():
-        raise DatasetError(f"{what} {path} does not exist. {HOW_TO_FIX.format(key=globals_key)}")
+        raise CatalogDatasetError(f"{what} {path} does not exist. {HOW_TO_FIX.format(key=globals_key)}")

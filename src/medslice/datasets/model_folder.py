@@ -12,11 +12,13 @@ import fsspec
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 
 from medslice.datasets.atomic import partial_path
+from medslice.datasets.errors import CatalogDatasetError
+from medslice.datasets.versions import ReadableVersionsMixin
 
 REFERENCE_FILE = "model_reference.json"
 
 
-class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]]):
+class ModelFolderDataset(ReadableVersionsMixin, AbstractVersionedDataset[dict[str, Any], dict[str, Any]]):
     """A model that is either a folder of files or a reference to an external model.
 
     Saving takes a dict:
@@ -49,12 +51,12 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
             glob_function=filesystem.glob,
         )
 
-    def load(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, Any]:
         """Return the stored reference, pointing ``model`` at the stored folder when there is one."""
         folder = Path(str(self._get_load_path()))
         reference_path = folder / REFERENCE_FILE
         if not reference_path.is_file():
-            raise DatasetError(f"No model stored at {folder} (missing {REFERENCE_FILE})")
+            raise CatalogDatasetError(f"No model stored at {folder} (missing {REFERENCE_FILE})")
         reference = json.loads(reference_path.read_text())
         if reference.get("stored_folder"):
             reference["model"] = f"local-dir:{folder.resolve()}"
@@ -63,7 +65,7 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
     def save(self, data: dict[str, Any]) -> None:
         """Copy a ``local-dir:`` folder's files, or store a reference to an external model."""
         if not isinstance(data, dict) or "model" not in data:
-            raise DatasetError("ModelFolderDataset saves a dict with a 'model' key")
+            raise CatalogDatasetError("ModelFolderDataset saves a dict with a 'model' key")
         target = Path(str(self._get_save_path()))
         # Built under a hidden name and renamed whole: a killed run never leaves a newest version that
         # lacks its weights or its reference file.
@@ -77,7 +79,7 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
         if model.startswith("local-dir:"):
             source = Path(model.removeprefix("local-dir:"))
             if not source.is_dir():
-                raise DatasetError(f"Model folder {source} does not exist")
+                raise CatalogDatasetError(f"Model folder {source} does not exist")
             for item in sorted(source.iterdir()):
                 if item.is_file():
                     (shutil.move if scratch else shutil.copy2)(item, folder / item.name)
@@ -93,7 +95,9 @@ class ModelFolderDataset(AbstractVersionedDataset[dict[str, Any], dict[str, Any]
             folder = Path(str(self._get_load_path()))
         except DatasetError:
             return False
-        return (folder / REFERENCE_FILE).is_file()
+        # A version folder without its reference file exists, damaged: loading it names it as corrupt
+        # and names the newest good version, instead of reporting the model as never trained.
+        return folder.is_dir()
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._filepath), "version": self._version}

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from kedro.io import DatasetError
 
 from medslice.datasets.atomic import ParquetDataset
+from medslice.datasets.errors import CatalogDatasetError
 
 
 def resolve_schema(dotted_path: str) -> pa.Schema:
@@ -18,9 +18,9 @@ def resolve_schema(dotted_path: str) -> pa.Schema:
     try:
         schema = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as error:
-        raise DatasetError(f"Cannot import the pyarrow schema '{dotted_path}': {error}") from error
+        raise CatalogDatasetError(f"Cannot import the pyarrow schema '{dotted_path}': {error}") from error
     if not isinstance(schema, pa.Schema):
-        raise DatasetError(f"'{dotted_path}' is a {type(schema).__name__}, not a pyarrow.Schema")
+        raise CatalogDatasetError(f"'{dotted_path}' is a {type(schema).__name__}, not a pyarrow.Schema")
     return schema
 
 
@@ -52,7 +52,7 @@ class SchemaParquetDataset(ParquetDataset):
         """Convert with the declared schema, then write."""
         extra = [c for c in data.columns if c not in self._schema.names]
         if extra:
-            raise DatasetError(
+            raise CatalogDatasetError(
                 f"{self._schema_path} has no column(s) {extra}; add them to the schema or drop them first"
             )
         super().save(data)

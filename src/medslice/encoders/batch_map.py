@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from medslice.errors import BadValueError
+
 T = TypeVar("T")
 
 
@@ -67,7 +69,7 @@ def map_batches(
         progress: Show a tqdm bar.
     """
     if n_workers < 0:
-        raise ValueError(f"`n_workers` must be >= 0, got {n_workers!r}")
+        raise BadValueError(f"`n_workers` must be >= 0, got {n_workers!r}")
     bar = tqdm(total=n_batches, desc=desc, unit="batch", disable=not progress)
     try:
         if n_workers == 0 or not can_fork() or n_batches == 0:

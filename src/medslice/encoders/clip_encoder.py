@@ -31,6 +31,7 @@ from medslice.encoders.locked_towers import (
     trimmed_rows,
 )
 from medslice.encoders.text_batching import distinct_texts, length_batches, validated_texts
+from medslice.errors import BadValueError
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def _square_size(size: int | Sequence[int]) -> int:
         return size
     height, width = size
     if height != width:
-        raise ValueError(f"Only square image inputs are supported, the model wants {size}")
+        raise BadValueError(f"Only square image inputs are supported, the model wants {size}")
     return int(height)
 
 
@@ -128,9 +129,9 @@ class ClipEncoder:
         self.image_size = image_size
         self.feature_cache = feature_cache
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
+            raise BadValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
         if image_size is not None and (not isinstance(image_size, int) or image_size < 8):
-            raise ValueError(f"`image_size` must be None or an integer >= 8, got {image_size!r}")
+            raise BadValueError(f"`image_size` must be None or an integer >= 8, got {image_size!r}")
         self.source_ = resolve_clip_source(model, pretrained)
         self.device_ = pick_device(device)
         self.model_ = _build_model(self.source_, self.device_, image_size).eval()

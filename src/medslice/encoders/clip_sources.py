@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medslice.encoders.errors import MissingModelError
+from medslice.errors import BadValueError
 
 LOCAL_DIR_PREFIX = "local-dir:"
 HF_HUB_PREFIX = "hf-hub:"
@@ -153,7 +154,7 @@ def _read_folder_config(folder: Path, name: str) -> dict:
     with open(config_path, encoding="utf-8") as handle:
         config = json.load(handle)
     if "model_cfg" not in config:
-        raise ValueError(f"{config_path} has no `model_cfg` key: not an open_clip model folder")
+        raise BadValueError(f"{config_path} has no `model_cfg` key: not an open_clip model folder")
     return config
 
 
@@ -314,7 +315,7 @@ def resolve_clip_source(model: str, pretrained: str | None = None) -> ClipSource
             None for random weights. Ignored (as by open_clip) for ``local-dir:``/``hf-hub:``.
     """
     if not isinstance(model, str) or not model:
-        raise ValueError(f"`model` must be a non-empty string, got {model!r}")
+        raise BadValueError(f"`model` must be a non-empty string, got {model!r}")
     if model.startswith(LOCAL_DIR_PREFIX):
         return _local_dir_source(model)
     if model.startswith(HF_HUB_PREFIX):

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import torch
 
+from medslice.errors import BadValueError
+
 
 def pick_device(device: str | None = None) -> torch.device:
     """``device`` if given, else CUDA, then Apple MPS, then CPU."""
@@ -92,7 +94,7 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
     "auto" picks bf16 on CUDA and on CPUs with native bf16 (AMX), fp32 elsewhere.
     """
     if precision not in ("auto", "fp32", "bf16"):
-        raise ValueError(f"`precision` must be 'auto', 'fp32' or 'bf16', got {precision!r}")
+        raise BadValueError(f"`precision` must be 'auto', 'fp32' or 'bf16', got {precision!r}")
     if precision == "fp32":
         return None
     if precision == "bf16":

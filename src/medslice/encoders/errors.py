@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from medslice.errors import MissingFileError
+
 CONF_FILE_HINT = "conf/<env>/parameters/embedding.yml"
 
 
-class MissingModelError(FileNotFoundError):
+class MissingModelError(MissingFileError):
     """A model or its weights could not be found locally (nothing is ever downloaded).
 
     The message names what was looked for, the configuration key that chooses it, and how to

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from medslice.errors import BadValueError
+
 
 def build_text_encoder(
     spec: Mapping[str, Any] | None,
@@ -38,7 +40,7 @@ def build_text_encoder(
 
         model_path = spec.pop("model_path", None) or str(default_text_model_path())
         return TransformersTextEncoder(model_path, **spec)
-    raise ValueError(f"text encoder kind {kind!r} is unknown; use 'clip' or 'transformers'")
+    raise BadValueError(f"text encoder kind {kind!r} is unknown; use 'clip' or 'transformers'")
 
 
 def report_texts(frame: pd.DataFrame, sections: Sequence[str]) -> pd.Series:
@@ -49,7 +51,7 @@ def report_texts(frame: pd.DataFrame, sections: Sequence[str]) -> pd.Series:
     """
     missing = [s for s in sections if s not in frame.columns]
     if missing:
-        raise ValueError(f"report_sections names unknown cohort column(s) {missing}")
+        raise BadValueError(f"report_sections names unknown cohort column(s) {missing}")
     # str.cat is the row-wise " ".join vectorised (a row-wise agg over the cohort took about half a second).
     parts = [frame[section].fillna("").astype(str) for section in sections]
     if parts:

@@ -24,6 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from medslice.errors import BadValueError
+
 KEY_COLUMN = "key"
 FEATURE_COLUMN = "feature"
 IDENTITY_FILE = "identity.json"
@@ -54,9 +56,9 @@ class FeatureStore:
 
     def __init__(self, root: str | Path, kind: str, identity: dict[str, Any]) -> None:
         if not kind or "/" in kind or os.sep in kind:
-            raise ValueError(f"`kind` must be a plain folder-name prefix, got {kind!r}")
+            raise BadValueError(f"`kind` must be a plain folder-name prefix, got {kind!r}")
         if not isinstance(identity, dict) or not identity:
-            raise ValueError("`identity` must be a non-empty mapping describing the tower")
+            raise BadValueError("`identity` must be a non-empty mapping describing the tower")
         self.root = Path(root)
         self.kind = kind
         self.identity = dict(identity)
@@ -115,7 +117,7 @@ class FeatureStore:
         """Store the finite rows of ``features`` under ``keys``; returns how many were written."""
         matrix = np.asarray(features, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != len(keys):
-            raise ValueError(f"`features` must be ({len(keys)}, D), got shape {matrix.shape}")
+            raise BadValueError(f"`features` must be ({len(keys)}, D), got shape {matrix.shape}")
         if matrix.shape[1] == 0:
             return 0
         keep = np.isfinite(matrix).all(axis=1)
@@ -160,7 +162,7 @@ class FeatureStore:
             return features if features is not None else np.zeros((0, 0), np.float32)
         computed = np.asarray(compute(missing), dtype=np.float32)
         if computed.ndim != 2 or computed.shape[0] != len(missing):
-            raise ValueError(
+            raise BadValueError(
                 f"compute returned shape {computed.shape} for {len(missing)} missing items; expected "
                 f"({len(missing)}, D)"
             )
@@ -171,7 +173,7 @@ class FeatureStore:
         if features is None:
             features = np.full((len(keys), computed.shape[1]), np.nan, np.float32)
         elif features.shape[1] != computed.shape[1]:
-            raise ValueError(
+            raise BadValueError(
                 f"computed features are {computed.shape[1]} wide but the store at {self.folder} holds "
                 f"{features.shape[1]}: the identity does not describe the tower"
             )

@@ -21,6 +21,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from medslice.errors import BadValueError
+
 logger = logging.getLogger(__name__)
 
 # Decoders raise a zoo of exception types on bad input (OSError, SyntaxError, ValueError,
@@ -30,7 +32,7 @@ _DECODE_ERRORS = (Exception,)
 
 def _validate_size(size: int) -> int:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"`size` must be a positive integer number of pixels, got {size!r}")
+        raise BadValueError(f"`size` must be a positive integer number of pixels, got {size!r}")
     return int(size)
 
 
@@ -192,9 +194,9 @@ class ImageBatchIterator:
         pin_memory: bool = False,
     ) -> None:
         if batch_size < 1:
-            raise ValueError(f"`batch_size` must be >= 1, got {batch_size!r}")
+            raise BadValueError(f"`batch_size` must be >= 1, got {batch_size!r}")
         if num_workers < 0:
-            raise ValueError(f"`num_workers` must be >= 0, got {num_workers!r}")
+            raise BadValueError(f"`num_workers` must be >= 0, got {num_workers!r}")
         self.dataset = ImagePathDataset(paths, size)
         self.batch_size = batch_size
         self.num_workers = num_workers

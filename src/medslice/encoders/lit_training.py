@@ -46,6 +46,7 @@ from medslice.encoders.locked_towers import (
 )
 from medslice.encoders.schedule import warmup_cosine_lr
 from medslice.encoders.text_batching import distinct_texts, validated_texts
+from medslice.errors import BadValueError
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def _unlock_top_text_layers(model: nn.Module, n_layers: int) -> list[nn.Paramete
         return []
     layers = transformer.encoder.layer
     if n_layers > len(layers):
-        raise ValueError(f"`train_text_layers` is {n_layers} but the text tower has {len(layers)} layers")
+        raise BadValueError(f"`train_text_layers` is {n_layers} but the text tower has {len(layers)} layers")
     unlocked = [p for layer in layers[-n_layers:] for p in layer.parameters()]
     for parameter in unlocked:
         parameter.requires_grad_(True)
@@ -269,22 +270,22 @@ def _fit_projections(
 
 def _validate_pairs(image_paths: Sequence[str], texts: Sequence[str]) -> None:
     if len(image_paths) != len(texts):
-        raise ValueError(f"`image_paths` ({len(image_paths)}) and `texts` ({len(texts)}) must pair up 1:1")
+        raise BadValueError(f"`image_paths` ({len(image_paths)}) and `texts` ({len(texts)}) must pair up 1:1")
     if len(image_paths) < 2:
-        raise ValueError("Contrastive training needs at least 2 (image, text) pairs")
+        raise BadValueError("Contrastive training needs at least 2 (image, text) pairs")
 
 
 def _validate_hyperparameters(**values: Any) -> None:
     for name in ("epochs", "batch_size", "image_size", "embed_dim"):
         value = values[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+            raise BadValueError(f"`{name}` must be a positive integer, got {value!r}")
     if not values["lr"] > 0:
-        raise ValueError(f"`lr` must be > 0, got {values['lr']!r}")
+        raise BadValueError(f"`lr` must be > 0, got {values['lr']!r}")
     if values["warmup_steps"] < 0 or values["weight_decay"] < 0:
-        raise ValueError("`warmup_steps` and `weight_decay` must be >= 0")
+        raise BadValueError("`warmup_steps` and `weight_decay` must be >= 0")
     if values["train_text_layers"] < 0:
-        raise ValueError(f"`train_text_layers` must be >= 0, got {values['train_text_layers']!r}")
+        raise BadValueError(f"`train_text_layers` must be >= 0, got {values['train_text_layers']!r}")
 
 
 def train_lit_clip(
@@ -394,7 +395,7 @@ def train_lit_clip(
         )
         keep = torch.from_numpy(report.loaded_mask)
         if int(keep.sum()) < 2:
-            raise ValueError(f"Fewer than 2 readable images: {report.to_dict()['failures'][:5]}")
+            raise BadValueError(f"Fewer than 2 readable images: {report.to_dict()['failures'][:5]}")
         image_features = image_features[keep]
         kept_texts = [t for t, k in zip(texts, keep.tolist(), strict=True) if k]
         # Views of one study share their report: encode each distinct text once.

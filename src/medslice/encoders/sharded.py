@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from medslice.errors import BadValueError, UnknownNameError
 from medslice.runner.executor import map_units
 
 IDENTITY_METADATA_KEY = b"medslice.encoder_identity"
@@ -50,11 +51,11 @@ def embeddings_to_arrow(
     """
     matrix = np.asarray(matrix, dtype=np.float32)
     if matrix.ndim != 2:
-        raise ValueError(f"`matrix` must be 2-D (N, D), got shape {matrix.shape}")
+        raise BadValueError(f"`matrix` must be 2-D (N, D), got shape {matrix.shape}")
     if len(ids) != matrix.shape[0]:
-        raise ValueError(f"`ids` has {len(ids)} entries but `matrix` has {matrix.shape[0]} rows")
+        raise BadValueError(f"`ids` has {len(ids)} entries but `matrix` has {matrix.shape[0]} rows")
     if id_name == EMBEDDING_COLUMN:
-        raise ValueError(f"`id_name` cannot be {EMBEDDING_COLUMN!r}")
+        raise BadValueError(f"`id_name` cannot be {EMBEDDING_COLUMN!r}")
     width = matrix.shape[1]
     flat = pa.array(np.ascontiguousarray(matrix).reshape(-1), type=pa.float32())
     embedding = pa.FixedSizeListArray.from_arrays(flat, width)
@@ -72,13 +73,13 @@ def identity_from_arrow(table_or_schema: pa.Table | pa.Schema) -> dict[str, Any]
 def embeddings_from_frame(frame: pd.DataFrame, column: str = EMBEDDING_COLUMN) -> np.ndarray:
     """The ``(N, D)`` float32 matrix of an embedding column (lists or arrays, one per row)."""
     if column not in frame.columns:
-        raise KeyError(f"Embedding column {column!r} not in frame columns {list(frame.columns)}")
+        raise UnknownNameError(f"Embedding column {column!r} not in frame columns {list(frame.columns)}")
     if len(frame) == 0:
         return np.zeros((0, 0), dtype=np.float32)
     values = frame[column].to_numpy()
     widths = {len(v) for v in values}
     if len(widths) != 1:
-        raise ValueError(f"Column {column!r} mixes embedding widths {sorted(widths)}")
+        raise BadValueError(f"Column {column!r} mixes embedding widths {sorted(widths)}")
     return np.stack([np.asarray(v, dtype=np.float32) for v in values])
 
 
@@ -171,15 +172,17 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
         All embeddings, ``{id_name, embedding}``, in input order.
     """
     if len(ids) != len(items):
-        raise ValueError(f"`ids` ({len(ids)}) and `items` ({len(items)}) must have equal length")
+        raise BadValueError(f"`ids` ({len(ids)}) and `items` ({len(items)}) must have equal length")
     if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size < 1:
-        raise ValueError(f"`shard_size` must be a positive integer, got {shard_size!r}")
+        raise BadValueError(f"`shard_size` must be a positive integer, got {shard_size!r}")
     folder = Path(shard_dir)
     folder.mkdir(parents=True, exist_ok=True)
     if content_keys is not None:
         content_keys = [str(key) for key in content_keys]
         if len(content_keys) != len(ids):
-            raise ValueError(f"`content_keys` ({len(content_keys)}) must have one entry per id ({len(ids)})")
+            raise BadValueError(
+                f"`content_keys` ({len(content_keys)}) must have one entry per id ({len(ids)})"
+            )
     identity_bytes = _identity_json(identity)
     n_shards = (len(ids) + shard_size - 1) // shard_size
     missing = [

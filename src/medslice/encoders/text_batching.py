@@ -6,13 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from medslice.errors import BadTypeError
+
 
 def validated_texts(texts: Sequence[str], name: str = "texts") -> list[str]:
     """``texts`` as a list, raising TypeError naming the first element that is not a string."""
     texts = list(texts)
     for position, text in enumerate(texts):
         if not isinstance(text, str):
-            raise TypeError(f"`{name}[{position}]` must be a string, got {type(text).__name__}")
+            raise BadTypeError(f"`{name}[{position}]` must be a string, got {type(text).__name__}")
     return texts
 
 

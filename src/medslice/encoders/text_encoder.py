@@ -15,6 +15,7 @@ from medslice.encoders.devices import inference_context, pick_device
 from medslice.encoders.errors import MissingModelError
 from medslice.encoders.hashing import sha256_file, sha256_state_dict
 from medslice.encoders.text_batching import distinct_texts, length_batches, validated_texts
+from medslice.errors import BadValueError
 
 TEXT_MODEL_CONF_KEYS = ("embedding.report_encoder.model_path", "embedding.metadata_encoder.model_path")
 
@@ -65,9 +66,9 @@ class TransformersTextEncoder:
         self.max_length = max_length
         self.device = device
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
+            raise BadValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
         if not isinstance(max_length, int) or max_length < 2:
-            raise ValueError(f"`max_length` must be an integer >= 2, got {max_length!r}")
+            raise BadValueError(f"`max_length` must be an integer >= 2, got {max_length!r}")
         folder = Path(model_path).expanduser()
         if not (folder / "config.json").is_file():
             raise MissingModelError(

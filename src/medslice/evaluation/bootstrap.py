@@ -8,6 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import bootstrap
 
+from medslice.errors import BadValueError
+
 
 def mean_ci(
     values: ArrayLike,
@@ -22,15 +24,17 @@ def mean_ci(
     interval.
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}.")
+        raise BadValueError(f"confidence must lie in (0, 1), got {confidence!r}.")
     if n_resamples < 1:
-        raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}.")
+        raise BadValueError(f"n_resamples must be at least 1, got {n_resamples!r}.")
     data = np.asarray(values, dtype=np.float64)
     if data.ndim > 1:
-        raise ValueError(f"values must be 1-D, got shape {data.shape}.")
+        raise BadValueError(f"values must be 1-D, got shape {data.shape}.")
     data = data.ravel()
     if np.isinf(data).any():
-        raise ValueError("values contain an infinite value; a mean with a confidence interval is undefined.")
+        raise BadValueError(
+            "values contain an infinite value; a mean with a confidence interval is undefined."
+        )
     data = data[~np.isnan(data)]
     if data.size == 0:
         return (float("nan"), float("nan"), float("nan"))
@@ -70,15 +74,19 @@ def hierarchical_mean_ci(
     ordinary bootstrap over groups. NaN values are left out; degenerate inputs behave as in :func:`mean_ci`.
     """
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}.")
+        raise BadValueError(f"confidence must lie in (0, 1), got {confidence!r}.")
     if n_resamples < 1:
-        raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}.")
+        raise BadValueError(f"n_resamples must be at least 1, got {n_resamples!r}.")
     data = np.asarray(values, dtype=np.float64)
     labels = np.asarray(groups)
     if data.ndim != 1 or labels.shape != data.shape:
-        raise ValueError(f"values and groups must be 1-D of one length, got {data.shape} and {labels.shape}.")
+        raise BadValueError(
+            f"values and groups must be 1-D of one length, got {data.shape} and {labels.shape}."
+        )
     if np.isinf(data).any():
-        raise ValueError("values contain an infinite value; a mean with a confidence interval is undefined.")
+        raise BadValueError(
+            "values contain an infinite value; a mean with a confidence interval is undefined."
+        )
     keep = ~np.isnan(data)
     data, labels = data[keep], labels[keep]
     if data.size == 0:

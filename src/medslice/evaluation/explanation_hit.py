@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from medslice.errors import BadTypeError, BadValueError
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -37,12 +39,12 @@ def explanation_hit(tokens: Sequence[str], synonyms: Sequence[str], top_k: int =
     count.
     """
     if isinstance(tokens, str) or isinstance(synonyms, str):
-        raise TypeError("tokens and synonyms must be sequences of strings, not single strings.")
+        raise BadTypeError("tokens and synonyms must be sequences of strings, not single strings.")
     if not synonyms:
-        raise ValueError("synonyms is empty; declare at least one word for the attribute.")
+        raise BadValueError("synonyms is empty; declare at least one word for the attribute.")
     synonym_words = [words for synonym in synonyms if (words := _normalised_words(synonym))]
     if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
-        raise ValueError(f"top_k must be a positive integer, got {top_k!r}.")
+        raise BadValueError(f"top_k must be a positive integer, got {top_k!r}.")
     for token in list(tokens)[:top_k]:
         token_words = _normalised_words(token)
         for words in synonym_words:

@@ -26,6 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import wilcoxon
 
+from medslice.errors import BadValueError
 from medslice.evaluation.bootstrap import hierarchical_mean_ci
 from medslice.evaluation.tables import METRIC_COLUMNS
 
@@ -134,10 +135,10 @@ def holm_adjust(p_values: ArrayLike) -> np.ndarray:
     """
     p = np.asarray(p_values, dtype=np.float64)
     if p.ndim != 1:
-        raise ValueError(f"p_values must be 1-D, got shape {p.shape}.")
+        raise BadValueError(f"p_values must be 1-D, got shape {p.shape}.")
     present = ~np.isnan(p)
     if ((p[present] < 0) | (p[present] > 1)).any():
-        raise ValueError("p_values must lie in [0, 1].")
+        raise BadValueError("p_values must lie in [0, 1].")
     adjusted = np.full(p.shape, np.nan)
     index = np.flatnonzero(present)
     order = index[np.argsort(p[index], kind="stable")]
@@ -177,7 +178,7 @@ def wilcoxon_p(differences: ArrayLike) -> float:
 def _check_metrics(metrics: pd.DataFrame) -> None:
     missing = [column for column in METRIC_COLUMNS if column not in metrics.columns]
     if missing:
-        raise ValueError(f"metrics lacks column(s) {missing}; build it with tidy_metrics().")
+        raise BadValueError(f"metrics lacks column(s) {missing}; build it with tidy_metrics().")
 
 
 def _rows(metrics: pd.DataFrame, method: str, metric: str, key: Sequence[str]) -> pd.DataFrame:
@@ -186,7 +187,7 @@ def _rows(metrics: pd.DataFrame, method: str, metric: str, key: Sequence[str]) -
     duplicated = rows.duplicated(list(key), keep=False)
     if duplicated.any():
         first = rows.loc[duplicated, list(key)].drop_duplicates().head(3).to_dict("records")
-        raise ValueError(
+        raise BadValueError(
             f"metrics has several {method}/{metric} values for the same {tuple(key)}, e.g. {first}; "
             "pair only one run's metrics."
         )
@@ -205,7 +206,7 @@ def _pair(variant_rows: pd.DataFrame, reference_rows: pd.DataFrame, what: str) -
     clash = joined["classifier"] != joined["classifier_reference"]
     if clash.any():
         bootstraps = sorted(int(b) for b in joined.loc[clash, "bootstrap"])[:5]
-        raise ValueError(
+        raise BadValueError(
             f"{what}: bootstrap(s) {bootstraps} name different classifiers on the two sides; the metrics "
             "come from different runs."
         )

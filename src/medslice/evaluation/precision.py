@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from medslice.errors import BadValueError
 from medslice.evaluation._validation import as_binary, as_membership, check_k
 from medslice.evaluation.ranking import tie_keys, top_k_sum
 
@@ -27,9 +28,9 @@ def column_average_precision(in_slice: ArrayLike, membership: ArrayLike) -> np.n
     truth = as_binary(in_slice, "in_slice")
     scores = as_membership(membership)
     if scores.shape[0] != truth.shape[0]:
-        raise ValueError(f"membership has {scores.shape[0]} rows, in_slice has {truth.shape[0]}.")
+        raise BadValueError(f"membership has {scores.shape[0]} rows, in_slice has {truth.shape[0]}.")
     if not truth.any():
-        raise ValueError("in_slice has no positive sample; precision and AP are undefined.")
+        raise BadValueError("in_slice has no positive sample; precision and AP are undefined.")
     return np.array([_average_precision(truth, scores[:, column]) for column in range(scores.shape[1])])
 
 

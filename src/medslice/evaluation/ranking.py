@@ -17,6 +17,8 @@ from typing import Literal
 
 import numpy as np
 
+from medslice.errors import BadValueError
+
 Ties = Literal["expected", "ordinal"]
 TIES: tuple[str, ...] = ("expected", "ordinal")
 # Scores that agree to this many decimals tie (1e-9): far above float64 noise on [0, 1] (about 1e-16),
@@ -37,7 +39,7 @@ def tie_keys(scores: np.ndarray) -> np.ndarray:
 def check_ties(ties: str) -> str:
     """Return ``ties`` if it names a rule, else raise naming the choices."""
     if ties not in TIES:
-        raise ValueError(f"ties must be one of {TIES}, got {ties!r}.")
+        raise BadValueError(f"ties must be one of {TIES}, got {ties!r}.")
     return ties
 
 
@@ -54,7 +56,7 @@ def top_k_sum(scores: np.ndarray, values: np.ndarray, k: int, ties: str = "expec
             order, as dcbench and the paper's code rank.
     """
     if k < 1:
-        raise ValueError(f"k must be at least 1, got {k!r}.")
+        raise BadValueError(f"k must be at least 1, got {k!r}.")
     check_ties(ties)
     if ties == "ordinal":
         return float(values[np.argsort(-scores, kind="mergesort")[:k]].sum())

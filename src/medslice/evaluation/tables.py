@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.evaluation.bootstrap import hierarchical_mean_ci
 
 ID_COLUMNS: tuple[str, ...] = ("scenario", "variant", "bootstrap", "classifier", "method")
@@ -41,19 +42,19 @@ def _long_rows(record: Mapping[str, object], position: int) -> list[dict[str, ob
     record = {"classifier": record.get("bootstrap"), **record}
     missing = [column for column in ID_COLUMNS if column not in record]
     if missing:
-        raise ValueError(f"records[{position}] lacks key(s) {missing}.")
+        raise BadValueError(f"records[{position}] lacks key(s) {missing}.")
     ids = {column: record[column] for column in ID_COLUMNS}
     if "metric" in record or "value" in record:
         extra = set(record) - set(METRIC_COLUMNS)
         if extra or "metric" not in record or "value" not in record:
-            raise ValueError(
+            raise BadValueError(
                 f"records[{position}] must have exactly the keys {list(METRIC_COLUMNS)} "
                 f"in long form; got {sorted(record)}."
             )
         return [{**ids, "metric": record["metric"], "value": record["value"]}]
     metrics = [key for key in record if key not in ID_COLUMNS and key not in NOT_METRICS]
     if not metrics:
-        raise ValueError(f"records[{position}] has no metric values.")
+        raise BadValueError(f"records[{position}] has no metric values.")
     return [{**ids, "metric": metric, "value": record[metric]} for metric in metrics]
 
 
@@ -94,7 +95,7 @@ def summarize_metrics(
     """
     missing = [column for column in METRIC_COLUMNS if column not in metrics.columns]
     if missing:
-        raise ValueError(f"metrics lacks column(s) {missing}; build it with tidy_metrics().")
+        raise BadValueError(f"metrics lacks column(s) {missing}; build it with tidy_metrics().")
     keys = ["scenario", "variant", "method", "metric"]
     rows = []
     for key, unordered in metrics.groupby(keys, sort=True):

@@ -12,6 +12,8 @@ from numpy.typing import ArrayLike
 from scipy.stats import fisher_exact
 from sklearn.base import BaseEstimator
 
+from medslice.errors import BadTypeError, BadValueError, UnknownNameError
+
 try:  # the hypergeometric kernels scipy.stats.hypergeom evaluates (Boost), without its per-call checks
     from scipy.special._ufuncs import _hypergeom_cdf, _hypergeom_pmf, _hypergeom_sf
 except ImportError:  # pragma: no cover - another scipy layout: fall back to scipy.stats.fisher_exact
@@ -41,11 +43,11 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
     """
     p = np.asarray(p_values, dtype=np.float64)
     if p.ndim != 1:
-        raise ValueError(f"p_values must be 1-D, got shape {p.shape}.")
+        raise BadValueError(f"p_values must be 1-D, got shape {p.shape}.")
     if p.size == 0:
         return p.copy()
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("p_values must lie in [0, 1] and contain no NaN.")
+        raise BadValueError("p_values must lie in [0, 1] and contain no NaN.")
     m = p.size
     order = np.argsort(p, kind="mergesort")
     scaled = p[order] * m / np.arange(1, m + 1)
@@ -72,7 +74,7 @@ def fisher_exact_two_sided(a: int, b: int, c: int, d: int) -> float:
     if _hypergeom_pmf is None:  # pragma: no cover
         return float(fisher_exact([[a, b], [c, d]]).pvalue)
     if a < 0 or b < 0 or c < 0 or d < 0:
-        raise ValueError("All values in `table` must be nonnegative.")
+        raise BadValueError("All values in `table` must be nonnegative.")
     if a + b == 0 or c + d == 0 or a + c == 0 or b + d == 0:
         return 1.0
     n1, n2, n = a + b, c + d, a + c
@@ -175,11 +177,11 @@ class CategoryCodes:
     def from_frame(cls, attributes: pd.DataFrame, columns: Sequence[str] | None = None) -> CategoryCodes:
         """Render ``columns`` (default all) of ``attributes``; every one must exist."""
         if isinstance(columns, str):
-            raise TypeError(f"columns must be a list of column names, not the string {columns!r}.")
+            raise BadTypeError(f"columns must be a list of column names, not the string {columns!r}.")
         selected = list(attributes.columns if columns is None else columns)
         missing = [column for column in selected if column not in attributes.columns]
         if missing:
-            raise KeyError(f"attributes has no column(s) {missing}.")
+            raise UnknownNameError(f"attributes has no column(s) {missing}.")
         coded = []
         for column in selected:
             labels, codes = _categories(attributes[column])
@@ -192,11 +194,11 @@ class CategoryCodes:
     def select(self, columns: Sequence[str]) -> CategoryCodes:
         """The named columns only, in the order given."""
         if isinstance(columns, str):
-            raise TypeError(f"columns must be a list of column names, not the string {columns!r}.")
+            raise BadTypeError(f"columns must be a list of column names, not the string {columns!r}.")
         by_name = {column[0]: column for column in self.columns}
         missing = [column for column in columns if str(column) not in by_name]
         if missing:
-            raise KeyError(f"attributes has no column(s) {missing}.")
+            raise UnknownNameError(f"attributes has no column(s) {missing}.")
         return CategoryCodes(tuple(by_name[str(column)] for column in columns), self.n_samples)
 
 
@@ -278,7 +280,7 @@ class AttributeEnrichment(BaseEstimator):
 
     def _check_alpha(self) -> None:
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | float) or not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
+            raise BadValueError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
 
     def explain(
         self,
@@ -303,7 +305,7 @@ class AttributeEnrichment(BaseEstimator):
         """
         self._check_alpha()
         if not isinstance(attributes, pd.DataFrame | CategoryCodes):
-            raise TypeError(f"attributes must be a pandas DataFrame, got {type(attributes).__name__}.")
+            raise BadTypeError(f"attributes must be a pandas DataFrame, got {type(attributes).__name__}.")
         n_samples = len(attributes)
         members = as_mask(slice_mask, "slice_mask", n_samples)
         reference = (
@@ -312,9 +314,9 @@ class AttributeEnrichment(BaseEstimator):
             else as_mask(reference_mask, "reference_mask", n_samples) & ~members
         )
         if not members.any():
-            raise ValueError("slice_mask selects no samples.")
+            raise BadValueError("slice_mask selects no samples.")
         if not reference.any():
-            raise ValueError("The reference group is empty once slice members are removed.")
+            raise BadValueError("The reference group is empty once slice members are removed.")
         categories = (
             attributes
             if isinstance(attributes, CategoryCodes)

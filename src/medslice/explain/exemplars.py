@@ -13,6 +13,8 @@ from numpy.typing import ArrayLike
 from PIL import Image, ImageOps
 from tqdm.auto import tqdm
 
+from medslice.errors import BadTypeError, BadValueError
+
 ImageLoader = Callable[[str], "Image.Image | np.ndarray"]
 
 # Figures are laid out in pixels: one inch is DPI pixels, so a tile of `size` px is size / DPI
@@ -28,9 +30,9 @@ MEMBERSHIP_THRESHOLD = 0.5  # a slice's members, as everywhere else in medslice
 def check_count(value: object, name: str) -> int:
     """Return ``value`` as a positive int, or raise naming it (``2.0`` is not a tile count)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
+        raise BadTypeError(f"{name} must be an integer, got {value!r}.")
     if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value!r}.")
+        raise BadValueError(f"{name} must be at least 1, got {value!r}.")
     return int(value)
 
 
@@ -42,9 +44,9 @@ def typical_members(membership: ArrayLike, n: int, *, above: float | None = None
     """
     scores = np.asarray(membership, dtype=np.float64)
     if scores.ndim != 1:
-        raise ValueError(f"membership must be 1-D (one slice), got shape {scores.shape}.")
+        raise BadValueError(f"membership must be 1-D (one slice), got shape {scores.shape}.")
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n!r}.")
+        raise BadValueError(f"n must be at least 1, got {n!r}.")
     ranked = np.argsort(-scores, kind="mergesort")
     if above is not None:
         ranked = ranked[scores[ranked] > above]
@@ -60,20 +62,20 @@ def as_uint8_image(pixels: ArrayLike, name: str = "image") -> np.ndarray:
     """
     array = np.asarray(pixels)
     if array.ndim != 2 and not (array.ndim == 3 and array.shape[2] in (3, 4)):
-        raise ValueError(f"{name} must be a 2-D grayscale or an RGB(A) array, got shape {array.shape}.")
+        raise BadValueError(f"{name} must be a 2-D grayscale or an RGB(A) array, got shape {array.shape}.")
     if array.dtype == np.uint8:
         return array
     if array.dtype == bool:
         return array.astype(np.uint8) * 255
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
-            raise ValueError(f"{name}: float pixels must be finite and in [0, 1], as uint8 / 255.")
+            raise BadValueError(f"{name}: float pixels must be finite and in [0, 1], as uint8 / 255.")
         return np.round(array * 255).astype(np.uint8)
     if np.issubdtype(array.dtype, np.integer):
         low, high = int(array.min()), int(array.max())
         span = max(high - low, 1)
         return np.round((array.astype(np.float64) - low) * (255 / span)).astype(np.uint8)
-    raise TypeError(f"{name} has pixel dtype {array.dtype}; expected uint8, float in [0, 1] or integers.")
+    raise BadTypeError(f"{name} has pixel dtype {array.dtype}; expected uint8, float in [0, 1] or integers.")
 
 
 def _tile(image_loader: ImageLoader, path: str, size: int) -> tuple[np.ndarray, bool]:
@@ -118,18 +120,20 @@ def slice_montage(
     scores = np.asarray(membership, dtype=np.float64)
     n_samples = len(paths)
     if scores.shape != (n_samples,):
-        raise ValueError(f"membership must have shape ({n_samples},), got {scores.shape}.")
+        raise BadValueError(f"membership must have shape ({n_samples},), got {scores.shape}.")
     target_array, pred_array = np.asarray(targets), np.asarray(preds)
     for name, array in (("targets", target_array), ("preds", pred_array)):
         if array.shape != (n_samples,):
-            raise ValueError(f"{name} must have shape ({n_samples},), got {array.shape}.")
+            raise BadValueError(f"{name} must have shape ({n_samples},), got {array.shape}.")
     if n_samples == 0:
-        raise ValueError("paths is empty; there is nothing to show.")
+        raise BadValueError("paths is empty; there is nothing to show.")
     if size < 16:
-        raise ValueError(f"size must be at least 16 pixels, got {size!r}.")
+        raise BadValueError(f"size must be at least 16 pixels, got {size!r}.")
     chosen = typical_members(scores, n, above=MEMBERSHIP_THRESHOLD)
     if len(chosen) == 0:
-        raise ValueError(f"no sample has membership above {MEMBERSHIP_THRESHOLD}; the slice has no members.")
+        raise BadValueError(
+            f"no sample has membership above {MEMBERSHIP_THRESHOLD}; the slice has no members."
+        )
     columns = min(len(chosen), MAX_COLUMNS)
     rows = math.ceil(len(chosen) / columns)
     cell_height = size + CAPTION_HEIGHT

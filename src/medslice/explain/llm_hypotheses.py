@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from medslice.errors import BadTypeError, BadValueError, MissingFileError
+
 PROMPT_TEMPLATE = (
     "You audit a chest X-ray classifier. It fails on a group of cases.\n"
     "Words that distinguish the group: {tokens}.\n"
@@ -89,12 +91,12 @@ class LLMHypotheses:
         """Load tokenizer and model from ``model_path`` (local files only); returns self."""
         path = Path(self.model_path)
         if not path.is_dir():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"LLM folder {str(path)!r} not found. Save a causal LM and its tokenizer "
                 "there with save_pretrained(); medslice never downloads models."
             )
         if self.n_hypotheses < 1 or self.max_new_tokens < 1:
-            raise ValueError("n_hypotheses and max_new_tokens must be at least 1.")
+            raise BadValueError("n_hypotheses and max_new_tokens must be at least 1.")
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -105,7 +107,7 @@ class LLMHypotheses:
     def generate(self, tokens: Sequence[str], texts: Sequence[str] = ()) -> list[str]:
         """Return exactly ``n_hypotheses`` hypotheses about a slice's ``tokens`` and ``texts``."""
         if isinstance(tokens, str):
-            raise TypeError("tokens must be a sequence of strings, not a single string.")
+            raise BadTypeError("tokens must be a sequence of strings, not a single string.")
         if not hasattr(self, "model_"):
             self.load()
         prompt = build_prompt(tokens, list(texts)[: self.max_texts], self.n_hypotheses, self.prompt_template)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.explain._masks import is_missing
 
 # Phrases that describe acquisition rather than findings; they mirror the metadata sentence
@@ -136,15 +137,15 @@ def mine_phrases(
     """
     low, high = ngram_range
     if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-        raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {ngram_range!r}.")
+        raise BadValueError(f"ngram_range must be (low, high) with 1 <= low <= high, got {ngram_range!r}.")
     if min_df < 1:
-        raise ValueError(f"min_df must be at least 1, got {min_df!r}.")
+        raise BadValueError(f"min_df must be at least 1, got {min_df!r}.")
     document_frequency: Counter[str] = Counter()
     for index, text in enumerate(corpus):
         if is_missing(text):
             continue
         if not isinstance(text, str):
-            raise TypeError(f"corpus[{index}] is {type(text).__name__}, expected a string.")
+            raise BadTypeError(f"corpus[{index}] is {type(text).__name__}, expected a string.")
         document_frequency.update(document_phrases(text, ngram_range))
     frequent = [(phrase, count) for phrase, count in document_frequency.items() if count >= min_df]
     frequent.sort(key=lambda item: (-item[1], item[0]))

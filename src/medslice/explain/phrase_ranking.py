@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 
+from medslice.errors import BadTypeError, BadValueError, NotFittedError
 from medslice.explain._masks import as_labels, check_top_k, modal_label
 from medslice.explain.phrase_mining import METADATA_PHRASES, mine_phrases
 
@@ -75,15 +76,15 @@ class PhraseRankingExplainer(BaseEstimator):
         check_top_k(top_k)
         embeddings = np.asarray(candidate_embeddings, dtype=np.float64)
         if embeddings.ndim != 2 or embeddings.shape[0] != len(candidates):
-            raise ValueError(
+            raise BadValueError(
                 f"candidate_embeddings has shape {embeddings.shape}; expected ({len(candidates)}, dim)."
             )
         if not np.isfinite(embeddings).all():
-            raise ValueError("candidate_embeddings contains NaN or infinite values.")
+            raise BadValueError("candidate_embeddings contains NaN or infinite values.")
         counts = Counter(candidates)
         repeated = sorted({str(p) for p in candidates if counts[p] > 1})
         if repeated:
-            raise ValueError(
+            raise BadValueError(
                 f"candidates repeat phrase(s) {repeated[:5]}; each phrase must be embedded once."
             )
         explainer = cls(text_encoder=None, top_k=top_k)
@@ -94,10 +95,10 @@ class PhraseRankingExplainer(BaseEstimator):
     def fit(self, corpus: Iterable[object]) -> PhraseRankingExplainer:
         """Mine and embed the candidate phrases of ``corpus`` (one report each); returns self."""
         if isinstance(corpus, str):
-            raise TypeError("corpus must be a sequence of report texts, not a single string.")
+            raise BadTypeError("corpus must be a sequence of report texts, not a single string.")
         check_top_k(self.top_k)
         if not callable(getattr(self.text_encoder, "encode_texts", None)):
-            raise TypeError("text_encoder must have an encode_texts(list[str]) -> np.ndarray method.")
+            raise BadTypeError("text_encoder must have an encode_texts(list[str]) -> np.ndarray method.")
         mined = mine_phrases(corpus, self.ngram_range, self.min_df, self.max_candidates)
         fixed = [
             *(METADATA_PHRASES if self.include_metadata_phrases else ()),
@@ -106,18 +107,18 @@ class PhraseRankingExplainer(BaseEstimator):
         # dict.fromkeys de-duplicates while keeping the first-seen order, so rows are reproducible.
         candidates = list(dict.fromkeys([*mined, *fixed]))
         if not candidates:
-            raise ValueError(
+            raise BadValueError(
                 "No candidate phrases: the corpus yielded none at this min_df and no fixed phrases "
                 "were enabled."
             )
         embeddings = np.asarray(self.text_encoder.encode_texts(candidates), dtype=np.float64)
         if embeddings.ndim != 2 or embeddings.shape[0] != len(candidates):
-            raise ValueError(
+            raise BadValueError(
                 f"text_encoder.encode_texts returned shape {embeddings.shape} for "
                 f"{len(candidates)} phrases; expected ({len(candidates)}, dim)."
             )
         if not np.isfinite(embeddings).all():
-            raise ValueError("text_encoder.encode_texts returned non-finite values.")
+            raise BadValueError("text_encoder.encode_texts returned non-finite values.")
         self.candidates_ = candidates
         self.candidate_embeddings_ = embeddings
         return self
@@ -155,26 +156,26 @@ class PhraseRankingExplainer(BaseEstimator):
         """:meth:`explain`'s ``phrase`` (str) and ``score`` arrays, without building a DataFrame;
         ``score`` is None when no phrase describes the slice (the warning of :meth:`explain`)."""
         if not hasattr(self, "candidate_embeddings_"):
-            raise RuntimeError("PhraseRankingExplainer is not fitted; call fit(corpus) first.")
+            raise NotFittedError("PhraseRankingExplainer is not fitted; call fit(corpus) first.")
         sample_embeddings = np.asarray(embeddings, dtype=np.float64)
         if sample_embeddings.ndim != 2:
-            raise ValueError(f"embeddings must be 2-D, got shape {sample_embeddings.shape}.")
+            raise BadValueError(f"embeddings must be 2-D, got shape {sample_embeddings.shape}.")
         n_samples, dim = sample_embeddings.shape
         if not np.isfinite(sample_embeddings).all():
-            raise ValueError("embeddings contains NaN or infinite values.")
+            raise BadValueError("embeddings contains NaN or infinite values.")
         if dim != self.candidate_embeddings_.shape[1]:
-            raise ValueError(
+            raise BadValueError(
                 f"embeddings have dimension {dim}, the phrase embeddings "
                 f"{self.candidate_embeddings_.shape[1]}; they must share one space."
             )
         membership = np.asarray(slice_membership, dtype=np.float64)
         if membership.shape != (n_samples,):
-            raise ValueError(f"slice_membership must have shape ({n_samples},), got {membership.shape}.")
+            raise BadValueError(f"slice_membership must have shape ({n_samples},), got {membership.shape}.")
         if np.isnan(membership).any():
-            raise ValueError("slice_membership contains NaN; a case is either scored or left out.")
+            raise BadValueError("slice_membership contains NaN; a case is either scored or left out.")
         members = membership > 0.5
         if not members.any():
-            raise ValueError("slice_membership has no sample with probability > 0.5.")
+            raise BadValueError("slice_membership has no sample with probability > 0.5.")
         prototype = sample_embeddings[members].mean(axis=0)
         if targets is None:
             reference = sample_embeddings.mean(axis=0)

@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from medslice.errors import BadTypeError, BadValueError, NotFittedError
 from medslice.explain._masks import as_labels, as_mask, check_top_k, is_missing, modal_label
 from medslice.predictions import hard_predictions
 
@@ -29,7 +30,7 @@ def _clean_texts(texts: Iterable[object], name: str) -> list[str]:
         elif isinstance(text, str):
             cleaned.append(text)
         else:
-            raise TypeError(f"{name}[{index}] is {type(text).__name__}, expected a string.")
+            raise BadTypeError(f"{name}[{index}] is {type(text).__name__}, expected a string.")
     return cleaned
 
 
@@ -39,11 +40,11 @@ def concatenate_texts(*sources: Sequence[object], separator: str = " ") -> list[
     Missing entries count as empty text: a case without a report keeps its metadata sentence.
     """
     if not sources:
-        raise ValueError("concatenate_texts needs at least one text source.")
+        raise BadValueError("concatenate_texts needs at least one text source.")
     cleaned = [_clean_texts(source, f"sources[{i}]") for i, source in enumerate(sources)]
     lengths = {len(source) for source in cleaned}
     if len(lengths) != 1:
-        raise ValueError(f"All text sources must have the same length, got lengths {sorted(lengths)}.")
+        raise BadValueError(f"All text sources must have the same length, got lengths {sorted(lengths)}.")
     return [separator.join(part for part in parts if part) for parts in zip(*cleaned, strict=True)]
 
 
@@ -62,7 +63,7 @@ def reference_mask(
     preds_array = hard_predictions(preds, "preds", n_samples)
     members = as_mask(slice_mask, "slice_mask", n_samples)
     if not members.any():
-        raise ValueError("slice_mask selects no samples, so the slice has no majority class.")
+        raise BadValueError("slice_mask selects no samples, so the slice has no majority class.")
     majority = modal_label(targets_array[members])
     mask = (targets_array == majority) & (preds_array == targets_array)
     if exclude_slice:
@@ -104,11 +105,11 @@ class TfidfContrastExplainer(BaseEstimator):
     def fit(self, texts: Sequence[object]) -> TfidfContrastExplainer:
         """Fit the TF-IDF vocabulary and weights on one text per case; returns self."""
         if isinstance(texts, str):
-            raise TypeError("texts must be a sequence of strings, not a single string.")
+            raise BadTypeError("texts must be a sequence of strings, not a single string.")
         check_top_k(self.top_k)
         cleaned = _clean_texts(texts, "texts")
         if not cleaned:
-            raise ValueError("texts is empty.")
+            raise BadValueError("texts is empty.")
         self.vectorizer_ = TfidfVectorizer(
             ngram_range=self.ngram_range,
             max_features=self.max_features,
@@ -118,7 +119,7 @@ class TfidfContrastExplainer(BaseEstimator):
         try:
             self.matrix_ = self.vectorizer_.fit_transform(cleaned)
         except ValueError as error:
-            raise ValueError(f"TF-IDF could not be fitted on texts: {error}") from error
+            raise BadValueError(f"TF-IDF could not be fitted on texts: {error}") from error
         self.vocabulary_ = self.vectorizer_.get_feature_names_out()
         return self
 
@@ -169,7 +170,7 @@ class TfidfContrastExplainer(BaseEstimator):
         members = as_mask(slice_mask, "slice_mask", n_samples)
         reference = as_mask(reference_mask, "reference_mask", n_samples)
         if not members.any():
-            raise ValueError("slice_mask selects no samples.")
+            raise BadValueError("slice_mask selects no samples.")
         slice_mean = np.asarray(matrix[members].mean(axis=0)).ravel()
         if reference.any():
             reference_mean = np.asarray(matrix[reference].mean(axis=0)).ravel()
@@ -214,7 +215,7 @@ class TfidfContrastExplainer(BaseEstimator):
         else:
             return self.transform(texts_or_matrix)
         if matrix.shape[1] != len(self.vocabulary_):
-            raise ValueError(
+            raise BadValueError(
                 f"texts_or_matrix has {matrix.shape[1]} columns, "
                 f"the fitted vocabulary has {len(self.vocabulary_)}."
             )
@@ -222,7 +223,7 @@ class TfidfContrastExplainer(BaseEstimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "vectorizer_"):
-            raise RuntimeError("TfidfContrastExplainer is not fitted; call fit(texts) first.")
+            raise NotFittedError("TfidfContrastExplainer is not fitted; call fit(texts) first.")
 
 
 def contrast_by_source(
@@ -237,7 +238,7 @@ def contrast_by_source(
     ``top_k`` tokens, in source order.
     """
     if not sources:
-        raise ValueError("sources is empty; give at least one named text source.")
+        raise BadValueError("sources is empty; give at least one named text source.")
     frames = []
     for source, texts in sources.items():
         explainer = TfidfContrastExplainer(**explainer_params).fit(texts)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.mimic import schemas
 from medslice.mimic.demographics import age_groups, insurance_groups, race_groups
 from medslice.mimic.labels import UNCERTAIN_VALUE, apply_uncertainty_policy
@@ -84,28 +85,32 @@ def resolve_cohort_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     params = dict(params or {})
     unknown = sorted(set(params) - set(DEFAULT_COHORT_PARAMS))
     if unknown:
-        raise ValueError(f"unknown cohort parameter(s) {unknown}; expected {sorted(DEFAULT_COHORT_PARAMS)}")
+        raise BadValueError(
+            f"unknown cohort parameter(s) {unknown}; expected {sorted(DEFAULT_COHORT_PARAMS)}"
+        )
     resolved = {**DEFAULT_COHORT_PARAMS, **params}
     if resolved["labeler"] not in ("chexpert", "negbio"):
-        raise ValueError(f"labeler={resolved['labeler']!r}; expected 'chexpert' or 'negbio'")
+        raise BadValueError(f"labeler={resolved['labeler']!r}; expected 'chexpert' or 'negbio'")
     if resolved["uncertainty_policy"] not in UNCERTAIN_VALUE:
-        raise ValueError(
+        raise BadValueError(
             f"uncertainty_policy={resolved['uncertainty_policy']!r}; expected one of "
             f"{sorted(UNCERTAIN_VALUE)}"
         )
     if resolved["view_filter"] not in VIEW_FILTERS:
-        raise ValueError(f"view_filter={resolved['view_filter']!r}; expected one of {list(VIEW_FILTERS)}")
+        raise BadValueError(f"view_filter={resolved['view_filter']!r}; expected one of {list(VIEW_FILTERS)}")
     if not isinstance(resolved["one_image_per_study"], bool):
-        raise ValueError(f"one_image_per_study={resolved['one_image_per_study']!r}; expected true or false")
+        raise BadValueError(
+            f"one_image_per_study={resolved['one_image_per_study']!r}; expected true or false"
+        )
     splits = list(resolved["splits"])
     bad_splits = [s for s in splits if s not in schemas.SPLIT_VALUES]
     if bad_splits or not splits:
-        raise ValueError(f"splits={splits!r}; expected a non-empty subset of {list(schemas.SPLIT_VALUES)}")
+        raise BadValueError(f"splits={splits!r}; expected a non-empty subset of {list(schemas.SPLIT_VALUES)}")
     resolved["splits"] = splits
     sections = [_section_name(s) for s in resolved["report_sections"]]
     bad_sections = [s for s in sections if s not in _SECTION_SOURCES]
     if bad_sections:
-        raise ValueError(
+        raise BadValueError(
             f"report_sections has unknown section(s) {bad_sections}; expected names from "
             f"{list(_SECTION_SOURCES)}"
         )
@@ -146,7 +151,7 @@ def _unique_on(frame: pd.DataFrame, keys: list[str], table: str) -> None:
     duplicated = frame.duplicated(keys, keep=False)
     if duplicated.any():
         example = frame.loc[duplicated, keys].iloc[0].to_dict()
-        raise ValueError(f"{table}: key {keys} is not unique, e.g. {example}")
+        raise BadValueError(f"{table}: key {keys} is not unique, e.g. {example}")
 
 
 def _filter_images(images: pd.DataFrame, params: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, dict]]:
@@ -235,7 +240,7 @@ def build_cohort(
     frame = frame.reset_index(drop=True)
     if frame.empty:
         counts = {name: bucket["count"] for name, bucket in excluded.items()}
-        raise ValueError(
+        raise BadValueError(
             f"the cohort is empty after the filters {_filters_text(params)}: all {len(images)} "
             f"images were excluded ({counts})"
         )

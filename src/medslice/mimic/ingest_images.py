@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.mimic import schemas
 from medslice.mimic.jpeg_header import JPEG_MISSING, JPEG_OK, JPEG_TRUNCATED, JPEG_UNREADABLE, probe_jpegs
 from medslice.mimic.parallel import chunked, map_chunks
@@ -68,7 +69,7 @@ def _check_unique_dicom_ids(metadata: pd.DataFrame) -> None:
     duplicated = metadata["dicom_id"].duplicated(keep=False)
     if duplicated.any():
         ids = pd.unique(metadata.loc[duplicated, "dicom_id"])
-        raise ValueError(
+        raise BadValueError(
             f"{schemas.METADATA_FILE}: {len(ids)} dicom_id(s) appear more than once: {_quote(ids)}"
         )
 
@@ -78,11 +79,13 @@ def _checked_split(split: pd.DataFrame) -> pd.DataFrame:
     duplicated = split["dicom_id"].duplicated(keep=False)
     if duplicated.any():
         ids = pd.unique(split.loc[duplicated, "dicom_id"])
-        raise ValueError(f"{schemas.SPLIT_FILE}: {len(ids)} dicom_id(s) appear more than once: {_quote(ids)}")
+        raise BadValueError(
+            f"{schemas.SPLIT_FILE}: {len(ids)} dicom_id(s) appear more than once: {_quote(ids)}"
+        )
     splits_per_subject = split.groupby("subject_id", sort=True)["split"].nunique()
     leaking = splits_per_subject.index[splits_per_subject > 1].tolist()
     if leaking:
-        raise ValueError(
+        raise BadValueError(
             f"{schemas.SPLIT_FILE}: the split must be patient-disjoint, but {len(leaking)} "
             f"subject(s) appear in more than one split: {_quote(leaking)}"
         )
@@ -99,7 +102,7 @@ def _join_split(images: pd.DataFrame, split: pd.DataFrame) -> pd.DataFrame:
         | (matched["study_id"].to_numpy() != images["study_id"].to_numpy())
     )
     if disagree.any():
-        raise ValueError(
+        raise BadValueError(
             f"{schemas.SPLIT_FILE}: subject_id/study_id disagree with {schemas.METADATA_FILE} for "
             f"dicom_id(s) {_quote(images.loc[disagree, 'dicom_id'])}"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.mimic import schemas
 from medslice.mimic.reader import MimicCxrJpg
 
@@ -22,7 +23,7 @@ def _long_labels(frame: pd.DataFrame, labeler: str, file_name: str) -> pd.DataFr
     duplicated = frame.duplicated(["subject_id", "study_id"], keep=False)
     if duplicated.any():
         studies = pd.unique(frame.loc[duplicated, "study_id"])[:10].tolist()
-        raise ValueError(f"{file_name}: studies listed more than once, e.g. {studies}")
+        raise BadValueError(f"{file_name}: studies listed more than once, e.g. {studies}")
     out = pd.DataFrame(
         {
             "subject_id": frame["subject_id"].astype(np.int64),

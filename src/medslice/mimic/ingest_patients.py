@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.mimic import schemas
 
 PATIENTS_TABLE_COLUMNS: tuple[str, ...] = (
@@ -29,10 +30,10 @@ _OPTIONAL_ADMISSIONS: tuple[str, ...] = ("hadm_id", "language", "marital_status"
 def _require(frame: pd.DataFrame, columns: Sequence[str], file_name: str) -> None:
     """Raise ValueError naming the file and the first required column that is missing."""
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{file_name} must be loaded as a pandas DataFrame, got {type(frame)}")
+        raise BadTypeError(f"{file_name} must be loaded as a pandas DataFrame, got {type(frame)}")
     for column in columns:
         if column not in frame.columns:
-            raise ValueError(
+            raise BadValueError(
                 f"{file_name}: required column {column!r} is missing (columns found: {list(frame.columns)})"
             )
 
@@ -43,7 +44,7 @@ def _subject_ids(values: pd.Series, file_name: str) -> pd.Series:
     bad = numbers.isna() | (numbers % 1 != 0)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{file_name}: column 'subject_id' holds {values.iloc[row]!r} on line {row + 2}")
+        raise BadValueError(f"{file_name}: column 'subject_id' holds {values.iloc[row]!r} on line {row + 2}")
     return numbers.astype(np.int64)
 
 
@@ -90,7 +91,7 @@ def build_patients_table(patients: pd.DataFrame, admissions: pd.DataFrame) -> tu
     duplicated = people["subject_id"].duplicated()
     if duplicated.any():
         ids = people.loc[duplicated, "subject_id"].head(10).tolist()
-        raise ValueError(f"{patients_file}: subject(s) listed more than once, e.g. {ids}")
+        raise BadValueError(f"{patients_file}: subject(s) listed more than once, e.g. {ids}")
 
     stays = _with_optional(admissions.copy(), _OPTIONAL_ADMISSIONS)
     stays["subject_id"] = _subject_ids(stays["subject_id"], admissions_file)

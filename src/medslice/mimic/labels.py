@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.mimic.schemas import LABEL_NAMES, snake_label
 
 UncertaintyPolicy = Literal["u_zeros", "u_ones", "u_ignore"]
@@ -32,7 +33,7 @@ def _label_columns(labels: pd.DataFrame) -> tuple[list[str], str | None, list[st
             exempt = {names[name] for name in _NO_FINDING_EXEMPT}
             blocking = [c for c in present if c != names["No Finding"] and c not in exempt]
             return present, no_finding, blocking
-    raise ValueError(
+    raise BadValueError(
         "labels: no label column found; expected the 14 MIMIC label names, raw (e.g. 'Pleural "
         "Effusion') or snake_case (e.g. 'pleural_effusion')"
     )
@@ -59,11 +60,11 @@ def apply_uncertainty_policy(
     Returns a copy with label columns as float32. Raises ValueError naming an unknown ``policy``.
     """
     if policy not in UNCERTAIN_VALUE:
-        raise ValueError(
+        raise BadValueError(
             f"policy={policy!r} is not an uncertainty policy; expected one of {sorted(UNCERTAIN_VALUE)}"
         )
     if not isinstance(labels, pd.DataFrame):
-        raise TypeError(f"labels must be a pandas DataFrame, got {type(labels).__name__}")
+        raise BadTypeError(f"labels must be a pandas DataFrame, got {type(labels).__name__}")
     label_cols, no_finding, others = _label_columns(labels)
 
     out = labels.copy()
@@ -71,7 +72,7 @@ def apply_uncertainty_policy(
     invalid = ~np.isnan(values) & ~np.isin(values, (1.0, 0.0, -1.0))
     if invalid.any():
         row, col = np.argwhere(invalid)[0]
-        raise ValueError(
+        raise BadValueError(
             f"labels: column {label_cols[col]!r} holds {values[row, col]!r} at row {row}; "
             "expected 1.0, 0.0, -1.0 or blank"
         )

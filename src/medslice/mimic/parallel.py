@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
+from medslice.errors import BadValueError
+
 Chunk = TypeVar("Chunk", bound=Sequence)
 Result = TypeVar("Result")
 
@@ -16,7 +18,7 @@ Result = TypeVar("Result")
 def chunked(items: Sequence, size: int) -> list[Sequence]:
     """Split ``items`` into consecutive slices of at most ``size`` items."""
     if size < 1:
-        raise ValueError(f"size must be at least 1, got {size}")
+        raise BadValueError(f"size must be at least 1, got {size}")
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
@@ -39,7 +41,7 @@ def map_chunks(
     serially. The progress bar counts items, not chunks.
     """
     if n_workers < 1:
-        raise ValueError(f"n_workers must be at least 1, got {n_workers}")
+        raise BadValueError(f"n_workers must be at least 1, got {n_workers}")
     total = sum(len(chunk) for chunk in chunks)
     results: list[Result] = []
     with tqdm(total=total, desc=desc, unit=unit) as progress:

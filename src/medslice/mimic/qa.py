@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from medslice.errors import BadTypeError, BadValueError
+
 
 def _image_accounting(images: dict[str, Any], cohort: dict[str, Any]) -> dict[str, Any]:
     """Check that every metadata row ended in the cohort or in exactly one named bucket."""
@@ -65,15 +67,15 @@ def merge_qa(*qas: dict) -> dict:
     merged: dict[str, Any] = {}
     for qa in qas:
         if not isinstance(qa, dict):
-            raise TypeError(f"each QA must be a dict, got {type(qa).__name__}")
+            raise BadTypeError(f"each QA must be a dict, got {type(qa).__name__}")
         for stage, content in qa.items():
             if stage in merged:
-                raise ValueError(f"QA stage {stage!r} is given twice")
+                raise BadValueError(f"QA stage {stage!r} is given twice")
             merged[stage] = content
     if "images" in merged and "cohort" in merged:
         accounting = _image_accounting(merged["images"], merged["cohort"])
         if not accounting["balanced"]:
-            raise ValueError(
+            raise BadValueError(
                 "ingestion QA does not balance: "
                 f"{accounting['metadata_rows']} metadata rows but {accounting['cohort_rows']} "
                 f"cohort rows + {accounting['excluded']} exclusions, and studies "

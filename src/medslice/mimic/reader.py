@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from medslice.errors import BadValueError, MissingFileError
 from medslice.mimic import schemas
 from medslice.mimic.reports_source import MimicCxrReports
 from medslice.mimic.table_io import read_table
@@ -55,9 +56,9 @@ class MimicCxrJpg:
     def __init__(self, root: str | Path) -> None:
         root = Path(root)
         if not root.is_dir():
-            raise FileNotFoundError(f"MIMIC-CXR-JPG release folder {root} does not exist")
+            raise MissingFileError(f"MIMIC-CXR-JPG release folder {root} does not exist")
         if not (root / schemas.METADATA_FILE).is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"{root} is not a MIMIC-CXR-JPG release: it has no {schemas.METADATA_FILE}"
             )
         self.root = root
@@ -83,7 +84,7 @@ class MimicCxrJpg:
         """Path of a top-level table, refusing a missing one with the folder named."""
         path = self.root / name
         if not path.is_file():
-            raise FileNotFoundError(f"{name} is missing from the release folder {self.root}")
+            raise MissingFileError(f"{name} is missing from the release folder {self.root}")
         return path
 
     def metadata(self) -> pd.DataFrame:
@@ -116,7 +117,7 @@ class MimicCxrJpg:
         unknown = ~frame["split"].isin(schemas.SPLIT_VALUES)
         if unknown.any():
             row = int(unknown.to_numpy().nonzero()[0][0])
-            raise ValueError(
+            raise BadValueError(
                 f"{schemas.SPLIT_FILE}: column 'split' holds {frame['split'].iloc[row]!r} on line "
                 f"{row + 2}; expected one of {list(schemas.SPLIT_VALUES)}"
             )
@@ -148,7 +149,7 @@ class MimicCxrJpg:
         """Absolute path of an image given its release-relative path (``files/p10/...jpg``)."""
         relative = PurePosixPath(relpath)
         if relative.is_absolute() or ".." in relative.parts:
-            raise ValueError(f"relpath must stay inside the release folder, got {relpath!r}")
+            raise BadValueError(f"relpath must stay inside the release folder, got {relpath!r}")
         return self.root.joinpath(*relative.parts)
 
 
@@ -159,7 +160,7 @@ def _check_label_values(frame: pd.DataFrame, name: str) -> None:
         bad = values.notna() & ~values.isin(_LABEL_VALUES)
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0])
-            raise ValueError(
+            raise BadValueError(
                 f"{name}: column {label!r} holds {values.iloc[row]!r} on line {row + 2}; "
                 "expected 1.0, 0.0, -1.0 or blank"
             )

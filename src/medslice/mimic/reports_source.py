@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
+from medslice.errors import BadValueError, MissingFileError
+
 # A report's path ends in pXX/pSUBJECT/sSTUDY.txt, below files/ in both the zip and the tree.
 _REPORT_MEMBER = re.compile(r"(?:^|/)p\d{2}/p(\d+)/s(\d+)\.txt$")
 _GROUP_FOLDER = re.compile(r"^p\d{2}$")
@@ -32,12 +34,12 @@ class MimicCxrReports:
         location = Path(location)
         if location.is_file():
             if not zipfile.is_zipfile(location):
-                raise ValueError(f"reports location {location} is a file but not a zip archive")
+                raise BadValueError(f"reports location {location} is a file but not a zip archive")
             self._base: Path | None = None
         elif location.is_dir():
             self._base = _reports_base(location)
         else:
-            raise FileNotFoundError(f"reports location {location} does not exist")
+            raise MissingFileError(f"reports location {location} does not exist")
         self.location = location
         self._zip: zipfile.ZipFile | None = None
 
@@ -114,7 +116,7 @@ def _reports_base(folder: Path) -> Path:
         return folder / "files"
     if any(_GROUP_FOLDER.match(p.name) and p.is_dir() for p in folder.iterdir()):
         return folder
-    raise FileNotFoundError(
+    raise MissingFileError(
         f"{folder} holds no MIMIC-CXR reports: expected files/pXX/pSUBJECT/sSTUDY.txt below it"
     )
 

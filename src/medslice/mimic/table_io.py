@@ -4,26 +4,81 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from medslice.errors import DamagedFileError, MissingFileError
+
 # Column kinds of read_table: "id" is a non-null integer key, "key" a non-null string key.
 ColumnKinds = Mapping[str, str]
-_READ_DTYPES: dict[str, object] = {
-    "id": "Int64",
-    "key": str,
-    "int": "Int64",
-    "float": "float64",
-    "str": str,
-}
 
 
 def _file_label(path: Path) -> str:
     """How errors name a file: its name, which is what users see in the PhysioNet listing."""
     return path.name
+
+
+REDOWNLOAD = "Download the file again (PhysioNet lists its SHA-256 in SHA256SUMS.txt) or restore it."
+_PANDAS_LINE = re.compile(r"(?:line|row) (\d+)")
+
+
+def read_text(path: str | Path, *, gzipped: bool | None = None) -> str:
+    """The text of a CSV file, un-gzipped when ``gzipped`` (default: when its name ends in ``.gz``).
+
+    Raises :class:`DamagedFileError` naming the file when it cannot be read whole: not gzip data, a
+    truncated or corrupt gzip stream, or bytes that are not UTF-8 (with the line they are on).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as error:
+        raise MissingFileError(f"{path.name} does not exist", path=path) from error
+    except OSError as error:
+        raise DamagedFileError(f"{path.name} cannot be read: {error.strerror}", path=path) from error
+    if path.name.endswith(".gz") if gzipped is None else gzipped:
+        try:
+            raw = gzip.decompress(raw)
+        except gzip.BadGzipFile as error:
+            raise DamagedFileError(
+                f"{path.name} is not gzip data ({error})", path=path, fix=REDOWNLOAD
+            ) from error
+        except (EOFError, zlib.error) as error:
+            raise DamagedFileError(
+                f"{path.name} is a truncated or corrupt gzip file ({error})", path=path, fix=REDOWNLOAD
+            ) from error
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DamagedFileError(
+            f"{path.name} holds bytes that are not UTF-8 text ({error.reason})",
+            path=path,
+            line=line,
+            fix=REDOWNLOAD,
+        ) from error
+
+
+def parse_csv(text: str, path: str | Path, **read_args: object) -> pd.DataFrame:
+    """``pandas.read_csv`` of ``text`` read from ``path``, its parser errors naming the file and line."""
+    path = Path(path)
+    if not text.strip():
+        raise DamagedFileError(f"{path.name} is empty: it has no header row", path=path, fix=REDOWNLOAD)
+    try:
+        return pd.read_csv(io.StringIO(text), **read_args)  # type: ignore[call-overload]
+    except (pd.errors.ParserError, ValueError, TypeError, OverflowError) as error:
+        found = _PANDAS_LINE.search(str(error))
+        message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise DamagedFileError(
+            f"{path.name} is not a well-formed CSV table ({message[:300]})",
+            path=path,
+            line=int(found.group(1)) if found else None,
+            fix=REDOWNLOAD,
+        ) from error
 
 
 def read_table(
@@ -41,38 +96,72 @@ def read_table(
     Known columns come first, in the order of ``kinds``, then any extra columns. Blank cells are
     missing; no other text (e.g. ``"NA"``) is.
 
-    Raises ValueError naming the file and the column when a required column is missing, a value does
-    not parse as its kind, or an id cell is blank (with its line number).
+    Raises :class:`DamagedFileError` naming the file, and the column and 1-based CSV line where they
+    apply: a file that is not gzip data or is truncated, a malformed CSV, a missing required column,
+    a value that does not parse as its kind, or a blank id cell.
     """
     path = Path(path)
     label = _file_label(path)
     aliases = dict(aliases or {})
-    header = list(pd.read_csv(path, nrows=0).columns)
+    # Every cell is read as text, then converted column by column, so a bad value is named by column
+    # and line. Blank lines are kept as rows, so a data row's CSV line is its position + 2.
+    frame = parse_csv(
+        read_text(path), path, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False
+    )
+    header = [str(name) for name in frame.columns]
     renamed = [aliases.get(name, name) for name in header]
     for column in required:
         if column not in renamed:
-            raise ValueError(f"{label}: required column {column!r} is missing (columns found: {header})")
-    dtypes = {raw: _READ_DTYPES[kinds.get(name, "str")] for raw, name in zip(header, renamed, strict=True)}
-    try:
-        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], low_memory=False)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{label}: a value does not parse as its column's type: {error}") from error
-    frame = frame.rename(columns=dict(zip(header, renamed, strict=True)))
+            raise DamagedFileError(
+                f"{label}: required column {column!r} is missing (columns found: {header[:50]})",
+                path=path,
+                column=column,
+                line=1,
+            )
+    frame.columns = renamed
+    if frame.columns.duplicated().any():
+        twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise DamagedFileError(f"{label}: column(s) {twice} appear more than once", path=path, line=1)
     for column, kind in kinds.items():
-        if kind in ("id", "key") and column in frame.columns:
-            frame[column] = _non_null(frame[column], label, column, kind)
+        if column in frame.columns:
+            frame[column] = _convert(frame[column], kind, path, column)
     known = [c for c in kinds if c in frame.columns]
     return frame[known + [c for c in frame.columns if c not in kinds]]
 
 
-def _non_null(values: pd.Series, label: str, column: str, kind: str) -> pd.Series:
-    """Refuse blank key cells with the file, column and line number; ids become int64."""
+def _convert(values: pd.Series, kind: str, path: Path, column: str) -> pd.Series:
+    """One column of text cells as its kind; the first bad cell is named with its CSV line."""
     blank = values.isna().to_numpy()
-    if blank.any():
-        row = int(np.flatnonzero(blank)[0])
-        # +2: one for the header line, one because lines count from 1.
-        raise ValueError(f"{label}: column {column!r} is blank on line {row + 2}")
-    return values.astype(np.int64) if kind == "id" else values
+    if kind in ("id", "key") and blank.any():
+        line = int(np.flatnonzero(blank)[0]) + 2  # +2: the header line, and lines count from 1
+        raise DamagedFileError(
+            f"{path.name}: column {column!r} is blank", path=path, column=column, line=line
+        )
+    if kind in ("key", "str"):
+        return values
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    finite = np.isfinite(numbers.to_numpy())
+    bad = ~blank & ~finite
+    if kind in ("id", "int"):
+        bad |= finite & (np.mod(np.where(finite, numbers.to_numpy(), 0), 1) != 0)
+        # Ids pass through float64: beyond 2**53 they would not read back exactly (MIMIC's have 8 digits).
+        bad |= finite & (np.abs(np.where(finite, numbers.to_numpy(), 0)) >= 2**53)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        expected = "a number" if kind == "float" else "an integer"
+        shown = str(values.iloc[row])
+        shown = shown if len(shown) <= 40 else shown[:40] + "..."
+        raise DamagedFileError(
+            f"{path.name}: {shown!r} is not {expected}",
+            path=path,
+            column=column,
+            line=row + 2,
+            fix="Repair the value, or download the file again.",
+        )
+    if kind == "float":
+        return numbers
+    integers = numbers.round().astype("Int64")
+    return integers.astype(np.int64) if kind == "id" else integers
 
 
 def write_csv_gz(path: str | Path, frame: pd.DataFrame, *, float_format: str | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
+from medslice.errors import BadValueError
 from medslice.mimic.schemas import COHORT_COLUMNS, LABEL_COLUMNS_SNAKE, REPORT_SECTION_COLUMNS
 from medslice.mimic.sections import REPORT_KEYS
 
@@ -92,13 +93,15 @@ def to_arrow(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     missing = [name for name in schema.names if name not in df.columns]
     extra = [name for name in df.columns if name not in schema.names]
     if missing or extra:
-        raise ValueError(f"frame does not match the schema: missing column(s) {missing}, unexpected {extra}")
+        raise BadValueError(
+            f"frame does not match the schema: missing column(s) {missing}, unexpected {extra}"
+        )
     arrays = []
     for field in schema:
         try:
             arrays.append(pa.array(df[field.name], type=field.type, from_pandas=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as error:
-            raise ValueError(
+            raise BadValueError(
                 f"column {field.name!r} does not fit Arrow type {field.type}: {error}"
             ) from error
     return pa.Table.from_arrays(arrays, schema=schema)

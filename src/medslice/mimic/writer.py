@@ -17,6 +17,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
+from medslice.errors import BadTypeError, BadValueError, OverwriteError
 from medslice.mimic import layout, schemas
 from medslice.mimic.release_text import SYNTHETIC_LICENSE, SYNTHETIC_README
 from medslice.mimic.table_io import write_csv, write_csv_gz
@@ -46,7 +47,7 @@ def _refuse_existing_release(root: Path) -> None:
     """Raise FileExistsError naming ``root`` when it already holds (part of) a release."""
     present = _existing_release_parts(root)
     if present:
-        raise FileExistsError(
+        raise OverwriteError(
             f"{root} already holds a MIMIC-CXR-JPG release ({', '.join(present)}); write_release "
             "never overwrites one (the real download is read-only): choose an empty folder"
         )
@@ -57,13 +58,13 @@ def _select_columns(
 ) -> pd.DataFrame:
     """``frame`` with exactly ``columns`` in order; missing or unexpected columns are an error."""
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{table} must be a pandas DataFrame, got {type(frame).__name__}")
+        raise BadTypeError(f"{table} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{table}: missing column(s) {missing}; expected {list(columns)}")
+        raise BadValueError(f"{table}: missing column(s) {missing}; expected {list(columns)}")
     extra = [c for c in frame.columns if c not in columns and c not in droppable]
     if extra:
-        raise ValueError(f"{table}: unexpected column(s) {extra}; expected {list(columns)}")
+        raise BadValueError(f"{table}: unexpected column(s) {extra}; expected {list(columns)}")
     return frame.loc[:, list(columns)].reset_index(drop=True)
 
 
@@ -75,7 +76,7 @@ def _as_int64(values: pd.Series, table: str, column: str, *, nullable: bool) -> 
         bad |= values.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{table}: column {column!r} holds {values.iloc[row]!r} at row {row}")
+        raise BadValueError(f"{table}: column {column!r} holds {values.iloc[row]!r} at row {row}")
     return numbers.astype("Int64" if nullable else np.int64)
 
 
@@ -93,7 +94,7 @@ def _label_frame(
         bad = (out[label].notna() & values.isna()) | (values.notna() & ~values.isin(_LABEL_VALUES))
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(
+            raise BadValueError(
                 f"{table}: column {label!r} holds {out[label].iloc[row]!r} at row {row}; "
                 "expected 1.0, 0.0, -1.0 or missing"
             )
@@ -110,7 +111,7 @@ def _metadata_frame(metadata: pd.DataFrame) -> pd.DataFrame:
         out[column] = _as_int64(out[column], "metadata", column, nullable=True)
     out["StudyTime"] = pd.to_numeric(out["StudyTime"], errors="raise").astype(np.float64)
     if out["dicom_id"].isna().any() or out["dicom_id"].duplicated().any():
-        raise ValueError("metadata: column 'dicom_id' must be unique and non-blank")
+        raise BadValueError("metadata: column 'dicom_id' must be unique and non-blank")
     return out
 
 
@@ -121,7 +122,7 @@ def _split_frame(split: pd.DataFrame) -> pd.DataFrame:
         out[column] = _as_int64(out[column], "split", column, nullable=False)
     unknown = ~out["split"].isin(schemas.SPLIT_VALUES)
     if unknown.any():
-        raise ValueError(
+        raise BadValueError(
             f"split: column 'split' holds {out['split'][unknown].iloc[0]!r}; expected one of "
             f"{list(schemas.SPLIT_VALUES)}"
         )
@@ -132,7 +133,7 @@ def _encode_jpeg(pixels: np.ndarray, quality: int, key: str) -> bytes:
     """Encode a 2-D uint8 array as a grayscale baseline JPEG."""
     array = np.asarray(pixels)
     if array.ndim != 2 or array.dtype != np.uint8:
-        raise ValueError(
+        raise BadValueError(
             f"image {key!r}: expected a 2-D uint8 array (8-bit grayscale), got shape {array.shape} "
             f"and dtype {array.dtype}"
         )
@@ -163,14 +164,14 @@ def _write_images(
     for key, pixels in tqdm(images, total=n_images, desc="write images", unit="img"):
         relpath = key if key in known_paths else relpaths.get(key)
         if relpath is None:
-            raise ValueError(f"image {key!r} is neither a dicom_id nor an image path of metadata")
+            raise BadValueError(f"image {key!r} is neither a dicom_id nor an image path of metadata")
         if relpath in checksums:
-            raise ValueError(f"image {key!r} was given twice")
+            raise BadValueError(f"image {key!r} was given twice")
         if check_sizes:
             dicom_id = Path(relpath).stem
             expected = (by_dicom.at[dicom_id, "Rows"], by_dicom.at[dicom_id, "Columns"])
             if tuple(np.shape(pixels)) != tuple(int(v) for v in expected):
-                raise ValueError(
+                raise BadValueError(
                     f"image {key!r} has shape {np.shape(pixels)} but metadata says Rows x Columns "
                     f"= {expected[0]} x {expected[1]}"
                 )
@@ -224,7 +225,7 @@ def write_release(
     root = Path(root)
     _refuse_existing_release(root)
     if not 1 <= jpeg_quality <= 100:
-        raise ValueError(f"jpeg_quality must be between 1 and 100, got {jpeg_quality}")
+        raise BadValueError(f"jpeg_quality must be between 1 and 100, got {jpeg_quality}")
     tables = {
         schemas.METADATA_FILE: _metadata_frame(metadata),
         schemas.CHEXPERT_FILE: _label_frame(chexpert, schemas.LABEL_COLUMNS, "chexpert"),
@@ -288,18 +289,18 @@ def write_reports(root: str | Path, reports: pd.DataFrame) -> None:
     duplicated = frame.duplicated(["subject_id", "study_id"])
     if duplicated.any():
         first = frame[duplicated].iloc[0]
-        raise ValueError(
+        raise BadValueError(
             f"reports: study {first['study_id']} of subject {first['subject_id']} is given twice"
         )
     if frame["text"].isna().any():
-        raise ValueError("reports: column 'text' has missing values")
+        raise BadValueError("reports: column 'text' has missing values")
     paths = [
         root / str(layout.report_relpath(subject_id, study_id))
         for subject_id, study_id in zip(frame["subject_id"], frame["study_id"], strict=True)
     ]
     existing = [path for path in paths if path.exists()]
     if existing:
-        raise FileExistsError(
+        raise OverwriteError(
             f"{len(existing)} report(s) already exist, e.g. {existing[0]}; write_reports never "
             "overwrites reports"
         )

@@ -21,6 +21,8 @@ from typing import Any
 
 from kedro.config import AbstractConfigLoader, OmegaConfigLoader
 
+from medslice.errors import BadValueError
+
 PROJECT_CONF = Path(__file__).resolve().parents[3] / "conf"
 
 _session_loader: AbstractConfigLoader | None = None
@@ -52,16 +54,20 @@ class _ParametersLoader(OmegaConfigLoader):
         return None
 
 
-@cache
-def file_parameters(conf_source: str, env: str) -> dict[str, Any]:
-    """``conf/base`` parameters merged with ``env``'s, as in the files (no runtime parameters)."""
-    loader = _ParametersLoader(
+def parameters_loader(conf_source: str, env: str) -> AbstractConfigLoader:
+    """A loader of ``conf/base`` parameters merged with ``env``'s, leaving the session's resolvers alone."""
+    return _ParametersLoader(
         conf_source=conf_source,
         base_env="base",
         default_run_env=env,
         merge_strategy={"parameters": "soft"},
     )
-    return dict(loader["parameters"])
+
+
+@cache
+def file_parameters(conf_source: str, env: str) -> dict[str, Any]:
+    """``conf/base`` parameters merged with ``env``'s, as in the files (no runtime parameters)."""
+    return dict(parameters_loader(conf_source, env)["parameters"])
 
 
 def declared_parameters(conf_source: str | None = None) -> dict[str, Any]:
@@ -84,7 +90,7 @@ def declared_scenarios() -> list[str]:
             others = [other for other in scenarios if other != name]
             close = difflib.get_close_matches(name, others, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
+            raise BadValueError(
                 f"failure_injection.scenarios.{name} declares no target, so it is no scenario.{hint} "
                 f"Declared: {others}"
             )

@@ -10,8 +10,16 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from medslice.errors import BadValueError
 
-class UnknownSettingError(ValueError):
+# The keys the nodes read from the blocks they take whole.
+EXPLANATION_KEYS = ("top_k", "report_sections", "max_enrichment_rows", "enrichment_columns", "phrases", "llm")
+PHRASE_KEYS = ("min_df", "max_candidates", "extra_phrases")
+LLM_KEYS = ("enabled", "model_path", "n_hypotheses")
+EVALUATION_KEYS = ("top_k", "synonyms")
+
+
+class UnknownSettingError(BadValueError):
     """A parameters block holds a key no node reads."""
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from medslice.errors import BadTypeError, BadValueError
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The enrichment columns a card needs; AttributeEnrichment output has them and more.
 ENRICHMENT_REQUIRED: tuple[str, ...] = ("column", "value", "lift")
@@ -22,11 +24,11 @@ def slug(text: str) -> str:
 def _scored_terms(terms: Sequence[tuple[str, float]], name: str) -> tuple[tuple[str, float], ...]:
     """Validate ``(text, score)`` pairs and freeze them into a tuple."""
     if isinstance(terms, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of (text, score) pairs, got a string.")
+        raise BadTypeError(f"{name} must be a sequence of (text, score) pairs, got a string.")
     frozen = []
     for position, term in enumerate(terms):
         if len(term) != 2:
-            raise ValueError(f"{name}[{position}] must be a (text, score) pair, got {term!r}.")
+            raise BadValueError(f"{name}[{position}] must be a (text, score) pair, got {term!r}.")
         text, score = term
         frozen.append((str(text), float(score)))
     return tuple(frozen)
@@ -66,24 +68,26 @@ class SliceCard:
         """Validate every field and freeze the sequences, so a bad card fails where it is built."""
         for name in ("scenario", "variant"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise ValueError(f"{name} must be a non-empty string, got {getattr(self, name)!r}.")
+                raise BadValueError(f"{name} must be a non-empty string, got {getattr(self, name)!r}.")
         if int(self.slice_index) < 0:
-            raise ValueError(f"slice_index must be non-negative, got {self.slice_index!r}.")
+            raise BadValueError(f"slice_index must be non-negative, got {self.slice_index!r}.")
         if int(self.size) < 0:
-            raise ValueError(f"size must be non-negative, got {self.size!r}.")
+            raise BadValueError(f"size must be non-negative, got {self.size!r}.")
         rate = float(self.error_rate)
         if not math.isnan(rate) and not 0.0 <= rate <= 1.0:
-            raise ValueError(f"error_rate must lie in [0, 1] or be NaN, got {self.error_rate!r}.")
+            raise BadValueError(f"error_rate must lie in [0, 1] or be NaN, got {self.error_rate!r}.")
         if not isinstance(self.enrichment, pd.DataFrame):
-            raise TypeError(f"enrichment must be a pandas DataFrame, got {type(self.enrichment).__name__}.")
+            raise BadTypeError(
+                f"enrichment must be a pandas DataFrame, got {type(self.enrichment).__name__}."
+            )
         if len(self.enrichment):
             missing = [c for c in ENRICHMENT_REQUIRED if c not in self.enrichment.columns]
             if missing:
-                raise ValueError(f"enrichment lacks column(s) {missing}; pass AttributeEnrichment output.")
+                raise BadValueError(f"enrichment lacks column(s) {missing}; pass AttributeEnrichment output.")
         if self.montage_png is not None and not bytes(self.montage_png).startswith(PNG_SIGNATURE):
-            raise ValueError("montage_png must be PNG bytes (it lacks the PNG signature).")
+            raise BadValueError("montage_png must be PNG bytes (it lacks the PNG signature).")
         if isinstance(self.hypotheses, str):
-            raise TypeError("hypotheses must be a sequence of strings, not one string.")
+            raise BadTypeError("hypotheses must be a sequence of strings, not one string.")
         # A frozen dataclass can still normalise its own fields, through object.__setattr__.
         object.__setattr__(self, "slice_index", int(self.slice_index))
         object.__setattr__(self, "size", int(self.size))

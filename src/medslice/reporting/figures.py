@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from medslice.errors import BadValueError
 from medslice.evaluation.paired import PAIRED_COLUMNS, VS_IMAGE, variant_sort_key
 from medslice.reporting.formatting import humanize, metric_label
 from medslice.reporting.headline import (
@@ -138,7 +139,7 @@ def paired_forest_plot(
     """
     missing = [column for column in PAIRED_COLUMNS if column not in paired.columns]
     if missing:
-        raise ValueError(f"paired lacks column(s) {missing}; build it with paired_comparisons().")
+        raise BadValueError(f"paired lacks column(s) {missing}; build it with paired_comparisons().")
     rows = paired[paired["comparison"] == comparison]
     scenarios = list(dict.fromkeys(rows["scenario"].astype(str)))
     counts = [int((rows["scenario"] == scenario).sum()) for scenario in scenarios]

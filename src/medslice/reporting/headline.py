@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.evaluation import SUMMARY_COLUMNS
 from medslice.evaluation.tables import DESIGN_COLUMNS
 from medslice.reporting.formatting import MISSING, format_estimate, format_number
@@ -74,10 +75,10 @@ def is_multimodal(variant: str) -> bool:
 def validate_summary(summary: pd.DataFrame, name: str = "summary") -> None:
     """Raise a clear error unless ``summary`` looks like the output of ``summarize_metrics``."""
     if not isinstance(summary, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(summary).__name__}.")
+        raise BadTypeError(f"{name} must be a pandas DataFrame, got {type(summary).__name__}.")
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns and c not in DESIGN_COLUMNS]
     if missing:
-        raise ValueError(
+        raise BadValueError(
             f"{name} lacks column(s) {missing}; build it with medslice.evaluation.summarize_metrics()."
         )
 
@@ -108,7 +109,7 @@ def headline_columns(
     else:
         columns = [str(variant) for variant in variants]
     if BASELINE_COLUMN in columns:
-        raise ValueError(f"variants must not contain the reserved name {BASELINE_COLUMN!r}.")
+        raise BadValueError(f"variants must not contain the reserved name {BASELINE_COLUMN!r}.")
     return [*columns, BASELINE_COLUMN] if baseline_metric is not None else columns
 
 
@@ -140,7 +141,7 @@ def headline_long(
     duplicated = rows.duplicated(["scenario", "variant"], keep=False)
     if duplicated.any():
         pairs = sorted(set(zip(rows["scenario"][duplicated], rows["variant"][duplicated], strict=True)))
-        raise ValueError(
+        raise BadValueError(
             f"summary has several rows for method={method!r}, metric={metric!r} at "
             f"(scenario, variant) {pairs}; summarise each group once."
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.evaluation.paired import (
     CROSS_FITTED_COLUMNS,
     PAIRED_COLUMNS,
@@ -74,10 +75,10 @@ def format_difference(row: pd.Series | dict[str, object]) -> str:
 
 def _check(table: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(table).__name__}.")
+        raise BadTypeError(f"{name} must be a pandas DataFrame, got {type(table).__name__}.")
     missing = [column for column in columns if column not in table.columns]
     if missing:
-        raise ValueError(f"{name} lacks column(s) {missing}; build it with medslice.evaluation.paired.")
+        raise BadValueError(f"{name} lacks column(s) {missing}; build it with medslice.evaluation.paired.")
 
 
 def strongest(rows: pd.DataFrame) -> pd.Series | None:

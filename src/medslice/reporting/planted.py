@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from medslice.errors import BadValueError
+
 REQUIRED_QA_KEYS = ("n_bootstraps", "n_accepted", "total_retries", "mean_check_gap", "min_gap")
 
 
@@ -94,7 +96,9 @@ def planted_failures(
     for scenario, qa in qa_by_scenario.items():
         missing = [key for key in REQUIRED_QA_KEYS if key not in qa]
         if missing:
-            raise ValueError(f"injection_qa of scenario {scenario!r} lacks {missing}; is it an injection_qa?")
+            raise BadValueError(
+                f"injection_qa of scenario {scenario!r} lacks {missing}; is it an injection_qa?"
+            )
         within = qa.get("mean_check_within_class_gap")
         rows.append(
             PlantedFailure(

@@ -11,6 +11,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import medslice
+from medslice.errors import BadTypeError, BadValueError
 from medslice.reporting.cards import SliceCard
 from medslice.reporting.figures import paired_forest_plot, png_bytes, precision_bar_chart
 from medslice.reporting.formatting import humanize
@@ -160,18 +161,18 @@ def render_audit_report(
         The HTML text. Same inputs give the same text, byte for byte.
     """
     if show_variants not in SHOW_VARIANTS:
-        raise ValueError(f"show_variants must be one of {SHOW_VARIANTS}, got {show_variants!r}.")
+        raise BadValueError(f"show_variants must be one of {SHOW_VARIANTS}, got {show_variants!r}.")
     if not isinstance(provenance, Mapping):
-        raise TypeError(f"provenance must be a mapping, got {type(provenance).__name__}.")
+        raise BadTypeError(f"provenance must be a mapping, got {type(provenance).__name__}.")
     for position, card in enumerate(cards):
         if not isinstance(card, SliceCard):
-            raise TypeError(f"cards[{position}] must be a SliceCard, got {type(card).__name__}.")
+            raise BadTypeError(f"cards[{position}] must be a SliceCard, got {type(card).__name__}.")
     for position, failure in enumerate(planted):
         if not isinstance(failure, PlantedFailure):
-            raise TypeError(f"planted[{position}] must be a PlantedFailure, got {type(failure).__name__}.")
+            raise BadTypeError(f"planted[{position}] must be a PlantedFailure, got {type(failure).__name__}.")
     for name, value in (("max_terms", max_terms), ("max_enrichment_rows", max_enrichment_rows)):
         if int(value) < 0:
-            raise ValueError(f"{name} must be non-negative, got {value!r}.")
+            raise BadValueError(f"{name} must be non-negative, got {value!r}.")
 
     unscored = [failure for failure in planted if failure.n_accepted == 0]
     unscored_note = (

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.reporting.cards import PNG_SIGNATURE, SliceCard, slug
 from medslice.reporting.formatting import (
     MISSING,
@@ -203,7 +204,7 @@ def planted_view(failure: PlantedFailure) -> PlantedView:
 def png_data_uri(data: bytes, name: str) -> str:
     """Inline PNG bytes as a data URI, refusing anything that is not a PNG."""
     if not isinstance(data, (bytes, bytearray)) or not bytes(data).startswith(PNG_SIGNATURE):
-        raise ValueError(f"{name} must be PNG bytes (it lacks the PNG signature).")
+        raise BadValueError(f"{name} must be PNG bytes (it lacks the PNG signature).")
     return "data:image/png;base64," + base64.b64encode(bytes(data)).decode("ascii")
 
 

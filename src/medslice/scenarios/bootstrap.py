@@ -36,6 +36,7 @@ import torch
 
 from medslice.classifiers import ClassifierConfig, build_classifier, predict_proba, train_classifier
 from medslice.classifiers.config import did_you_mean, finite_number
+from medslice.errors import BadValueError
 from medslice.predictions import hard_predictions
 from medslice.runner.checkpoints import CheckpointStore, fingerprint
 from medslice.runner.executor import fixed_torch_threads, map_units
@@ -87,7 +88,7 @@ RUN_PARAMETERS = "failure_injection.run"  # where the run settings sit in the Ke
 UNIT_FORMAT = 1  # bump when a unit's result changes shape, so old checkpoints are not reused
 
 
-class RunConfigError(ValueError):
+class RunConfigError(BadValueError):
     """The run settings (``failure_injection.run``) are invalid; the message names the offending key."""
 
 
@@ -233,11 +234,11 @@ def accuracy_gap(target: np.ndarray, pred: np.ndarray, in_slice: np.ndarray) -> 
     """
     target = np.asarray(target)
     if target.ndim != 1:
-        raise ValueError(f"target must be 1-D, got shape {target.shape}.")
+        raise BadValueError(f"target must be 1-D, got shape {target.shape}.")
     correct = target == hard_predictions(pred, "pred", len(target))
     mask = np.asarray(in_slice, dtype=bool)
     if mask.shape != target.shape:
-        raise ValueError(f"in_slice must have shape {target.shape}, got {mask.shape}.")
+        raise BadValueError(f"in_slice must have shape {target.shape}, got {mask.shape}.")
     slice_acc = _mean_or_nan(correct[mask])
     rest_acc = _mean_or_nan(correct[~mask])
     slice_class = float("nan")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.scenarios.mechanisms import PoolTooSmallError
 from medslice.scenarios.spec import AuditComposition, ScenarioSpec
 
@@ -57,10 +58,10 @@ def prepare_pool(cohort: pd.DataFrame, spec: ScenarioSpec) -> ScenarioPool:
     """
     for column in ("dicom_id", "subject_id", "image_path"):
         if column not in cohort.columns:
-            raise ValueError(f"cohort lacks column {column!r} needed by scenario {spec.name!r}")
+            raise BadValueError(f"cohort lacks column {column!r} needed by scenario {spec.name!r}")
     if cohort["dicom_id"].duplicated().any():
         first = cohort.loc[cohort["dicom_id"].duplicated(), "dicom_id"].iloc[0]
-        raise ValueError(f"cohort has duplicate dicom_id values, e.g. {first!r}")
+        raise BadValueError(f"cohort has duplicate dicom_id values, e.g. {first!r}")
     target = spec.evaluate_target(cohort)
     attribute = spec.evaluate_attribute(cohort).loc[target.index]
     frame = pd.DataFrame(
@@ -84,7 +85,7 @@ def split_subjects(
     shuffled = rng.permutation(subjects)
     n_audit = round(audit_fraction * len(shuffled))
     if n_audit in (0, len(shuffled)):
-        raise ValueError(
+        raise BadValueError(
             f"audit_pool_fraction {audit_fraction} of {len(shuffled)} subjects leaves a pool empty"
         )
     return np.sort(shuffled[n_audit:]), np.sort(shuffled[:n_audit])

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
+
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
     ast.BoolOp,
@@ -49,7 +51,7 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
 )
 
 
-class ExpressionError(ValueError):
+class ExpressionError(BadValueError):
     """An expression is syntactically invalid, uses forbidden syntax or names an unknown column."""
 
 

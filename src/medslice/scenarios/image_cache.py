@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from medslice.errors import BadTypeError, BadValueError, MissingDependencyError
+
 # (paths, size) -> (uint8 (N, size, size), report); the report names failed positions through
 # ``failed_indices`` (medslice.encoders.image_loading.LoadReport), or is a sequence of them, or
 # None.
@@ -19,7 +21,7 @@ def default_image_loader() -> ImageLoader:
     try:
         from medslice.encoders.image_loading import load_images
     except ImportError as error:  # pragma: no cover - only when the encoders package is absent
-        raise ImportError(
+        raise MissingDependencyError(
             "run_scenario needs medslice.encoders.image_loading.load_images, or pass image_loader="
         ) from error
     return load_images
@@ -78,16 +80,16 @@ class ImageCache:
             images, report = self.loader(paths, self.size)
             images = np.asarray(images)
             if images.shape[0] != len(paths):
-                raise ValueError(f"image_loader returned {images.shape[0]} images for {len(paths)} paths")
+                raise BadValueError(f"image_loader returned {images.shape[0]} images for {len(paths)} paths")
             # Casting floats in [0, 1] or 12-bit integers to uint8 would train the classifier on black or
             # saturated images without a word; the classifiers take uint8 grayscale only.
             if images.dtype != np.uint8:
-                raise TypeError(
+                raise BadTypeError(
                     f"image_loader must return uint8 (N, {self.size}, {self.size}) arrays (0-255 grayscale), "
                     f"got dtype {images.dtype}; scale the pixels in the loader."
                 )
             if images.shape[1:] != (self.size, self.size):
-                raise ValueError(
+                raise BadValueError(
                     f"image_loader returned images of shape {images.shape[1:]}, asked for "
                     f"({self.size}, {self.size})."
                 )

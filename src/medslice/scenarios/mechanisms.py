@@ -15,11 +15,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
+
 POOL_COLUMNS: tuple[str, ...] = ("dicom_id", "subject_id", "target", "attribute", "in_slice")
 CORRELATION_TOLERANCE = 0.02
 
 
-class PoolTooSmallError(ValueError):
+class PoolTooSmallError(BadValueError):
     """The pool lacks rows a sampler needs; the message names the cell and the numbers."""
 
 
@@ -46,13 +48,13 @@ def correlation_cell_counts(
     further, within half such a step); the message gives the reachable range.
     """
     if n <= 0:
-        raise ValueError(f"n must be positive, got {n}")
+        raise BadValueError(f"n must be positive, got {n}")
     if not -1.0 < correlation < 1.0:
-        raise ValueError(f"correlation must lie strictly between -1 and 1, got {correlation}")
+        raise BadValueError(f"correlation must lie strictly between -1 and 1, got {correlation}")
     n_pos = round(n * target_prevalence)
     n_attr = round(n * attribute_prevalence)
     if n_pos in (0, n) or n_attr in (0, n):
-        raise ValueError(
+        raise BadValueError(
             f"with n={n}, target prevalence {target_prevalence:.3f} and attribute prevalence "
             f"{attribute_prevalence:.3f} one variable is constant, so no correlation can be set"
         )
@@ -71,7 +73,7 @@ def correlation_cell_counts(
     step = n / math.sqrt(n_pos * (n - n_pos) * n_attr * (n - n_attr))
     if abs(achieved - correlation) > max(CORRELATION_TOLERANCE, step / 2 + 1e-12):
         reachable = (phi_coefficient(*table(lowest)), phi_coefficient(*table(highest)))
-        raise ValueError(
+        raise BadValueError(
             f"correlation {correlation} is unreachable with target prevalence {p:.3f} and "
             f"attribute prevalence {q:.3f} (reachable range {reachable[0]:.3f} .. "
             f"{reachable[1]:.3f}); "
@@ -100,7 +102,7 @@ def _sample_cells(
                 f"the pool has only {len(members)}"
             )
         if count < 0:
-            raise ValueError(f"cell target={target}, {attribute_name}={bool(attribute)}: count {count}")
+            raise BadValueError(f"cell target={target}, {attribute_name}={bool(attribute)}: count {count}")
         chosen.append(rng.choice(members, size=count, replace=False))
     order = np.sort(np.concatenate(chosen)) if chosen else np.array([], dtype=int)
     return pool.iloc[order]
@@ -119,7 +121,7 @@ def _with_observed_labels(sample: pd.DataFrame, flipped: np.ndarray | None = Non
 def _check_pool(pool: pd.DataFrame) -> None:
     missing = [c for c in POOL_COLUMNS if c not in pool.columns]
     if missing:
-        raise ValueError(f"pool lacks column(s) {missing}; expected at least {list(POOL_COLUMNS)}")
+        raise BadValueError(f"pool lacks column(s) {missing}; expected at least {list(POOL_COLUMNS)}")
 
 
 def sample_correlated(
@@ -174,7 +176,7 @@ def sample_rare(
     total = n_positive + n_negative
     n_rare = round(attribute_positive_share * total)
     if n_rare > n_positive:
-        raise ValueError(
+        raise BadValueError(
             f"attribute_positive_share {attribute_positive_share} of {total} rows asks for "
             f"{n_rare} attribute-positive positives, more than n_positive={n_positive}"
         )

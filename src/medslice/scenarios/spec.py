@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadValueError
 from medslice.mimic.schemas import COHORT_COLUMNS
 from medslice.scenarios.expressions import (
     ExpressionError,
@@ -28,7 +29,7 @@ SLICE_NAMES: tuple[str, ...] = ("target", "attribute")
 AUDIT_MIXES: tuple[str, ...] = ("balanced", "natural")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(BadValueError):
     """A scenario mapping is invalid; the message names the scenario and the offending key."""
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from medslice.errors import BadValueError
 from medslice.scenarios.bootstrap import PREDICTION_COLUMNS
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("dicom_id", "target", "prob")
@@ -23,7 +24,7 @@ _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 logger = logging.getLogger(__name__)
 
 
-class PredictionsError(ValueError):
+class PredictionsError(BadValueError):
     """A user predictions table is malformed; the message names the rows or ids at fault."""
 
 

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from medslice.errors import BadValueError
 from medslice.slicing.base import SliceDiscoveryWarning
 from medslice.slicing.validation import labels_and_predictions, misclassified
 
@@ -27,12 +28,12 @@ class AttributeBaseline(BaseEstimator):
         """
         attribute_array = np.asarray(attribute)
         if attribute_array.ndim != 1:
-            raise ValueError(f"attribute must be 1-D; got shape {attribute_array.shape}")
+            raise BadValueError(f"attribute must be 1-D; got shape {attribute_array.shape}")
         n_samples = attribute_array.shape[0]
         if attribute_array.dtype != np.bool_:
             values = np.unique(attribute_array)
             if not np.isin(values, [0, 1]).all():
-                raise ValueError(f"attribute must be boolean or 0/1; found values {values[:5].tolist()}")
+                raise BadValueError(f"attribute must be boolean or 0/1; found values {values[:5].tolist()}")
             attribute_array = attribute_array.astype(bool)
         y, y_hat = labels_and_predictions(targets, preds, n_samples, reference="attribute")
         errors = misclassified(y, y_hat)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.exceptions import ConvergenceWarning
 
+from medslice.errors import BadValueError
 from medslice.run_consistency import check_same_audit_rows
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.runner.reuse import map_checkpointed
@@ -38,20 +39,20 @@ def check_compared_slicers(slicers: Sequence[Mapping[str, Any]]) -> list[dict[st
     :class:`~medslice.slicing.rules.RuleSlicer`'s and ``columns``, the cohort columns its rules may use.
     """
     if isinstance(slicers, Mapping) or not isinstance(slicers, Sequence) or isinstance(slicers, str):
-        raise ValueError(f"compared_slicers must be a list of {{method: ...}} mappings, got {slicers!r}")
+        raise BadValueError(f"compared_slicers must be a list of {{method: ...}} mappings, got {slicers!r}")
     checked, seen = [], set()
     for entry in slicers:
         if not isinstance(entry, Mapping) or "method" not in entry:
-            raise ValueError(f"each compared slicer must be a mapping with a `method`, got {entry!r}")
+            raise BadValueError(f"each compared slicer must be a mapping with a `method`, got {entry!r}")
         method = str(entry["method"])
         if method in seen:
-            raise ValueError(f"compared_slicers lists method {method!r} twice")
+            raise BadValueError(f"compared_slicers lists method {method!r} twice")
         seen.add(method)
         if method in RULE_SLICERS:
             settings = {k: v for k, v in entry.items() if k not in ("method", RULE_COLUMNS_KEY)}
             columns = entry.get(RULE_COLUMNS_KEY)
             if not columns or isinstance(columns, str):
-                raise ValueError(
+                raise BadValueError(
                     f"compared slicer {method!r} needs `columns`: the cohort columns of its rules"
                 )
             RULE_SLICERS[method](**settings)._check_params()
@@ -59,7 +60,7 @@ def check_compared_slicers(slicers: Sequence[Mapping[str, Any]]) -> list[dict[st
             check_slicer_settings(entry)
         else:
             known = sorted({*SLICERS, *RULE_SLICERS})
-            raise ValueError(f"compared slicer method {method!r} is unknown; known: {known}")
+            raise BadValueError(f"compared slicer method {method!r} is unknown; known: {known}")
         checked.append(dict(entry))
     return checked
 

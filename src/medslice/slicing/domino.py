@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from medslice.errors import BadValueError
 from medslice.slicing.base import degenerate_reasons, members, record_warning
 from medslice.slicing.error_aware_mixture import (
     EMResult,
@@ -192,7 +193,7 @@ class DominoSlicer(BaseEstimator):
         check_positive_int(self.n_slices, "n_slices")
         n_components = check_positive_int(self.n_mixture_components, "n_mixture_components")
         if self.n_slices > n_components:
-            raise ValueError(
+            raise BadValueError(
                 f"n_slices ({self.n_slices}) cannot exceed n_mixture_components ({n_components})"
             )
         check_non_negative_float(self.y_log_likelihood_weight, "y_log_likelihood_weight")
@@ -206,7 +207,7 @@ class DominoSlicer(BaseEstimator):
         check_positive_int(self.max_iter, "max_iter")
         check_non_negative_float(self.tol, "tol")
         if check_non_negative_float(self.reg_covar, "reg_covar") == 0.0:
-            raise ValueError("reg_covar must be > 0 to keep covariances invertible; got 0")
+            raise BadValueError("reg_covar must be > 0 to keep covariances invertible; got 0")
         check_choice(self.dtype, "dtype", DTYPES)
         if self.n_jobs is not None:
             check_positive_int(self.n_jobs, "n_jobs")
@@ -225,7 +226,7 @@ class DominoSlicer(BaseEstimator):
         n_samples = z.shape[0]
         y, y_hat = labels_and_predictions(targets, pred_probs, n_samples)
         if n_samples < self.n_mixture_components:
-            raise ValueError(
+            raise BadValueError(
                 f"embeddings has {n_samples} samples, fewer than n_mixture_components "
                 f"({self.n_mixture_components}); use fewer components or more samples"
             )
@@ -342,7 +343,7 @@ class DominoSlicer(BaseEstimator):
         z = check_fitted_embeddings(embeddings, self.n_features_in_)
         y, y_hat = labels_and_predictions(targets, pred_probs, z.shape[0])
         if y.shape[1] != self.n_classes_:
-            raise ValueError(
+            raise BadValueError(
                 f"pred_probs implies {y.shape[1]} classes but the slicer was fitted on {self.n_classes_}"
             )
         if self.n_slices_ == 0:

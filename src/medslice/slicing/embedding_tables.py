@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from medslice.errors import BadValueError
 from medslice.slicing.fusion import broadcast_study_embeddings
 
 EMBEDDING_COLUMN = "embedding"
@@ -17,7 +18,7 @@ def table_matrix(table: pa.Table, id_name: str) -> tuple[np.ndarray, np.ndarray]
     """The ids and the ``(n, d)`` float32 matrix of an embedding table, without a Python loop per row."""
     for column in (id_name, EMBEDDING_COLUMN):
         if column not in table.column_names:
-            raise ValueError(f"embedding table has no {column!r} column; columns: {table.column_names}")
+            raise BadValueError(f"embedding table has no {column!r} column; columns: {table.column_names}")
     ids = table.column(id_name).to_numpy(zero_copy_only=False)
     column = table.column(EMBEDDING_COLUMN).combine_chunks()
     if len(column) == 0:
@@ -42,12 +43,12 @@ def aligned_modalities(
     matrices: dict[str, np.ndarray] = {}
     for modality in modalities:
         if modality not in tables:
-            raise ValueError(f"no embedding table for modality {modality!r}; have {sorted(tables)}")
+            raise BadValueError(f"no embedding table for modality {modality!r}; have {sorted(tables)}")
         if modality == "report":
             study_of = cohort.set_index(cohort["dicom_id"].astype(str))["study_id"]
             missing = wanted.difference(study_of.index)
             if len(missing):
-                raise ValueError(f"{len(missing)} dicom_id(s) not in the cohort, e.g. {list(missing[:5])}")
+                raise BadValueError(f"{len(missing)} dicom_id(s) not in the cohort, e.g. {list(missing[:5])}")
             study_ids, matrix = table_matrix(tables[modality], "study_id")
             matrices[modality] = broadcast_study_embeddings(
                 study_of.loc[wanted].to_numpy(), study_ids, matrix
@@ -57,7 +58,7 @@ def aligned_modalities(
         position = pd.Series(np.arange(len(ids)), index=pd.Index(ids.astype(str)))
         missing = wanted.difference(position.index)
         if len(missing):
-            raise ValueError(
+            raise BadValueError(
                 f"{len(missing)} audit image(s) have no {modality} embedding, e.g. {list(missing[:5])}"
             )
         matrices[modality] = matrix[position.loc[wanted].to_numpy()]

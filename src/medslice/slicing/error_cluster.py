@@ -8,6 +8,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from medslice.errors import BadValueError
 from medslice.slicing.base import degenerate_reasons, members, record_warning
 from medslice.slicing.projection import fit_pca, project
 from medslice.slicing.validation import (
@@ -84,7 +85,7 @@ class ErrorClusterSlicer(BaseEstimator):
         if self.n_components is not None:
             n_components = check_positive_int(self.n_components, "n_components")
             if n_components < n_slices:
-                raise ValueError(f"n_components ({n_components}) must be >= n_slices ({n_slices})")
+                raise BadValueError(f"n_components ({n_components}) must be >= n_slices ({n_slices})")
         check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         if self.n_pca_components is not None:
             check_positive_int(self.n_pca_components, "n_pca_components")

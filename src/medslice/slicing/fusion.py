@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sklearn.decomposition import PCA
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.slicing.validation import check_embeddings
 from medslice.slicing.variants import MODALITIES, VARIANTS, parse_variant, variant_name
 
@@ -35,11 +36,11 @@ def l2_normalize(embeddings: np.ndarray, modality: str) -> np.ndarray:
     try:
         array = check_embeddings(array, name=f"{modality!r} embeddings")
     except ValueError as error:
-        raise ValueError(f"modality {modality!r}: {error}") from error
+        raise BadValueError(f"modality {modality!r}: {error}") from error
     norms = np.linalg.norm(array.astype(np.float64), axis=1)
     n_zero = int(np.count_nonzero(norms == 0.0))
     if n_zero:
-        raise ValueError(
+        raise BadValueError(
             f"modality {modality!r}: {n_zero} rows have zero norm and cannot be L2-normalised "
             f"(first at row {int(np.flatnonzero(norms == 0.0)[0])})"
         )
@@ -70,11 +71,11 @@ def concatenate_modalities(
 ) -> np.ndarray:
     """Steps 1 and 2 of :func:`fuse_modalities`: the L2-normalised, weighted, concatenated rows."""
     if not isinstance(embeddings, Mapping) or not embeddings:
-        raise ValueError("embeddings must be a non-empty mapping of modality name to (n, d) array")
+        raise BadValueError("embeddings must be a non-empty mapping of modality name to (n, d) array")
     weights = dict(weights or {})
     unknown = sorted(set(weights) - set(embeddings))
     if unknown:
-        raise ValueError(f"weights names modalities {unknown} absent from embeddings {list(embeddings)}")
+        raise BadValueError(f"weights names modalities {unknown} absent from embeddings {list(embeddings)}")
     blocks = []
     n_samples = None
     for modality, block in embeddings.items():
@@ -83,14 +84,14 @@ def concatenate_modalities(
             n_samples = normalised.shape[0]
         elif normalised.shape[0] != n_samples:
             first = next(iter(embeddings))
-            raise ValueError(
+            raise BadValueError(
                 f"modality {modality!r} has {normalised.shape[0]} rows but {first!r} has "
                 f"{n_samples}; all modalities must describe the same samples"
             )
         weight = weights.get(modality, 1.0)
         valid_number = isinstance(weight, int | float | np.integer | np.floating)
         if isinstance(weight, bool) or not valid_number or not np.isfinite(weight) or weight <= 0:
-            raise ValueError(f"weight of modality {modality!r} must be a finite number > 0; got {weight}")
+            raise BadValueError(f"weight of modality {modality!r} must be a finite number > 0; got {weight}")
         blocks.append(normalised * float(weight))
     # float32 inputs stay float32: at full-dataset scale a float64 copy would not fit in memory.
     return np.concatenate(blocks, axis=1)
@@ -100,12 +101,12 @@ def fusion_pca(fused: np.ndarray, max_components: int = 512, random_state: int |
     """Step 3 of :func:`fuse_modalities`: the (unfitted) PCA to ``min(max_components, rows, width)`` for
     ``fused``, whose rows it checks can be fitted."""
     if isinstance(max_components, bool) or not isinstance(max_components, int | np.integer):
-        raise TypeError(f"max_components must be an integer; got {max_components!r}")
+        raise BadTypeError(f"max_components must be an integer; got {max_components!r}")
     if max_components < 1:
-        raise ValueError(f"max_components must be >= 1; got {max_components}")
+        raise BadValueError(f"max_components must be >= 1; got {max_components}")
     # PCA centres the rows: with one row, or rows that are all alike, nothing is left to project.
     if fused.shape[0] < 2 or not np.ptp(fused, axis=0).any():
-        raise ValueError(
+        raise BadValueError(
             f"fusion needs at least two distinct rows to fit its PCA; got {fused.shape[0]} row(s) that are "
             "all identical."
         )
@@ -127,17 +128,17 @@ def broadcast_study_embeddings(
     """
     table = np.asarray(study_embeddings)
     if table.ndim != 2:
-        raise ValueError(f"study_embeddings must be 2-D (n_studies, d); got shape {table.shape}")
+        raise BadValueError(f"study_embeddings must be 2-D (n_studies, d); got shape {table.shape}")
     ids = np.asarray(study_ids)
     if ids.ndim != 1 or ids.shape[0] != table.shape[0]:
-        raise ValueError(
+        raise BadValueError(
             f"study_ids must be 1-D with one id per row of study_embeddings ({table.shape[0]}); "
             f"got shape {ids.shape}"
         )
     unique_ids, counts = np.unique(ids, return_counts=True)
     duplicated = unique_ids[counts > 1]
     if duplicated.size:
-        raise ValueError(
+        raise BadValueError(
             f"study_ids has {duplicated.size} duplicated ids, e.g. {duplicated[:MAX_IDS_SHOWN].tolist()}"
         )
     row_of = {study_id: row for row, study_id in enumerate(ids.tolist())}
@@ -146,5 +147,5 @@ def broadcast_study_embeddings(
     if missing:
         shown = ", ".join(str(study_id) for study_id in missing[:MAX_IDS_SHOWN])
         more = f" and {len(missing) - MAX_IDS_SHOWN} more" if len(missing) > MAX_IDS_SHOWN else ""
-        raise ValueError(f"{len(missing)} studies have no embedding: {shown}{more}")
+        raise BadValueError(f"{len(missing)} studies have no embedding: {shown}{more}")
     return table[[row_of[study_id] for study_id in wanted]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 
+from medslice.errors import BadValueError
+
 INIT_METHODS: tuple[str, ...] = ("kmeans", "confusion", "random")
 # Noise that breaks ties between components that start from the same confusion cell.
 CONFUSION_NOISE = 1e-3
@@ -37,7 +39,7 @@ def initial_responsibilities(
     if init_params == "random":
         resp = random_state.uniform(size=(n_samples, n_components))
         return resp / resp.sum(axis=1, keepdims=True)
-    raise ValueError(f"init_params must be one of {list(INIT_METHODS)} or an array")
+    raise BadValueError(f"init_params must be one of {list(INIT_METHODS)} or an array")
 
 
 def _confusion(
@@ -46,7 +48,7 @@ def _confusion(
     n_samples, n_classes = y.shape
     n_cells = n_classes**2
     if n_components < n_cells:
-        raise ValueError(
+        raise BadValueError(
             f'init_params="confusion" needs n_mixture_components >= n_classes**2 = {n_cells} '
             f"(one component per confusion-matrix cell, {n_classes} classes); "
             f"got n_mixture_components={n_components}"
@@ -62,13 +64,13 @@ def _confusion(
 def _given(init_params: object, n_samples: int, n_components: int) -> np.ndarray:
     resp = np.asarray(init_params, dtype=np.float64)
     if resp.shape != (n_samples, n_components):
-        raise ValueError(
+        raise BadValueError(
             "init_params given as an array must have shape (n_samples, n_mixture_components) = "
             f"({n_samples}, {n_components}); got {resp.shape}"
         )
     if not np.all(np.isfinite(resp)) or np.any(resp < 0):
-        raise ValueError("init_params given as an array must be finite and non-negative")
+        raise BadValueError("init_params given as an array must be finite and non-negative")
     row_sums = resp.sum(axis=1, keepdims=True)
     if np.any(row_sums <= 0):
-        raise ValueError(f"init_params given as an array has {int(np.sum(row_sums <= 0))} all-zero rows")
+        raise BadValueError(f"init_params given as an array has {int(np.sum(row_sums <= 0))} all-zero rows")
     return resp / row_sums

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.exceptions import ConvergenceWarning
 
+from medslice.errors import BadValueError
 from medslice.run_consistency import check_same_audit_rows
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.runner.reuse import map_checkpointed
@@ -46,13 +47,13 @@ def build_slicer(config: Mapping[str, Any], random_state: int | None = None) -> 
     settings = dict(config)
     method = settings.pop("method", "domino")
     if method not in SLICERS:
-        raise ValueError(f"slicer method {method!r} is unknown; known: {sorted(SLICERS)}")
+        raise BadValueError(f"slicer method {method!r} is unknown; known: {sorted(SLICERS)}")
     known = {key for slicer in SLICERS.values() for key in slicer().get_params()}
     unknown = sorted(str(key) for key in set(settings) - known)
     if unknown:
         close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(
+        raise BadValueError(
             f"slicer setting(s) {unknown} are not taken by any slicer{hint}; known: {sorted(known)}"
         )
     accepted = SLICERS[method]().get_params()
@@ -89,7 +90,7 @@ def fuse_bootstraps(
     order, that projects each bootstrap).
     """
     if pca_fit not in PCA_FITS:
-        raise ValueError(f"pca_fit must be one of {list(PCA_FITS)}, got {pca_fit!r}")
+        raise BadValueError(f"pca_fit must be one of {list(PCA_FITS)}, got {pca_fit!r}")
     dicom_ids = predictions["dicom_id"].to_numpy(dtype=str)
     units = []
     for bootstrap, unordered in predictions.groupby("bootstrap", sort=True).indices.items():

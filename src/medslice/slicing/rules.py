@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from medslice.errors import BadValueError
 from medslice.slicing.base import record_warning
 from medslice.slicing.validation import check_positive_int, labels_and_predictions
 
@@ -84,7 +85,7 @@ class RuleSlicer(BaseEstimator):
         check_positive_int(self.max_l, "max_l")
         check_positive_int(self.min_sup, "min_sup")
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | float) or not 0 < self.alpha <= 1:
-            raise ValueError(f"alpha must lie in (0, 1]; got {self.alpha!r}")
+            raise BadValueError(f"alpha must lie in (0, 1]; got {self.alpha!r}")
 
     def fit(self, attributes: pd.DataFrame, targets: np.ndarray, preds: np.ndarray) -> RuleSlicer:
         """Seek the rules over the columns of ``attributes`` (one row per audited case).
@@ -152,5 +153,5 @@ class RuleSlicer(BaseEstimator):
 def _categorical(attributes: pd.DataFrame) -> pd.DataFrame:
     """Every column as strings, missing values as ``"missing"``: SliceLine one-hot encodes the values."""
     if not isinstance(attributes, pd.DataFrame) or attributes.shape[1] == 0:
-        raise ValueError("attributes must be a DataFrame with at least one column")
+        raise BadValueError("attributes must be a DataFrame with at least one column")
     return attributes.astype(object).where(attributes.notna(), MISSING).astype(str).reset_index(drop=True)

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from medslice.errors import BadValueError
 from medslice.slicing.base import degenerate_reasons, record_warning
 from medslice.slicing.gradient_ascent import Adam, ReduceOnPlateau
 from medslice.slicing.projection import fit_pca, project
@@ -110,7 +111,7 @@ class SpotlightSlicer(BaseEstimator):
         size = check_non_negative_float(self.spotlight_size, "spotlight_size")
         min_weight = size * n_samples if size < 1 else size
         if not 0 < min_weight < n_samples:
-            raise ValueError(
+            raise BadValueError(
                 f"spotlight_size must give between 0 and {n_samples} samples (the fit set); "
                 f"spotlight_size={self.spotlight_size} gives {min_weight:g}"
             )
@@ -121,13 +122,13 @@ class SpotlightSlicer(BaseEstimator):
         check_choice(self.precision, "precision", PRECISION_TYPES)
         check_positive_int(self.num_steps, "num_steps")
         if check_non_negative_float(self.learning_rate, "learning_rate") == 0:
-            raise ValueError("learning_rate must be > 0; got 0")
+            raise BadValueError("learning_rate must be > 0; got 0")
         check_non_negative_float(self.barrier_scale, "barrier_scale")
         if self.n_pca_components is not None:
             check_positive_int(self.n_pca_components, "n_pca_components")
         threshold = check_non_negative_float(self.membership_threshold, "membership_threshold")
         if threshold >= 1:
-            raise ValueError(f"membership_threshold must be in [0, 1); got {threshold}")
+            raise BadValueError(f"membership_threshold must be in [0, 1); got {threshold}")
 
     def fit(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> SpotlightSlicer:
         """Search ``n_slices`` spotlights on the fit data; return self."""

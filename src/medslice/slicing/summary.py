@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.slicing.validation import labels_and_predictions, predicted_labels
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -59,21 +60,21 @@ def summarize_slices(
     """
     scores = np.asarray(membership, dtype=np.float64)
     if scores.ndim != 2:
-        raise ValueError(f"membership must be 2-D (n_samples, n_slices); got shape {scores.shape}")
+        raise BadValueError(f"membership must be 2-D (n_samples, n_slices); got shape {scores.shape}")
     n_bad = int(scores.size - np.count_nonzero(np.isfinite(scores)))
     if n_bad:
-        raise ValueError(f"membership contains {n_bad} NaN or infinite values")
+        raise BadValueError(f"membership contains {n_bad} NaN or infinite values")
     if scores.size and (scores.min() < 0 or scores.max() > 1 + 1e-9):
-        raise ValueError(
+        raise BadValueError(
             f"membership must hold probabilities in [0, 1]; got {scores.min():g} to {scores.max():g}"
         )
     for name, value in (("threshold", threshold), ("dominance", dominance)):
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise TypeError(f"{name} must be a number; got {value!r}")
+            raise BadTypeError(f"{name} must be a number; got {value!r}")
     if not 0.0 <= threshold < 1.0:
-        raise ValueError(f"threshold must be in [0, 1); got {threshold}")
+        raise BadValueError(f"threshold must be in [0, 1); got {threshold}")
     if not 0.5 < dominance <= 1.0:
-        raise ValueError(f"dominance must be in (0.5, 1]; got {dominance}")
+        raise BadValueError(f"dominance must be in (0.5, 1]; got {dominance}")
     y, y_hat = labels_and_predictions(targets, preds, scores.shape[0], reference="membership")
     target_labels = np.argmax(y, axis=1)
     predictions = predicted_labels(y_hat)

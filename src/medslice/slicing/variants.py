@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from medslice.errors import BadValueError
+
 MODALITIES: tuple[str, ...] = ("image", "report", "metadata")
 
 # The paper's seven variants (docs/reference.md §1), each mapped to its modalities in canonical order.
@@ -23,13 +25,13 @@ def parse_variant(name: str) -> list[str]:
     or repeated modalities raise a ValueError that lists the known ones.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"variant name must be a non-empty string; got {name!r}")
+        raise BadValueError(f"variant name must be a non-empty string; got {name!r}")
     parts = [part.strip() for part in name.replace("+", "_").split("_")]
     unknown = [part for part in parts if part not in MODALITIES]
     if unknown:
-        raise ValueError(f"variant {name!r} names unknown modalities {unknown}; known: {list(MODALITIES)}")
+        raise BadValueError(f"variant {name!r} names unknown modalities {unknown}; known: {list(MODALITIES)}")
     if len(set(parts)) != len(parts):
-        raise ValueError(f"variant {name!r} repeats a modality")
+        raise BadValueError(f"variant {name!r} repeats a modality")
     return parts
 
 
@@ -38,5 +40,5 @@ def variant_name(modalities: list[str] | tuple[str, ...]) -> str:
     ordered = [modality for modality in MODALITIES if modality in modalities]
     extra = sorted(set(modalities) - set(MODALITIES))
     if extra or not ordered:
-        raise ValueError(f"modalities must be a non-empty subset of {list(MODALITIES)}; got {modalities}")
+        raise BadValueError(f"modalities must be a non-empty subset of {list(MODALITIES)}; got {modalities}")
     return "_".join(ordered)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from medslice.errors import BadTypeError, BadValueError
 from medslice.mimic.schemas import snake_label
 
 # The findings the generator draws, in MIMIC label order (snake_case), without No Finding (derived) and
@@ -108,9 +109,11 @@ class SyntheticConfig:
         _check_int("n_subjects", self.n_subjects, minimum=1)
         _check_int("image_rows", self.image_rows, minimum=32)
         if not isinstance(self.full_resolution, bool):
-            raise TypeError(f"full_resolution must be a bool, got {self.full_resolution!r}")
+            raise BadTypeError(f"full_resolution must be a bool, got {self.full_resolution!r}")
         if not isinstance(self.studies_per_subject, int | float) or self.studies_per_subject < 1:
-            raise ValueError(f"studies_per_subject must be a number >= 1, got {self.studies_per_subject!r}")
+            raise BadValueError(
+                f"studies_per_subject must be a number >= 1, got {self.studies_per_subject!r}"
+            )
         for name in (
             "portable_share",
             "ll_share",
@@ -123,7 +126,7 @@ class SyntheticConfig:
         ):
             _check_share(name, getattr(self, name))
         if self.test_set_opacity_name not in ("Lung Opacity", "Airspace Opacity"):
-            raise ValueError(
+            raise BadValueError(
                 "test_set_opacity_name must be 'Lung Opacity' or 'Airspace Opacity', "
                 f"got {self.test_set_opacity_name!r}"
             )
@@ -137,14 +140,14 @@ class SyntheticConfig:
             _complete("quirk_shares", self.quirk_shares, DEFAULT_QUIRK_SHARES, str),
         )
         if sum(self.quirk_shares.values()) > 0.5:
-            raise ValueError(f"quirk_shares must sum to <= 0.5, got {self.quirk_shares}")
+            raise BadValueError(f"quirk_shares must sum to <= 0.5, got {self.quirk_shares}")
         object.__setattr__(
             self,
             "split_fractions",
             _complete("split_fractions", self.split_fractions, DEFAULT_SPLIT_FRACTIONS, str),
         )
         if sum(self.split_fractions.values()) >= 0.5:
-            raise ValueError(f"split_fractions must sum to < 0.5, got {self.split_fractions}")
+            raise BadValueError(f"split_fractions must sum to < 0.5, got {self.split_fractions}")
 
     @property
     def rows(self) -> int:
@@ -160,22 +163,22 @@ class SyntheticConfig:
     def from_dict(cls, mapping: Mapping[str, Any]) -> SyntheticConfig:
         """Build a config from a mapping (e.g. Kedro parameters); unknown keys raise ValueError."""
         if not isinstance(mapping, Mapping):
-            raise TypeError(f"mapping must be a Mapping, got {type(mapping).__name__}")
+            raise BadTypeError(f"mapping must be a Mapping, got {type(mapping).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(mapping) - known)
         if unknown:
-            raise ValueError(f"unknown SyntheticConfig keys {unknown}; expected some of {sorted(known)}")
+            raise BadValueError(f"unknown SyntheticConfig keys {unknown}; expected some of {sorted(known)}")
         return cls(**dict(mapping))
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise BadValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def _check_share(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        raise BadValueError(f"{name} must be a number in [0, 1], got {value!r}")
 
 
 def _complete(
@@ -183,12 +186,12 @@ def _complete(
 ) -> dict[str, float]:
     """Defaults overridden by ``given`` (keys normalised), refusing unknown keys and bad shares."""
     if not isinstance(given, Mapping):
-        raise TypeError(f"{name} must be a mapping, got {type(given).__name__}")
+        raise BadTypeError(f"{name} must be a mapping, got {type(given).__name__}")
     completed = dict(defaults)
     for key, value in given.items():
         normalised = normalise(str(key))
         if normalised not in defaults:
-            raise ValueError(f"{name}: unknown key {key!r}; expected some of {sorted(defaults)}")
+            raise BadValueError(f"{name}: unknown key {key!r}; expected some of {sorted(defaults)}")
         _check_share(f"{name}[{key!r}]", value)
         completed[normalised] = float(value)
     return completed

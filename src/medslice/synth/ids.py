@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from medslice.errors import BadValueError
+
 SUBJECT_ID_RANGE = (10_000_000, 20_000_000)  # 8 digits starting with 1
 STUDY_ID_RANGE = (50_000_000, 60_000_000)  # 8 digits starting with 5
 HADM_ID_RANGE = (20_000_000, 30_000_000)
@@ -25,7 +27,7 @@ def unique_integers(
     """``n`` distinct sorted integers in ``[low, high)``, none of them in ``exclude``."""
     low, high = bounds
     if n > (high - low) // 2:
-        raise ValueError(f"n={n} is too many ids for the range {bounds}")
+        raise BadValueError(f"n={n} is too many ids for the range {bounds}")
     chosen = np.unique(rng.integers(low, high, size=int(n * 1.05) + 16))
     chosen = chosen[~np.isin(chosen, np.fromiter(exclude, dtype=np.int64, count=len(exclude)))]
     while len(chosen) < n:

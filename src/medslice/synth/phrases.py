@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from medslice.errors import BadValueError
+
 POSITIVE, NEGATIVE, UNCERTAIN = 1.0, 0.0, -1.0
 
 # MIMIC label of each finding / of every device.
@@ -268,7 +270,7 @@ def _positive_text(
                 f"Pleural thickening along the {side} lateral chest wall.",
             ],
         )
-    raise ValueError(f"finding: unknown finding {finding!r}")
+    raise BadValueError(f"finding: unknown finding {finding!r}")
 
 
 def _hedged_text(rng: np.random.Generator, finding: str, study: Mapping[str, Any], short: bool) -> str:

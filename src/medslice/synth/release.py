@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from medslice.errors import BadTypeError, BadValueError, UnknownNameError
 from medslice.synth.cohort import sample_images, sample_studies, sample_subjects
 from medslice.synth.config import DEVICES, FINDINGS, SyntheticConfig
 from medslice.synth.demographics import make_admissions, make_patients
@@ -82,7 +83,7 @@ class SyntheticRelease:
         """The render attributes of one image."""
         row = self._row_of.get(dicom_id)
         if row is None:
-            raise KeyError(f"dicom_id {dicom_id!r} is not in this release")
+            raise UnknownNameError(f"dicom_id {dicom_id!r} is not in this release")
         return ImageSpec.from_mapping(self.ground_truth.iloc[row])
 
     def render(self, dicom_id: str) -> np.ndarray:
@@ -98,7 +99,7 @@ class SyntheticRelease:
             progress: Show a progress bar (off by default: the writer consuming the images shows its own).
         """
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-            raise ValueError(f"n_jobs must be an int >= 1, got {n_jobs!r}")
+            raise BadValueError(f"n_jobs must be an int >= 1, got {n_jobs!r}")
         order = self.metadata["dicom_id"].map(self._row_of).to_numpy()
         specs = self.ground_truth.iloc[order][list(SPEC_COLUMNS)].to_dict("records")
         dicom_ids = self.metadata["dicom_id"].tolist()
@@ -152,9 +153,11 @@ def generate_release(
     elif isinstance(config, Mapping):
         config = SyntheticConfig.from_dict(config)
     elif not isinstance(config, SyntheticConfig):
-        raise TypeError(f"config must be a SyntheticConfig, a mapping or None, got {type(config).__name__}")
+        raise BadTypeError(
+            f"config must be a SyntheticConfig, a mapping or None, got {type(config).__name__}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        raise BadValueError(f"seed must be a non-negative int, got {seed!r}")
     seed = int(seed)
 
     def stream(k: int) -> np.random.Generator:

@@ -17,6 +17,7 @@ from medslice.encoders.factory import build_text_encoder, report_texts
 from medslice.encoders.fingerprints import FINGERPRINTS_FILE, content_identities
 from medslice.encoders.image_files import ImageFileEncoder
 from medslice.encoders.sharded import embeddings_to_arrow
+from medslice.errors import BadValueError
 from medslice.mimic.reader import MimicCxrJpg
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def train_encoder(
     settings = embedding["encoder"]
     if not settings.get("train", True):
         if not settings.get("model"):
-            raise ValueError(
+            raise BadValueError(
                 "embedding.encoder.train is false, so embedding.encoder.model must name the model to use "
                 "(e.g. hf-hub:microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224 or local-dir:/path)"
             )

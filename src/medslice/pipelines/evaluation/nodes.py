@@ -21,7 +21,7 @@ from medslice.evaluation.audit import (
 from medslice.evaluation.efficiency import efficiency_metrics
 from medslice.evaluation.slicers import best_variant_per_slicer, slicer_summary
 from medslice.mimic.reader import MimicCxrJpg
-from medslice.pipelines.settings_keys import check_known_keys
+from medslice.pipelines.settings_keys import EVALUATION_KEYS, check_known_keys
 from medslice.reporting import headline_markdown, precision_bar_chart
 from medslice.reporting.audit import build_report
 from medslice.reporting.design import design_markdown
@@ -53,7 +53,7 @@ def evaluate_variant(
 
     Each bootstrap's record is kept in ``bootstrap_checkpoints`` and reused by a rerun with the same inputs.
     """
-    check_known_keys(evaluation, ("top_k", "synonyms"), "evaluation")
+    check_known_keys(evaluation, EVALUATION_KEYS, "evaluation")
     return evaluate_slices(
         slices,
         predictions,

@@ -15,13 +15,9 @@ from medslice.explain.audit import add_hypotheses
 from medslice.explain.audit import explain_slices as explain_audit_slices
 from medslice.explain.llm_hypotheses import LLMHypotheses
 from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
-from medslice.pipelines.settings_keys import check_known_keys
+from medslice.pipelines.settings_keys import EXPLANATION_KEYS, LLM_KEYS, PHRASE_KEYS, check_known_keys
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.embedding_tables import aligned_modalities, table_matrix
-
-EXPLANATION_KEYS = ("top_k", "report_sections", "max_enrichment_rows", "enrichment_columns", "phrases", "llm")
-PHRASE_KEYS = ("min_df", "max_candidates", "extra_phrases")
-LLM_KEYS = ("enabled", "model_path", "n_hypotheses")
 
 
 def build_phrase_bank(cohort: pd.DataFrame, encoder: dict[str, Any], explanation: dict[str, Any]) -> pa.Table:

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from medslice.errors import BadValueError
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing import parse_variant
 from medslice.slicing.comparison import discover_with_every_slicer
@@ -43,7 +44,7 @@ def fuse_modalities(
     """
     modalities = list(variant.get("modalities") or [])
     if not modalities:
-        raise ValueError("a slice_discovery variant needs a non-empty `modalities` list")
+        raise BadValueError("a slice_discovery variant needs a non-empty `modalities` list")
     parse_variant("_".join(modalities))
     tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
     matrices = aligned_modalities(predictions["dicom_id"].astype(str), modalities, cohort, tables)

@@ -19,6 +19,8 @@ from functools import cached_property
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from medslice.errors import BadValueError
+
 # The coarse grid never needs more than this many pixels per body unit (~ image height): its edges are
 # soft in a radiograph anyway.
 MAX_FIELD_ROWS = 384
@@ -242,7 +244,7 @@ def bezier(points: Sequence[tuple[float, float]], n: int = 24) -> tuple[np.ndarr
     elif len(p) == 4:
         curve = (1 - t) ** 3 * p[0] + 3 * (1 - t) ** 2 * t * p[1] + 3 * (1 - t) * t**2 * p[2] + t**3 * p[3]
     else:
-        raise ValueError(f"points must hold 3 or 4 control points, got {len(p)}")
+        raise BadValueError(f"points must hold 3 or 4 control points, got {len(p)}")
     return curve[:, 0], curve[:, 1]
 
 
@@ -250,7 +252,7 @@ def through(points: Sequence[tuple[float, float]], per_segment: int = 8) -> tupl
     """A smooth curve passing through every waypoint (uniform Catmull-Rom spline), body units."""
     p = np.asarray(points, dtype=np.float64)
     if len(p) < 2:
-        raise ValueError(f"points must hold at least 2 waypoints, got {len(p)}")
+        raise BadValueError(f"points must hold at least 2 waypoints, got {len(p)}")
     padded = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
     t = np.linspace(0.0, 1.0, per_segment, endpoint=False)[:, None]
     pieces = []

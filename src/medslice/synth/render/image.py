@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from medslice.errors import BadValueError
 from medslice.synth.render.devices import draw_frontal_devices, draw_lateral_devices
 from medslice.synth.render.findings import draw_frontal_findings, draw_lateral_findings
 from medslice.synth.render.frame import Frame
@@ -33,7 +34,7 @@ def render_image(spec: ImageSpec | Mapping[str, Any], seed: int) -> np.ndarray:
     if not isinstance(spec, ImageSpec):
         spec = ImageSpec.from_mapping(spec)
     if spec.rows < 16 or spec.columns < 16:
-        raise ValueError(f"spec: image must be at least 16 x 16 pixels, got {spec.rows} x {spec.columns}")
+        raise BadValueError(f"spec: image must be at least 16 x 16 pixels, got {spec.rows} x {spec.columns}")
     frame = Frame(
         rows=spec.rows,
         columns=spec.columns,
