@@ -13,7 +13,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNTHETIC_MARKER := data/01_raw/mimic-cxr-jpg/2.1.0/mimic-cxr-2.0.0-metadata.csv.gz
 
-.PHONY: help setup synthetic demo test browser lint format viz clean-data
+.PHONY: help setup synthetic demo test browser notebook lint format viz clean-data
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ browser:  ## Optional: install Chromium (apt-get) for the browser tests, which s
 		echo "No apt-get here: install Chromium with your package manager (the browser tests skip without it)"; \
 		exit 1; \
 	fi
+
+notebook: setup  ## Install JupyterLab (the `notebook` extra) and open notebooks/ with the project's kernel
+	$(BIN)/pip install -e ".[notebook]"
+	$(BIN)/kedro jupyter lab
 
 lint: setup  ## ruff check and format check
 	$(BIN)/ruff check src tests benchmarks notebooks

@@ -9,17 +9,10 @@ from kedro.config import OmegaConfigLoader
 from medslice.hooks import (
     CorruptVersionAdviceHook,
     DeclaredNamespacesHook,
-    EncoderCheckHook,
-    MissingInputsHook,
     OneScreenErrorsHook,
-    ProjectRelativePathsHook,
+    PreflightHook,
     ReportLocationHook,
-    RuntimeParamsCheckHook,
     RunTimestampHook,
-    SettingsPreflightHook,
-    SlicerSettingsCheckHook,
-    SyntheticReleaseGuardHook,
-    UserPredictionsCheckHook,
 )
 
 # Offline by construction: a hub name must fail at once rather than hang for ~20 s (docs/reference.md §5).
@@ -36,23 +29,15 @@ warnings.filterwarnings(
     "ignore", message=r"Option '--pipeline' is deprecated", category=KedroDeprecationWarning
 )
 
-# pluggy calls a hook's implementations last-registered first, so the checks run bottom-up: the synthetic
-# guard, then missing inputs (the data a user must fetch), then the named encoder, then `--params` and the
-# seed, then the slicer's settings, then the user's predictions table.
+# Independent of one another: the pre-run checks run in the order `medslice.pipelines.preflight.CHECKS`
+# states, inside one hook.
 HOOKS = (
+    DeclaredNamespacesHook(),
+    PreflightHook(),
+    CorruptVersionAdviceHook(),
+    OneScreenErrorsHook(),
     ReportLocationHook(),
     RunTimestampHook(),
-    UserPredictionsCheckHook(),
-    SlicerSettingsCheckHook(),
-    SettingsPreflightHook(),
-    RuntimeParamsCheckHook(),
-    EncoderCheckHook(),
-    MissingInputsHook(),
-    SyntheticReleaseGuardHook(),
-    ProjectRelativePathsHook(),
-    DeclaredNamespacesHook(),
-    OneScreenErrorsHook(),
-    CorruptVersionAdviceHook(),
 )
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from torchvision.models import resnet18
+from torchvision.models import resnet18, resnet50
 
 from medslice.classifiers import (
     CLASSIFIERS,
@@ -19,6 +19,8 @@ from medslice.classifiers import (
 )
 from medslice.classifiers.config import TRAINING_KEYS, model_keys
 from medslice.classifiers.lite0 import lite0_weights_file
+from medslice.classifiers.small_cnn import SmallCNN
+from medslice.errors import BadValueError, DamagedFileError
 
 
 def test_small_cnn_gives_two_logits_for_any_size() -> None:
@@ -205,3 +207,20 @@ def test_classifier_config_names_its_place_in_the_parameters() -> None:
         ClassifierConfig.from_dict({"batch_size": "8"}, key="failure_injection.run.classifier")
     with pytest.raises(ClassifierConfigError, match="classifier must be a mapping.*got 'resnet18'"):
         ClassifierConfig.from_dict("resnet18")
+
+
+@pytest.mark.parametrize("other", ["resnet50", "small_cnn"])
+def test_resnet_refuses_a_checkpoint_of_another_network(tmp_path: Path, other: str) -> None:
+    state = resnet50(weights=None).state_dict() if other == "resnet50" else SmallCNN().state_dict()
+    path = tmp_path / f"{other}.pth"
+    torch.save(state, path)
+    with pytest.raises(BadValueError, match="is not a torchvision ResNet-18 checkpoint"):
+        ResNet18Classifier(weights_path=path)
+
+
+def test_resnet_names_a_damaged_checkpoint_file(tmp_path: Path) -> None:
+    path = tmp_path / "resnet18.pth"
+    path.write_bytes(b"\x80\x04 not a checkpoint" * 10)
+    with pytest.raises(DamagedFileError, match="cannot be read as a checkpoint") as raised:
+        ResNet18Classifier(weights_path=path)
+    assert raised.value.path == str(path)

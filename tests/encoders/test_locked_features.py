@@ -18,6 +18,7 @@ from medslice.encoders.feature_store import FeatureStore
 from medslice.encoders.lit_training import train_lit_clip
 from medslice.encoders.local_dir import WEIGHTS_NAME
 from medslice.encoders.locked_towers import IMAGE_STORE_KIND, TEXT_STORE_KIND
+from medslice.encoders.settings import EmbeddingSettings
 from medslice.pipelines.embedding.nodes import locked_feature_cache
 
 TEXTS = [
@@ -157,11 +158,12 @@ def test_a_model_without_locked_timm_and_hf_towers_runs_whole(
 
 
 def test_the_node_caches_only_the_encoder_it_trained(tmp_path: Path) -> None:
-    embedding = {"shard_dir": str(tmp_path)}
-    assert locked_feature_cache(embedding) == tmp_path / "locked"
+    embedding = EmbeddingSettings()
+    assert locked_feature_cache(embedding, tmp_path) == tmp_path / "locked"
     assert (
-        locked_feature_cache(embedding, {"model": "local-dir:x", "locked_towers": True})
+        locked_feature_cache(embedding, tmp_path, {"model": "local-dir:x", "locked_towers": True})
         == tmp_path / "locked"
     )
-    assert locked_feature_cache(embedding, {"model": "hf-hub:microsoft/BiomedCLIP"}) is None
-    assert locked_feature_cache({**embedding, "cache_locked_features": False}) is None
+    assert locked_feature_cache(embedding, tmp_path, {"model": "hf-hub:microsoft/BiomedCLIP"}) is None
+    off = EmbeddingSettings(cache_locked_features=False)
+    assert locked_feature_cache(off, tmp_path) is None

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
-
 import pandas as pd
 import pytest
-from kedro.config import OmegaConfigLoader
-from kedro.io import DataCatalog, MemoryDataset
 
-from medslice.hooks import RuntimeParamsCheckHook
 from medslice.pipelines.evaluation.nodes import evaluate_variant
 from medslice.pipelines.settings_keys import UnknownSettingError, check_known_keys, check_runtime_parameters
 from medslice.runner.checkpoints import CheckpointStore
@@ -54,19 +48,3 @@ def test_a_second_level_key_the_files_lack_gets_a_note_not_an_error() -> None:
     assert (
         check_runtime_parameters({"seed": 3, "slice_discovery": {"slicer": {"reg_covar": 0.01}}}, FILES) == []
     )
-
-
-def test_the_hook_reads_the_environments_files_and_checks_the_seed(tmp_path: Path) -> None:
-    (tmp_path / "base").mkdir()
-    (tmp_path / "local").mkdir()
-    parameters = "seed: 42\nslice_discovery:\n  slicer:\n    n_slices: 5\n"
-    (tmp_path / "base" / "parameters.yml").write_text(parameters)
-    hook = RuntimeParamsCheckHook()
-    loader = OmegaConfigLoader(conf_source=str(tmp_path), base_env="base", default_run_env="local")
-    hook.after_context_created(SimpleNamespace(config_loader=loader))
-    seeded = DataCatalog({"params:seed": MemoryDataset(7)})
-    hook.before_pipeline_run({"runtime_params": {"seed": 7}}, seeded)
-    with pytest.raises(UnknownSettingError, match="'slicer_discovery'"):
-        hook.before_pipeline_run({"runtime_params": {"slicer_discovery": {"n": 1}}}, seeded)
-    with pytest.raises(UnknownSettingError, match="seed must be a non-negative integer; got 'abc'"):
-        hook.before_pipeline_run({}, DataCatalog({"params:seed": MemoryDataset("abc")}))

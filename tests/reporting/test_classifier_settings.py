@@ -51,7 +51,7 @@ def test_the_report_shows_each_scenarios_classifier_not_the_last_runs(tmp_path: 
     )
     cohort = pd.DataFrame({"dicom_id": pd.Series(dtype=str), "image_path": pd.Series(dtype=str)})
     artifacts = {"rare_slice__injection_qa": _qa(SMALL_CNN), "noisy_label__injection_qa": _qa(LITE0)}
-    parameters = {"failure_injection": {"run": {"classifier": LITE0}}}
+    parameters = {"failure_injection": {"run": {"classifier": LITE0}}, "report": {"embed_images": True}}
     html = build_report(
         empty, cohort, image_root=tmp_path, encoder={}, parameters=parameters, artifacts=artifacts
     )

@@ -99,7 +99,12 @@ def test_a_first_bootstrap_without_slices_does_not_hide_a_later_ones(tmp_path: P
         "user__image__explanations": explanations,
     }
     html = build_report(
-        _EMPTY_SUMMARY, cohort, image_root=tmp_path, encoder={}, parameters={}, artifacts=artifacts
+        _EMPTY_SUMMARY,
+        cohort,
+        image_root=tmp_path,
+        encoder={},
+        parameters={"report": {"embed_images": True}},
+        artifacts=artifacts,
     )
     text = " ".join(" ".join(parse(html).text).split())
     assert "No slices were found" not in text

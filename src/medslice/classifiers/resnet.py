@@ -10,10 +10,16 @@ from torch import nn
 from torchvision.models import resnet18
 
 from medslice.classifiers.heads import mlp_head
-from medslice.errors import BadValueError, MissingFileError
+from medslice.errors import BadValueError, DamagedFileError, MissingFileError
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+NOT_A_CHECKPOINT_FIX = (
+    "Save torchvision's ResNet-18 ImageNet checkpoint (resnet18-f37072fd.pth) there, or leave weights_path "
+    "unset to train from a random initialisation."
+)
 
 
 def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
@@ -25,14 +31,25 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
             "ResNet-18 ImageNet checkpoint (resnet18-f37072fd.pth) to that path, or leave "
             "weights_path unset to train from a random initialisation"
         )
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
+            return load_file(str(path))
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch and safetensors raise many kinds for a damaged file
+        raise DamagedFileError(
+            f"classifier weights_path cannot be read as a checkpoint ({type(error).__name__})",
+            path=path,
+            fix=NOT_A_CHECKPOINT_FIX,
+        ) from error
     for key in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise DamagedFileError(
+            "classifier weights_path holds no state dict of tensors", path=path, fix=NOT_A_CHECKPOINT_FIX
+        )
     return state
 
 
@@ -58,7 +75,13 @@ class ResNet18Classifier(nn.Module):
             state = load_state_dict_file(weights_path)
             # The checkpoint carries the ImageNet fc layer, which the head replaces below.
             backbone_state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-            missing, unexpected = self.backbone.load_state_dict(backbone_state, strict=False)
+            try:
+                missing, unexpected = self.backbone.load_state_dict(backbone_state, strict=False)
+            except RuntimeError as error:  # same names, other shapes: e.g. a ResNet-34 or -50
+                raise BadValueError(
+                    f"{weights_path} is not a torchvision ResNet-18 checkpoint: its tensors have other "
+                    f"shapes ({str(error).strip().splitlines()[-1][:200]})"
+                ) from error
             missing = [k for k in missing if not k.startswith("fc.")]
             if missing or unexpected:
                 raise BadValueError(

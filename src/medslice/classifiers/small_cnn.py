@@ -30,7 +30,8 @@ class SmallCNN(nn.Module):
     The first convolution has stride 2, so a 128 px input is 64 px after it and 8 px after the
     fourth pool; that keeps training on 1000 images to seconds per epoch on two CPU cores. The
     convolution weights are stored ``channels_last`` (NHWC), which oneDNN's CPU kernels run about 1.6
-    times faster than NCHW here (decision 31); inputs are taken in either layout.
+    times faster than NCHW here (docs/decisions/0031-classifier-epoch-cost.md); inputs are taken in
+    either layout.
 
     Args:
         width: channels of the first block; each later block doubles them.

@@ -153,8 +153,9 @@ def train_classifier(
     weights will give. The re-estimate runs over a fixed subset of the training set, ``REFRESH_IMAGES``
     images drawn once with the seed (all of them for a smaller set), the same subset every epoch: at 1000
     training images a full pass took a third of the small CNN's epoch, and the statistics of 256 images
-    move the validation loss by far less than an epoch of training does (decision 31). The epoch whose
-    weights are kept is validated with the statistics it is saved with.
+    move the validation loss by far less than an epoch of training does
+    (docs/decisions/0031-classifier-epoch-cost.md). The epoch whose weights are kept is validated with
+    the statistics it is saved with.
 
     Args:
         model: a classifier taking ``float (B, 1, H, W)`` in [0, 1] and returning two logits.

@@ -17,6 +17,7 @@ from medslice.datasets.mimic_cxr_jpg import MimicCxrJpgDataset
 from medslice.datasets.mimic_cxr_reports import MimicCxrReportsDataset
 from medslice.datasets.model_folder import ModelFolderDataset
 from medslice.datasets.schema_parquet import SchemaParquetDataset
+from medslice.datasets.shard_folder import ShardFolderDataset
 
 __all__ = [
     "ArrowParquetDataset",
@@ -31,4 +32,5 @@ __all__ = [
     "MimicCxrReportsDataset",
     "ModelFolderDataset",
     "SchemaParquetDataset",
+    "ShardFolderDataset",
 ]

@@ -38,6 +38,10 @@ class AtomicSaveMixin:
 
     _atomic_target: PurePosixPath | None = None
 
+    def location(self) -> str:
+        """The file this dataset writes (for a versioned one, the folder of versions)."""
+        return str(self._filepath)  # type: ignore[attr-defined]
+
     def save(self, data: Any) -> None:
         """Save through a temporary name beside the target, then rename (local files only)."""
         following = super().save  # type: ignore[misc]

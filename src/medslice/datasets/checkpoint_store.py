@@ -43,5 +43,9 @@ class CheckpointStoreDataset(AbstractDataset[None, CheckpointStore]):
     def _exists(self) -> bool:
         return True  # an empty store is a valid one: every unit is then computed
 
+    def location(self) -> str:
+        """The folder this dataset reads and writes."""
+        return str(self._path)
+
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}

@@ -94,5 +94,9 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
     def _exists(self) -> bool:
         return (self._path / schemas.METADATA_FILE).exists()
 
+    def location(self) -> str:
+        """The folder this dataset reads and writes."""
+        return str(self._path)
+
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "save_args": self._save_args}

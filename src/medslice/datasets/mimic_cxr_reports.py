@@ -40,5 +40,9 @@ class MimicCxrReportsDataset(AbstractDataset[pd.DataFrame, MimicCxrReports]):
             return self._path.is_file()
         return any((self._path / "files").glob("p*/p*/s*.txt"))
 
+    def location(self) -> str:
+        """The folder this dataset reads and writes."""
+        return str(self._path)
+
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}

@@ -34,6 +34,15 @@ class CorruptVersionError(MedsliceError, DatasetError):
 class ReadableVersionsMixin:
     """Put first in a versioned dataset's bases; datasets that define ``load`` move it to ``_read``."""
 
+    def location(self) -> str:
+        """The file or folder this dataset reads and writes (for a versioned one, the folder of versions)."""
+        return str(self._filepath)  # type: ignore[attr-defined]
+
+    def pinned_version(self) -> str | None:
+        """The version ``--load-versions`` pins this dataset to, if any."""
+        version = getattr(self, "_version", None)
+        return None if version is None else version.load
+
     def versions_root(self) -> Path:
         """The folder that holds one sub-folder per version."""
         return Path(str(self._filepath))  # type: ignore[attr-defined]
@@ -78,7 +87,10 @@ class ReadableVersionsMixin:
             (p.name for p in root.iterdir() if (p / name).exists() and p.name < corrupt), reverse=True
         )
         arguments = dict(getattr(self, "_init_args", {}))
-        arguments.update(arguments.pop("kwargs", None) or {})  # a subclass's **kwargs, as Kedro records them
+        # Kedro records a wrapped __init__'s `*args, **kwargs` under those names.
+        if arguments.pop("args", ()):
+            return None
+        arguments.update(arguments.pop("kwargs", None) or {})
         for version in older[:_TRIED]:
             try:
                 type(self)(**{**arguments, "version": Version(version, None)}).load()  # type: ignore[call-arg]

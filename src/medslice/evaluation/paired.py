@@ -67,7 +67,8 @@ DISCOVERY_METHOD = "domino"
 BASELINE_METHOD = "baseline"
 BASELINE_METRIC = "attribute_fraction"
 # Pratt's treatment of zero differences: a tie between two variants stays in the ranking (it is evidence of
-# no difference), where Wilcoxon's drops it and tests only the bootstraps that differ. See decision 39.
+# no difference), where Wilcoxon's drops it and tests only the bootstraps that differ.
+# See docs/decisions/0039-paired-comparisons.md.
 WILCOXON_ZERO_METHOD = "pratt"
 # Differences are rounded this far before ranking, so that equal differences computed in floating point
 # (0.7 - 0.6 and 0.8 - 0.7) tie, and a difference of 1e-17 counts as zero.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,40 +82,65 @@ def _section_name(name: str) -> str:
 
 def resolve_cohort_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Fill defaults into ``params`` and validate every value, naming the parameter at fault."""
+    if params is not None and not isinstance(params, Mapping):
+        raise BadValueError(f"cohort parameters must be a mapping, got {_shown(params)}")
     params = dict(params or {})
-    unknown = sorted(set(params) - set(DEFAULT_COHORT_PARAMS))
+    unknown = sorted(str(key) for key in set(params) - set(DEFAULT_COHORT_PARAMS))
     if unknown:
         raise BadValueError(
-            f"unknown cohort parameter(s) {unknown}; expected {sorted(DEFAULT_COHORT_PARAMS)}"
+            f"unknown cohort parameter(s) {unknown[:10]}; expected {sorted(DEFAULT_COHORT_PARAMS)}"
         )
     resolved = {**DEFAULT_COHORT_PARAMS, **params}
+    # Membership tests below hash the value: a list or mapping where a name belongs must be refused first.
+    for key in ("labeler", "uncertainty_policy", "view_filter"):
+        if not isinstance(resolved[key], str):
+            raise BadValueError(f"{key}={_shown(resolved[key])}; expected a name")
     if resolved["labeler"] not in ("chexpert", "negbio"):
-        raise BadValueError(f"labeler={resolved['labeler']!r}; expected 'chexpert' or 'negbio'")
+        raise BadValueError(f"labeler={_shown(resolved['labeler'])}; expected 'chexpert' or 'negbio'")
     if resolved["uncertainty_policy"] not in UNCERTAIN_VALUE:
         raise BadValueError(
-            f"uncertainty_policy={resolved['uncertainty_policy']!r}; expected one of "
+            f"uncertainty_policy={_shown(resolved['uncertainty_policy'])}; expected one of "
             f"{sorted(UNCERTAIN_VALUE)}"
         )
     if resolved["view_filter"] not in VIEW_FILTERS:
-        raise BadValueError(f"view_filter={resolved['view_filter']!r}; expected one of {list(VIEW_FILTERS)}")
+        raise BadValueError(
+            f"view_filter={_shown(resolved['view_filter'])}; expected one of {list(VIEW_FILTERS)}"
+        )
     if not isinstance(resolved["one_image_per_study"], bool):
         raise BadValueError(
-            f"one_image_per_study={resolved['one_image_per_study']!r}; expected true or false"
+            f"one_image_per_study={_shown(resolved['one_image_per_study'])}; expected true or false"
         )
-    splits = list(resolved["splits"])
+    splits = _names("splits", resolved["splits"])
     bad_splits = [s for s in splits if s not in schemas.SPLIT_VALUES]
     if bad_splits or not splits:
-        raise BadValueError(f"splits={splits!r}; expected a non-empty subset of {list(schemas.SPLIT_VALUES)}")
+        raise BadValueError(
+            f"splits={_shown(splits)}; expected a non-empty subset of {list(schemas.SPLIT_VALUES)}"
+        )
     resolved["splits"] = splits
-    sections = [_section_name(s) for s in resolved["report_sections"]]
+    sections = [_section_name(s) for s in _names("report_sections", resolved["report_sections"])]
     bad_sections = [s for s in sections if s not in _SECTION_SOURCES]
     if bad_sections:
         raise BadValueError(
-            f"report_sections has unknown section(s) {bad_sections}; expected names from "
+            f"report_sections has unknown section(s) {_shown(bad_sections)}; expected names from "
             f"{list(_SECTION_SOURCES)}"
         )
     resolved["report_sections"] = sections
     return resolved
+
+
+def _names(key: str, value: object) -> list[str]:
+    """A list of names from a YAML list (a lone string is not a list: its letters are not names)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise BadValueError(f"{key}={_shown(value)}; expected a list of names")
+    if not all(isinstance(name, str) for name in value):
+        raise BadValueError(f"{key}={_shown(value)}; expected a list of names (text)")
+    return list(value)
+
+
+def _shown(value: object, limit: int = 200) -> str:
+    """``repr(value)``, cut to ``limit`` characters so that junk cannot fill an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _views(view_positions: pd.Series) -> pd.Series:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 
+from medslice.errors import DamagedFileError
 from medslice.mimic.reports_source import MimicCxrReports
 from medslice.mimic.sections import REPORT_KEYS, parse_report
 
@@ -38,7 +39,7 @@ def parse_entries(location: str, entries: Sequence[tuple[int, int, str]]) -> lis
     for subject_id, study_id, member in entries:
         try:
             text = source.read(member)
-        except UnicodeDecodeError:
+        except DamagedFileError:  # not UTF-8, or a damaged zip member: counted, and the others go on
             rows.append((subject_id, study_id, UNDECODABLE, False))
             continue
         if not text.strip():

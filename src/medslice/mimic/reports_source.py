@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
-from medslice.errors import BadValueError, MissingFileError
+from medslice.errors import BadValueError, DamagedFileError, MissingFileError
 
 # A report's path ends in pXX/pSUBJECT/sSTUDY.txt, below files/ in both the zip and the tree.
 _REPORT_MEMBER = re.compile(r"(?:^|/)p\d{2}/p(\d+)/s(\d+)\.txt$")
@@ -86,21 +87,49 @@ class MimicCxrReports:
     def _archive(self) -> zipfile.ZipFile:
         """The open zip archive (opened once per handle, and so once per worker process)."""
         if self._zip is None:
-            self._zip = zipfile.ZipFile(self.location)
+            try:
+                self._zip = zipfile.ZipFile(self.location)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+                # is_zipfile only finds the end record; a cut or damaged central directory fails here.
+                raise DamagedFileError(
+                    f"reports archive {self.location.name} is damaged ({error})",
+                    path=self.location,
+                    fix="Download mimic-cxr-reports.zip again, or unpack it and point at the folder.",
+                ) from error
         return self._zip
 
     def read(self, member: str) -> str:
         """Text of one report given its ``member`` from :attr:`entries`.
 
-        Raises UnicodeDecodeError for a report that is not UTF-8.
+        Raises :class:`DamagedFileError` naming the report (and, for bytes that are not UTF-8, its
+        line) when the report is not UTF-8 text or its zip member is damaged.
         """
         if self.is_zip:
-            raw = self._archive().read(member).decode("utf-8")
-            return raw.replace("\r\n", "\n").replace("\r", "\n")
+            try:
+                raw = self._archive().read(member)
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                EOFError,
+                OSError,
+                ValueError,
+                NotImplementedError,
+            ) as error:
+                # NotImplementedError: a damaged header naming a compression method zipfile lacks.
+                raise DamagedFileError(
+                    f"report {member} cannot be read from {self.location.name} ({error})",
+                    path=f"{self.location}:{member}",
+                ) from error
+            text = _decode(raw, f"{self.location}:{member}")
+            return text.replace("\r\n", "\n").replace("\r", "\n")
         assert self._base is not None
-        # Text mode gives universal newlines, as upstream's open(...).readlines() does.
-        with open(self._base / member, encoding="utf-8") as handle:
-            return handle.read()
+        path = self._base / member
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise DamagedFileError(f"report {member} cannot be read ({error.strerror})", path=path) from error
+        # Universal newlines, as upstream's text-mode open(...).readlines() gives.
+        return _decode(raw, str(path)).replace("\r\n", "\n").replace("\r", "\n")
 
     def __iter__(self) -> Iterator[tuple[int, int, str]]:
         for subject_id, study_id, member in self.entries:
@@ -108,6 +137,18 @@ class MimicCxrReports:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def _decode(raw: bytes, where: str) -> str:
+    """UTF-8 text of a report, or :class:`DamagedFileError` naming it and the line of the bad bytes."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DamagedFileError(
+            f"report holds bytes that are not UTF-8 text ({error.reason})",
+            path=where,
+            line=raw[: error.start].count(b"\n") + 1,
+        ) from error
 
 
 def _reports_base(folder: Path) -> Path:

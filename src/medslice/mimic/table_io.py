@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import re
@@ -41,6 +42,11 @@ def read_text(path: str | Path, *, gzipped: bool | None = None) -> str:
     except OSError as error:
         raise DamagedFileError(f"{path.name} cannot be read: {error.strerror}", path=path) from error
     if path.name.endswith(".gz") if gzipped is None else gzipped:
+        if not raw:
+            # gzip.decompress(b"") returns b"": a zero-byte download would read as an empty table.
+            raise DamagedFileError(
+                f"{path.name} is empty (0 bytes), not gzip data", path=path, fix=REDOWNLOAD
+            )
         try:
             raw = gzip.decompress(raw)
         except gzip.BadGzipFile as error:
@@ -105,28 +111,67 @@ def read_table(
     aliases = dict(aliases or {})
     # Every cell is read as text, then converted column by column, so a bad value is named by column
     # and line. Blank lines are kept as rows, so a data row's CSV line is its position + 2.
-    frame = parse_csv(
-        read_text(path), path, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False
-    )
-    header = [str(name) for name in frame.columns]
+    text = read_text(path)
+    frame = parse_csv(text, path, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False)
+    header = _header_as_written(text, path, len(frame.columns)) or [str(name) for name in frame.columns]
     renamed = [aliases.get(name, name) for name in header]
     for column in required:
         if column not in renamed:
             raise DamagedFileError(
-                f"{label}: required column {column!r} is missing (columns found: {header[:50]})",
+                f"{label}: required column {column!r} is missing (columns found: "
+                f"{[_shorten(name) for name in header[:50]]}{' ...' if len(header) > 50 else ''})",
                 path=path,
                 column=column,
                 line=1,
             )
     frame.columns = renamed
     if frame.columns.duplicated().any():
-        twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        twice = sorted({_shorten(str(c)) for c in frame.columns[frame.columns.duplicated()]})[:10]
         raise DamagedFileError(f"{label}: column(s) {twice} appear more than once", path=path, line=1)
     for column, kind in kinds.items():
         if column in frame.columns:
             frame[column] = _convert(frame[column], kind, path, column)
     known = [c for c in kinds if c in frame.columns]
     return frame[known + [c for c in frame.columns if c not in kinds]]
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters, so that a file of junk cannot fill an error message."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _header_as_written(text: str, path: Path, n_columns: int) -> list[str] | None:
+    """The header names as the file spells them, after checking every row has one cell per name.
+
+    pandas renames a repeated name (``Rows``, ``Rows.1``), fills a short row with missing values and
+    turns the first column into the index when a row is one cell longer than the header: each would
+    accept a damaged file as if it were whole, so the rows are counted here (one C-level pass). A
+    leading BOM left on the first name (a file saved twice with one) is dropped. None when the csv
+    module reads a different number of header cells than pandas (then pandas' names are used).
+    """
+    rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(rows)
+        for cells in rows:
+            # A blank line reads as []; kept by pandas as an all-blank row, refused by the id checks.
+            if cells and len(cells) != len(header):
+                raise DamagedFileError(
+                    f"{path.name}: a row has {len(cells)} cells, the header {len(header)} (a damaged or "
+                    "truncated file, or a separator inside an unquoted cell)",
+                    path=path,
+                    line=rows.line_num,
+                    fix=REDOWNLOAD,
+                )
+    except csv.Error as error:
+        raise DamagedFileError(
+            f"{path.name} is not a well-formed CSV table ({error})",
+            path=path,
+            line=rows.line_num,
+            fix=REDOWNLOAD,
+        ) from error
+    if len(header) != n_columns:
+        return None
+    return [name.lstrip("\ufeff") for name in header]
 
 
 def _convert(values: pd.Series, kind: str, path: Path, column: str) -> pd.Series:
@@ -149,8 +194,7 @@ def _convert(values: pd.Series, kind: str, path: Path, column: str) -> pd.Series
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         expected = "a number" if kind == "float" else "an integer"
-        shown = str(values.iloc[row])
-        shown = shown if len(shown) <= 40 else shown[:40] + "..."
+        shown = _shorten(str(values.iloc[row]))
         raise DamagedFileError(
             f"{path.name}: {shown!r} is not {expected}",
             path=path,

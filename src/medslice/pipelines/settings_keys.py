@@ -25,6 +25,10 @@ class UnknownSettingError(BadValueError):
 
 def check_known_keys(block: Mapping[str, Any] | None, known: Iterable[str], where: str) -> None:
     """Raise :class:`UnknownSettingError` for keys of ``block`` not in ``known`` (``where``: its name)."""
+    if block is not None and not isinstance(block, Mapping):
+        text = repr(block)
+        shown = text if len(text) <= 200 else text[:200] + "..."
+        raise UnknownSettingError(f"{where} must be a mapping of settings, got {shown}")
     known = sorted(known)
     unknown = sorted(str(key) for key in (block or {}) if key not in known)
     if not unknown:

@@ -15,6 +15,12 @@ from medslice import __version__
 from medslice.explain.exemplars import montage_png_bytes
 from medslice.reporting.cards import SliceCard
 from medslice.reporting.classifier_settings import describe_classifiers
+from medslice.reporting.data_protection import (
+    CREDENTIALED_NOTICE,
+    IMAGES_LEFT_OUT,
+    ReportSettings,
+    release_is_synthetic,
+)
 from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
@@ -80,8 +86,12 @@ def slice_cards(
     *,
     bootstrap: int | None = None,
     montage_size: int = 128,
+    with_montages: bool = True,
 ) -> list[SliceCard]:
-    """One card per discovered slice of one bootstrap (default: the first accepted one)."""
+    """One card per discovered slice of one bootstrap (default: the first accepted one).
+
+    ``with_montages=False`` reads no image and leaves every card without its montage.
+    """
     if bootstrap is None:
         bootstrap = shown_bootstrap(predictions)
     members = slices[slices["bootstrap"] == bootstrap].reset_index(drop=True)
@@ -93,7 +103,7 @@ def slice_cards(
         membership = members[f"slice_{row.slice}"].to_numpy(dtype=float)
         mine = explanations[(explanations["bootstrap"] == bootstrap) & (explanations["slice"] == row.slice)]
         montage = None
-        if (np.nan_to_num(membership) > 0.5).any():
+        if with_montages and (np.nan_to_num(membership) > 0.5).any():
             montage = montage_png_bytes(
                 _read_image,
                 paths,
@@ -148,9 +158,7 @@ def _read_image(path: str) -> np.ndarray:
 def data_version(cohort: pd.DataFrame, image_root: str | Path) -> str:
     """A short fingerprint of the cohort (ids and labels) and where it came from."""
     digest = hashlib.sha256(pd.util.hash_pandas_object(cohort["dicom_id"], index=False).to_numpy().tobytes())
-    license_file = Path(image_root) / "LICENSE.txt"
-    is_synthetic = license_file.is_file() and "synthetic" in license_file.read_text(errors="ignore").lower()
-    kind = "synthetic" if is_synthetic else "MIMIC-CXR-JPG"
+    kind = "synthetic" if release_is_synthetic(image_root) else "MIMIC-CXR-JPG"
     return f"{kind} release at {image_root}; {len(cohort)} images; cohort sha256 {digest.hexdigest()[:12]}"
 
 
@@ -186,7 +194,12 @@ def build_report(
     report when it is another. ``paired`` and ``cross_fitted`` (the tables of
     :mod:`medslice.evaluation.paired`) make the report lead with the paired comparisons; ``slicers``
     (:func:`medslice.reporting.slicers.slicer_rows`) compares every slicer on the same bootstraps.
+
+    ``parameters["report"]`` (:class:`~medslice.reporting.data_protection.ReportSettings`) decides whether
+    the cards embed radiographs; embedded from a release that is not medslice's synthetic one, they come
+    with a notice at the top that the report holds credentialed patient images.
     """
+    settings = ReportSettings.from_parameters(parameters)
     image_paths = pd.Series(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
     )
@@ -221,6 +234,7 @@ def build_report(
             predictions,
             image_paths,
             bootstrap=shown,
+            with_montages=settings.embed_images,
         )
         first = shown_bootstrap(predictions)
         if not found:
@@ -255,6 +269,8 @@ def build_report(
     planted = planted_failures(
         injection_qa, ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {}
     )
+    images_notice = None if settings.embed_images else IMAGES_LEFT_OUT
+    embedded = any(card.montage_png is not None for card in cards)
     return render_audit_report(
         metrics_summary,
         cards,
@@ -262,7 +278,8 @@ def build_report(
         planted=planted,
         no_slice_reasons=no_slice_reasons,
         shown_notes=shown_notes,
-        notices=[notice for notice in (classifier_notice, slicing_notice) if notice],
+        notices=[notice for notice in (classifier_notice, slicing_notice, images_notice) if notice],
+        data_notice=CREDENTIALED_NOTICE if embedded and not release_is_synthetic(image_root) else None,
         paired=paired,
         cross_fitted=cross_fitted,
         slicers=slicers,

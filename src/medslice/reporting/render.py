@@ -120,6 +120,7 @@ def render_audit_report(
     paired: pd.DataFrame | None = None,
     cross_fitted: pd.DataFrame | None = None,
     slicers: Sequence[SlicerRow] = (),
+    data_notice: str | None = None,
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
@@ -156,6 +157,9 @@ def render_audit_report(
             lead beside the in-sample best variant.
         slicers: rows of :func:`medslice.reporting.slicers.slicer_rows`: every slicer's best variant on
             the same bootstraps, shown after the headline (nothing when empty).
+        data_notice: what the reader must know about sharing the report, shown first under the title
+            as an alert, e.g. that it holds credentialed patient images
+            (:data:`medslice.reporting.data_protection.CREDENTIALED_NOTICE`).
 
     Returns:
         The HTML text. Same inputs give the same text, byte for byte.
@@ -261,6 +265,7 @@ def render_audit_report(
         "parameters_from_rebuild": bool(parameters) and bool(parameters.get("report_run")),
         "synthetic": is_synthetic(provenance),
         "notices": tuple(str(notice) for notice in notices),
+        "data_notice": None if data_notice is None else str(data_notice),
         "paired": paired_view(paired, cross_fitted),
         "slicers": tuple(slicers),
         "slicer_note": SLICER_NOTE,

@@ -8,6 +8,7 @@ embedding: :func:`check_predictions_table` needs the table alone (a pre-run hook
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,6 +20,7 @@ from medslice.scenarios.bootstrap import PREDICTION_COLUMNS
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("dicom_id", "target", "prob")
 _SHOWN = 5  # how many offending ids or rows an error message lists
+_SHOWN_CHARACTERS = 60  # how much of each offending value it shows: a whole MIMIC dicom_id (44), no more
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 logger = logging.getLogger(__name__)
@@ -28,12 +30,67 @@ class PredictionsError(BadValueError):
     """A user predictions table is malformed; the message names the rows or ids at fault."""
 
 
+def _short(value: object) -> str:
+    """``repr(value)`` cut to :data:`_SHOWN_CHARACTERS` characters, with ``...`` when cut."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "..."
+
+
+def _listed(values: Iterable[object]) -> str:
+    """The first :data:`_SHOWN` values, each shortened, plus a count of the rest: a bounded list."""
+    values = list(values)
+    shown = "[" + ", ".join(_short(v) for v in values[:_SHOWN]) + "]"
+    return shown + (f" and {len(values) - _SHOWN:,} more" if len(values) > _SHOWN else "")
+
+
 def _rows(frame: pd.DataFrame, mask: pd.Series) -> str:
     """``row <index> (dicom_id ...)`` for the first offending rows, plus a count of the rest."""
-    bad = frame.loc[mask]
-    shown = ", ".join(f"row {i!r} (dicom_id {d!r})" for i, d in bad["dicom_id"].head(_SHOWN).items())
-    more = f" and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+    bad = frame.loc[np.asarray(mask, dtype=bool)]
+    shown = ", ".join(
+        f"row {_short(i)} (dicom_id {_short(d)})" for i, d in bad["dicom_id"].head(_SHOWN).items()
+    )
+    more = f" and {len(bad) - _SHOWN:,} more" if len(bad) > _SHOWN else ""
     return shown + more
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _as_numbers(values: pd.Series) -> pd.Series:
+    """``values`` as float64, NaN where a cell is not a number.
+
+    ``pd.to_numeric`` raises, even with ``errors="coerce"``, on cells such as lists, dicts or bytes,
+    which a DataFrame built in Python may hold; those cells are numbers nowhere, so they become NaN.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_complex_dtype(values):
+        return values.astype("float64")
+    try:
+        numbers = pd.to_numeric(values, errors="coerce")
+        if not pd.api.types.is_complex_dtype(numbers):
+            return numbers.astype("float64")
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return pd.Series([_as_number(v) for v in values], index=values.index, dtype="float64")
+
+
+def _as_number(value: object) -> float:
+    """One cell as a float, NaN when it is not a real number or its text."""
+    if isinstance(value, (bool, int, float, np.integer, np.floating)):
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond float range is still a number, just out of any range
+            return math.copysign(math.inf, value)  # type: ignore[arg-type]
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return math.nan
+    return math.nan
 
 
 def _column_hint(columns: Iterable[object]) -> str:
@@ -49,7 +106,9 @@ def _column_hint(columns: Iterable[object]) -> str:
         if name != required and name.strip().lower() == required
     }
     if renames:
-        shown = ", ".join(f"{name!r} -> {required!r}" for name, required in renames.items())
+        shown = ", ".join(
+            f"{_short(name)} -> {required!r}" for name, required in list(renames.items())[:_SHOWN]
+        )
         return f"; column names are case- and space-sensitive: rename {shown}"
     return ""
 
@@ -74,35 +133,49 @@ def check_predictions_table(predictions: pd.DataFrame) -> pd.DataFrame:
         found = [str(c) for c in predictions.columns]
         raise PredictionsError(
             f"predictions lack column(s) {missing}; required: {list(REQUIRED_COLUMNS)} (optional: "
-            f"bootstrap); found: {found}{_column_hint(found)}"
+            f"bootstrap); found: {_listed(found)}{_column_hint(found)}"
         )
+    twice = predictions.columns[predictions.columns.duplicated()]
+    if len(twice):
+        # Caught here: a repeated column reads as a table, not a column, and every check below would fail.
+        raise PredictionsError(f"predictions have column(s) {_listed(dict.fromkeys(twice))} more than once")
     if predictions.empty:
         # Caught here: an empty table would pass every row check and fail later inside pandas.
         raise PredictionsError(
             f"predictions table has no rows; it needs one row per audited image with columns "
             f"{list(REQUIRED_COLUMNS)} (optional: bootstrap)"
         )
-    frame = predictions.copy()
+    # Rows are named by position (a CSV's row number): a user's own index may repeat labels.
+    frame = predictions.reset_index(drop=True)
     if frame["dicom_id"].isna().any():
         raise PredictionsError(f"missing dicom_id at {_rows(frame, frame['dicom_id'].isna())}")
-    frame["dicom_id"] = frame["dicom_id"].astype(str)
+    try:
+        frame["dicom_id"] = frame["dicom_id"].astype(str)
+    except UnicodeDecodeError:
+        # pandas decodes bytes ids as UTF-8; ids read from a binary column may not be text at all.
+        undecodable = frame["dicom_id"].map(lambda v: isinstance(v, bytes) and not _is_utf8(v))
+        raise PredictionsError(
+            f"dicom_id holds bytes that are not UTF-8 text at {_rows(frame, undecodable)}"
+        ) from None
 
-    prob = pd.to_numeric(frame["prob"], errors="coerce").astype("float64")
+    prob = _as_numbers(frame["prob"])
     if prob.isna().any():
         raise PredictionsError(f"prob is missing or not a number at {_rows(frame, prob.isna())}")
     outside = (prob < 0) | (prob > 1)
     if outside.any():
         raise PredictionsError(f"prob lies outside [0, 1] at {_rows(frame, outside)}{_scale_hint(prob)}")
 
-    target = pd.to_numeric(frame["target"], errors="coerce")
+    target = _as_numbers(frame["target"])
     if target.isna().any():
         raise PredictionsError(f"target is missing or not 0/1 at {_rows(frame, target.isna())}")
     if not target.isin([0, 1]).all():
         raise PredictionsError(f"target must be 0 or 1 at {_rows(frame, ~target.isin([0, 1]))}")
 
     if "bootstrap" in frame.columns:
-        bootstrap = pd.to_numeric(frame["bootstrap"], errors="coerce")
-        invalid = bootstrap.isna() | (bootstrap < 0) | (bootstrap != np.floor(bootstrap))
+        bootstrap = _as_numbers(frame["bootstrap"])
+        # Bounded so that it fits int64 exactly; no audit has 2**31 bootstraps.
+        invalid = ~np.isfinite(bootstrap) | (bootstrap < 0) | (bootstrap >= 2**31)
+        invalid |= bootstrap != np.floor(bootstrap.where(~invalid, 0))
         if invalid.any():
             raise PredictionsError(f"bootstrap must be a non-negative integer at {_rows(frame, invalid)}")
     else:
@@ -130,12 +203,16 @@ def check_predictions_table(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scale_hint(prob: pd.Series) -> str:
-    """A guess at what out-of-range probabilities are: percentages or logits."""
-    if (prob >= 0).all() and (prob <= 100).all():
+    """A guess at what out-of-range probabilities are: percentages or logits, or nothing.
+
+    Percentages only when the column reads like them: every value within [0, 100] and most above 1. A
+    few values such as 1.7 among probabilities are errors in those rows, not a column on another scale.
+    """
+    if (prob >= 0).all() and (prob <= 100).all() and (prob > 1).mean() > 0.5:
         return "; they look like percentages: divide prob by 100"
-    if (prob < 0).any():
+    if (prob < 0).any() and ((prob < 0) | (prob > 1)).mean() > 0.5:
         return "; negative values look like logits: apply a sigmoid to get probabilities"
-    return ""
+    return "; every prob must be a probability of class 1, between 0 and 1"
 
 
 def validate_predictions(
@@ -186,7 +263,7 @@ def check_rows_per_bootstrap(predictions: pd.DataFrame, minimum: int) -> None:
 
 def _unknown_ids_message(ids: pd.Series, release_ids: Iterable[str] | None) -> str:
     """Name the ids the cohort lacks, and whether the release has them (the ingestion settings cut those)."""
-    message = f"{len(ids)} dicom_id(s) are not in the cohort, e.g. {ids.head(_SHOWN).tolist()}"
+    message = f"{len(ids):,} dicom_id(s) are not in the cohort, e.g. {_listed(ids.head(_SHOWN))}"
     if release_ids is None:
         return message
     in_release = ids.isin(pd.Index(list(release_ids)).astype(str))
@@ -196,21 +273,21 @@ def _unknown_ids_message(ids: pd.Series, release_ids: Iterable[str] | None) -> s
             f"{int(in_release.sum())} are in the release but left out of the cohort by the ingestion "
             "settings (ingestion.cohort.view_filter, splits, one_image_per_study, labeler, or a missing or "
             "mismatched JPEG; ingestion_qa.json counts each exclusion), "
-            f"e.g. {ids[in_release].head(_SHOWN).tolist()}"
+            f"e.g. {_listed(ids[in_release].head(_SHOWN))}"
         )
     if (~in_release).any():
         parts.append(
             f"{int((~in_release).sum())} are not in the release at all (another release or environment?), "
-            f"e.g. {ids[~in_release].head(_SHOWN).tolist()}"
+            f"e.g. {_listed(ids[~in_release].head(_SHOWN))}"
         )
-    return f"{len(ids)} dicom_id(s) are not in the cohort: " + "; ".join(parts)
+    return f"{len(ids):,} dicom_id(s) are not in the cohort: " + "; ".join(parts)
 
 
 def _warn_about_own_decisions(predictions: pd.DataFrame, out: pd.DataFrame) -> None:
     """A user's own ``pred`` column is replaced by ``prob >= 0.5``; say so when they disagree."""
     if "pred" not in predictions.columns:
         return
-    own = pd.to_numeric(predictions["pred"].reset_index(drop=True), errors="coerce")
+    own = _as_numbers(predictions["pred"].reset_index(drop=True))
     differ = int((own != out["pred"]).sum())
     if differ:
         logger.warning(

@@ -136,6 +136,20 @@ class DominoSlicer(BaseEstimator):
         arrays. When the kept initialisation did not converge, a
         :class:`sklearn.exceptions.ConvergenceWarning` is emitted and its slices are still reported.
 
+    See Also
+    --------
+    ErrorClusterSlicer : A Gaussian mixture over the misclassified cases only.
+    SpotlightSlicer : Successive Gaussian spotlights on high-loss regions.
+    medslice.slicing.rules.RuleSlicer : SliceLine rules over metadata columns.
+    sklearn.mixture.GaussianMixture : The plain Gaussian mixture whose ``n_init`` semantics this follows.
+
+    Notes
+    -----
+    The EM and the ranking follow the reference implementation (Eyuboglu et al., ICLR 2022); an
+    independent numpy version agrees with it to 1e-12 in every parameter. ``n_init`` does not steady the
+    audit's precision@10 (docs/decisions/0038-domino-n-init.md), so the audit keeps one start. The fit
+    runs its row blocks on ``n_jobs`` threads; results do not depend on the thread count.
+
     Examples
     --------
     >>> import numpy as np
@@ -218,8 +232,20 @@ class DominoSlicer(BaseEstimator):
     def fit(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> DominoSlicer:
         """Fit the mixture to an audit set and choose the slices.
 
-        ``embeddings`` is (n, d); ``targets`` is 1-D integer labels or (n, C) one-hot; ``pred_probs`` is a
-        1-D binary probability (or hard 0/1 prediction) of class 1, or (n, C) soft or hard predictions.
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features)
+            The audit set's embeddings; ``n_samples`` must be at least ``n_mixture_components``.
+        targets : array-like of shape (n_samples,) or (n_samples, C)
+            Integer class labels or one-hot targets.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, C)
+            The classifier's probability of class 1 (or hard 0/1 prediction) for binary tasks, or soft or
+            hard predictions per class.
+
+        Returns
+        -------
+        self : DominoSlicer
+            The fitted slicer.
         """
         self._check_params()
         z = check_embeddings(embeddings)
@@ -335,9 +361,23 @@ class DominoSlicer(BaseEstimator):
     def predict_proba(
         self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray
     ) -> np.ndarray:
-        """Posterior probability of each slice's component, (n, n_slices_), not renormalised.
+        """Posterior probability of each slice's component, not renormalised over the slices.
 
         Targets and predictions are needed because the posterior depends on them.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features_in_)
+            Embeddings of the samples to assign.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes_)
+            Integer class labels or one-hot targets.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes_)
+            The classifier's predictions, in the form given to ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_slices_)
+            Each sample's responsibility under each slice's component.
         """
         check_is_fitted(self, "slice_indices_")
         z = check_fitted_embeddings(embeddings, self.n_features_in_)
@@ -374,8 +414,23 @@ class DominoSlicer(BaseEstimator):
         )
 
     def predict(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
-        """0/1 int membership (n, n_slices_): probability above 0.5 (:func:`~medslice.slicing.base.members`).
+        """0/1 membership of each sample in each slice: probability above 0.5.
 
-        A sample may belong to no slice; Domino's reference code would give it its arg-max slice.
+        A sample may belong to no slice (:func:`~medslice.slicing.base.members`); Domino's reference code
+        would give it its arg-max slice.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features_in_)
+            Embeddings of the samples to assign.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes_)
+            Integer class labels or one-hot targets.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes_)
+            The classifier's predictions, in the form given to ``fit``.
+
+        Returns
+        -------
+        membership : ndarray of shape (n_samples, n_slices_), dtype int64
+            1 where ``predict_proba`` exceeds 0.5, else 0.
         """
         return members(self.predict_proba(embeddings, targets, pred_probs))

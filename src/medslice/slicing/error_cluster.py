@@ -38,28 +38,75 @@ class ErrorClusterSlicer(BaseEstimator):
 
     Parameters
     ----------
-    n_slices:
-        Number of clusters to report.
-    n_components:
-        Mixture components (``None``: ``n_slices``). Capped at the number of misclassified cases.
-    covariance_type, reg_covar:
-        Passed to :class:`~sklearn.mixture.GaussianMixture`.
-    n_pca_components:
-        PCA of the embeddings (fitted on all fit samples) before clustering; ``None`` skips it.
-    random_state:
-        Seed of the mixture's k-means initialisation.
+    n_slices : int, default=5
+        Number of clusters to report as slices.
+    n_components : int or None, default=None
+        Number of mixture components; ``None`` uses ``n_slices``. Must be >= ``n_slices``, and is capped
+        at the number of misclassified cases (with a recorded warning).
+    covariance_type : {"diag", "full", "spherical", "tied"}, default="diag"
+        Covariance type of the :class:`~sklearn.mixture.GaussianMixture`.
+    n_pca_components : int or None, default=128
+        Reduce the embeddings with PCA, fitted on all fit samples, to this many dimensions before
+        clustering; ``None`` or a value >= the embedding width skips the reduction.
+    reg_covar : float, default=1e-6
+        Non-negative regularisation added to the covariance diagonals, passed to the mixture.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the PCA and of the mixture's k-means initialisation; the same seed and inputs give
+        identical results.
 
     Attributes
     ----------
-    mixture_:
-        The fitted GaussianMixture (``None`` when there are no misclassified cases).
-    slice_indices_:
-        Mixture components reported as slices, best first; ``n_slices_`` is their number, which can be
-        below ``n_slices`` (few errors) or zero (none), and is the column count of ``predict_proba``.
-    cluster_sizes_, cluster_error_rates_, cluster_scores_:
-        Per mixture component: summed responsibility, weighted error rate, and their product.
-    pca_, warnings_:
-        The fitted PCA (or ``None``) and the degenerate-case messages, as for DominoSlicer.
+    mixture_ : sklearn.mixture.GaussianMixture or None
+        The mixture fitted on the misclassified cases; ``None`` when there is nothing to slice (no
+        misclassified case, fewer than two of them, or a single class in the targets).
+    slice_indices_ : ndarray of shape (n_slices_,)
+        Indices of the mixture components reported as slices, highest ``cluster_scores_`` first.
+    n_slices_ : int
+        ``len(slice_indices_)``: the number of columns ``predict_proba`` returns. Below ``n_slices``
+        when there are few errors, and 0 when there is nothing to slice.
+    cluster_sizes_ : ndarray of shape (n_components_fitted,)
+        Each mixture component's summed responsibility over all fit samples (empty without a mixture).
+    cluster_error_rates_ : ndarray of shape (n_components_fitted,)
+        Each component's responsibility-weighted share of misclassified fit samples.
+    cluster_scores_ : ndarray of shape (n_components_fitted,)
+        ``cluster_sizes_ * cluster_error_rates_``, the ranking score.
+    pca_ : sklearn.decomposition.PCA or None
+        The fitted PCA, or ``None`` when no reduction was made.
+    n_features_in_ : int
+        Embedding width seen in ``fit``.
+    warnings_ : list of str
+        Why fewer slices than asked were reported, each also emitted as a
+        :class:`~medslice.slicing.SliceDiscoveryWarning`.
+
+    See Also
+    --------
+    DominoSlicer : The error-aware mixture over all cases; the audit's main slicer.
+    SpotlightSlicer : Successive Gaussian spotlights on high-loss regions.
+    medslice.slicing.rules.RuleSlicer : SliceLine rules over metadata columns.
+    sklearn.mixture.GaussianMixture : The mixture fitted on the misclassified cases.
+
+    Notes
+    -----
+    This is the simplest error-slice baseline: it sees only where the errors lie, not where the correct
+    cases lie, so a cluster's error rate is measured after the fit from the responsibilities of every
+    sample. Membership in ``predict_proba`` depends on the embeddings alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medslice.slicing import ErrorClusterSlicer
+    >>> rng = np.random.default_rng(0)
+    >>> embeddings = rng.normal(size=(200, 4))
+    >>> targets = rng.integers(0, 2, 200)
+    >>> preds = targets.copy()
+    >>> planted = embeddings[:, 0] > 1.2  # one region of embedding space where the classifier fails
+    >>> preds[planted] = 1 - targets[planted]
+    >>> slicer = ErrorClusterSlicer(n_slices=2, n_pca_components=None, random_state=0)
+    >>> slicer = slicer.fit(embeddings, targets, preds)
+    >>> slicer.n_slices_, slicer.predict_proba(embeddings).shape
+    (2, (200, 2))
+    >>> bool(np.allclose(slicer.cluster_scores_, slicer.cluster_sizes_ * slicer.cluster_error_rates_))
+    True
     """
 
     def __init__(
@@ -93,7 +140,23 @@ class ErrorClusterSlicer(BaseEstimator):
         return n_components
 
     def fit(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> ErrorClusterSlicer:
-        """Cluster the misclassified cases and rank the clusters; return self."""
+        """Cluster the misclassified cases and rank the clusters.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features)
+            The audit set's embeddings.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Integer class labels or one-hot targets.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The classifier's probability of class 1 (or hard 0/1 prediction) for binary tasks, or soft or
+            hard predictions per class.
+
+        Returns
+        -------
+        self : ErrorClusterSlicer
+            The fitted slicer.
+        """
         n_components = self._check_params()
         z = check_embeddings(embeddings)
         y, y_hat = labels_and_predictions(targets, pred_probs, z.shape[0])
@@ -156,10 +219,24 @@ class ErrorClusterSlicer(BaseEstimator):
         targets: np.ndarray | None = None,
         pred_probs: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Responsibility of each reported cluster for each sample, (n, n_slices_).
+        """Responsibility of each reported cluster for each sample.
 
         Membership depends on the embeddings only; ``targets`` and ``pred_probs`` are accepted for the
         common slicer interface and validated when given.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features_in_)
+            Embeddings of the samples to assign.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_slices_)
+            The mixture's responsibility of each reported cluster, not renormalised over the slices.
         """
         check_is_fitted(self, "slice_indices_")
         z = membership_embeddings(embeddings, self.n_features_in_, targets, pred_probs)
@@ -173,8 +250,23 @@ class ErrorClusterSlicer(BaseEstimator):
         targets: np.ndarray | None = None,
         pred_probs: np.ndarray | None = None,
     ) -> np.ndarray:
-        """0/1 int membership (n, n_slices_): probability above 0.5 (:func:`~medslice.slicing.base.members`).
+        """0/1 membership of each sample in each slice: responsibility above 0.5.
 
-        A sample may belong to no slice; Domino's reference code would give it its arg-max slice.
+        A sample may belong to no slice (:func:`~medslice.slicing.base.members`); Domino's reference code
+        would give it its arg-max slice.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features_in_)
+            Embeddings of the samples to assign.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+
+        Returns
+        -------
+        membership : ndarray of shape (n_samples, n_slices_), dtype int64
+            1 where ``predict_proba`` exceeds 0.5, else 0.
         """
         return members(self.predict_proba(embeddings, targets, pred_probs))

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.exceptions import ConvergenceWarning
 
-from medslice.errors import BadValueError
+from medslice.errors import BadTypeError, BadValueError, MedsliceError
 from medslice.run_consistency import check_same_audit_rows
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.runner.reuse import map_checkpointed
@@ -44,10 +44,14 @@ def build_slicer(config: Mapping[str, Any], random_state: int | None = None) -> 
     ``spotlight``) are logged and left out, so that switching method in one environment needs no other
     change. A key no slicer takes is a typo and is refused, naming the closest known key.
     """
+    if not isinstance(config, Mapping):
+        raise BadValueError(
+            f"slicer settings must be a mapping such as {{method: domino}}, got {_shown(config)}"
+        )
     settings = dict(config)
     method = settings.pop("method", "domino")
-    if method not in SLICERS:
-        raise BadValueError(f"slicer method {method!r} is unknown; known: {sorted(SLICERS)}")
+    if not isinstance(method, str) or method not in SLICERS:
+        raise BadValueError(f"slicer method {_shown(method)} is unknown; known: {sorted(SLICERS)}")
     known = {key for slicer in SLICERS.values() for key in slicer().get_params()}
     unknown = sorted(str(key) for key in set(settings) - known)
     if unknown:
@@ -191,8 +195,22 @@ def check_slicer_settings(config: Mapping[str, Any]) -> int:
     row: its mixture needs at least ``n_mixture_components`` samples.
     """
     model = build_slicer(config, random_state=0)
-    model._check_params()
+    try:
+        model._check_params()
+    except (TypeError, ValueError, OverflowError) as error:
+        if isinstance(error, MedsliceError):
+            raise
+        # A value of the wrong type (a list where a number belongs) trips the checks' own comparisons.
+        if isinstance(error, TypeError):
+            raise BadTypeError(f"slicer settings are invalid: {_shown(str(error))}") from error
+        raise BadValueError(f"slicer settings are invalid: {_shown(str(error))}") from error
     return int(model.n_mixture_components) if isinstance(model, DominoSlicer) else 1
+
+
+def _shown(value: object, limit: int = 200) -> str:
+    """``repr`` of a value (a string as is), cut to ``limit`` characters for an error message."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def bootstrap_seed(seed: int, bootstrap: int) -> int:

@@ -52,36 +52,92 @@ def cross_entropy_losses(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
 class SpotlightSlicer(BaseEstimator):
     """Find high-loss regions of embedding space with successive Gaussian spotlights.
 
+    Each spotlight is a Gaussian kernel over the (PCA-reduced, centred and scaled) embeddings whose centre
+    and precision are moved by gradient ascent to maximise the kernel-weighted mean cross-entropy loss,
+    while a barrier keeps its total weight above ``spotlight_size`` (see the module docstring). Later
+    spotlights run on losses down-weighted where earlier ones shone.
+
     Parameters
     ----------
-    n_slices:
-        Number of spotlights.
-    spotlight_size:
-        Minimum spotlight size: a fraction of the fit set if < 1, else a number of samples.
-    precision:
+    n_slices : int, default=5
+        Number of spotlights to search, one after the other.
+    spotlight_size : float, default=0.02
+        Minimum spotlight size (total kernel weight): a fraction of the fit set if < 1, else a number of
+        samples. It must come to more than 0 and fewer than the fit set's samples.
+    precision : {"spherical", "diag"}, default="spherical"
         ``"spherical"`` (one precision, the paper's default) or ``"diag"`` (one per dimension).
-    num_steps, learning_rate:
-        Adam steps per spotlight and their learning rate; the rate halves on 20-step plateaus.
-    barrier_scale:
-        Weight of the size barrier.
-    n_pca_components:
-        PCA of the embeddings before the search; ``None`` skips it.
-    membership_threshold:
-        ``predict`` marks samples whose kernel weight exceeds it.
-    verbose:
+    num_steps : int, default=1000
+        Adam steps per spotlight.
+    learning_rate : float, default=1e-2
+        Adam's learning rate (> 0); it halves on 20-step plateaus of the objective.
+    barrier_scale : float, default=1.0
+        Non-negative weight of the size barrier.
+    n_pca_components : int or None, default=128
+        Reduce the embeddings with PCA, fitted on the fit data, to this many dimensions before the search;
+        ``None`` or a value >= the embedding width skips the reduction.
+    membership_threshold : float, default=0.5
+        ``predict`` marks samples whose kernel weight exceeds it; in [0, 1).
+    verbose : bool, default=False
         Show a progress bar over optimisation steps.
 
     Attributes
     ----------
-    means_, precisions_:
-        Spotlight centres (n_slices_, d) and precisions (n_slices_, d), in the standardised space
-        ``(project(z) - center_) / scale_``.
-    total_weights_, weighted_losses_:
-        Each spotlight's total kernel weight and weighted mean loss on the fit data.
-    n_slices_, pca_, center_, scale_, warnings_:
-        As for the other slicers; ``n_slices_`` is 0 when there is nothing to slice.
+    means_ : ndarray of shape (n_slices_, d')
+        Spotlight centres in the standardised space ``(project(z) - center_) / scale_`` of width d'.
+    precisions_ : ndarray of shape (n_slices_, d')
+        Spotlight precisions per dimension (all equal for ``precision="spherical"``), in the same space.
+    total_weights_ : ndarray of shape (n_slices_,)
+        Each spotlight's total kernel weight on the fit data.
+    weighted_losses_ : ndarray of shape (n_slices_,)
+        Each spotlight's kernel-weighted mean loss on the fit data, with the losses it searched on (down-
+        weighted by the spotlights before it).
+    n_slices_ : int
+        The number of spotlights found and of columns ``predict_proba`` returns: ``n_slices``, or 0 when
+        there is nothing to slice (no misclassified case, a single class in the targets).
+    pca_ : sklearn.decomposition.PCA or None
+        The fitted PCA, or ``None`` when no reduction was made.
+    center_ : ndarray of shape (d',)
+        Mean of the reduced fit embeddings.
+    scale_ : float
+        Root mean square of the centred reduced fit embeddings (1.0 if they are all equal): one scalar,
+        so the geometry is kept and Adam's step size means the same for any data scale.
+    n_features_in_ : int
+        Embedding width seen in ``fit``.
+    warnings_ : list of str
+        Why no spotlight was searched, each also emitted as a
+        :class:`~medslice.slicing.SliceDiscoveryWarning`.
 
-    The search is deterministic: it starts at the data centre with a broad kernel, as in the reference.
+    See Also
+    --------
+    DominoSlicer : The error-aware mixture over all cases; the audit's main slicer.
+    ErrorClusterSlicer : A Gaussian mixture over the misclassified cases only.
+    medslice.slicing.rules.RuleSlicer : SliceLine rules over metadata columns.
+
+    Notes
+    -----
+    The Spotlight is due to d'Eon et al. (FAccT 2022). The search is deterministic and takes no
+    ``random_state``: every spotlight starts at the data centre with a broad kernel, as in the reference.
+    Membership is the unnormalised kernel weight in [0, 1]. A fit costs about 25 Domino fits at the
+    default ``num_steps``, which is why the demo leaves it out of the compared slicers and
+    ``--env=every_slicer`` adds it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medslice.slicing import SpotlightSlicer
+    >>> rng = np.random.default_rng(0)
+    >>> embeddings = rng.normal(size=(200, 4))
+    >>> targets = rng.integers(0, 2, 200)
+    >>> preds = targets.copy()
+    >>> planted = embeddings[:, 0] > 1.2  # one region of embedding space where the classifier fails
+    >>> preds[planted] = 1 - targets[planted]
+    >>> slicer = SpotlightSlicer(n_slices=2, spotlight_size=0.1, num_steps=200, n_pca_components=None)
+    >>> slicer = slicer.fit(embeddings, targets, preds)
+    >>> slicer.n_slices_, slicer.means_.shape, slicer.predict_proba(embeddings).shape
+    (2, (2, 4), (200, 2))
+    >>> proba = slicer.predict_proba(embeddings)
+    >>> bool(((proba >= 0) & (proba <= 1)).all())
+    True
     """
 
     def __init__(
@@ -131,7 +187,23 @@ class SpotlightSlicer(BaseEstimator):
             raise BadValueError(f"membership_threshold must be in [0, 1); got {threshold}")
 
     def fit(self, embeddings: np.ndarray, targets: np.ndarray, pred_probs: np.ndarray) -> SpotlightSlicer:
-        """Search ``n_slices`` spotlights on the fit data; return self."""
+        """Search ``n_slices`` spotlights on the fit data.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features)
+            The audit set's embeddings.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Integer class labels or one-hot targets.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The classifier's probability of class 1 (or hard 0/1 prediction) for binary tasks, or soft or
+            hard predictions per class; the cross-entropy loss is computed from them.
+
+        Returns
+        -------
+        self : SpotlightSlicer
+            The fitted slicer.
+        """
         self._check_params()
         z = check_embeddings(embeddings)
         y, y_hat = labels_and_predictions(targets, pred_probs, z.shape[0])
@@ -200,10 +272,24 @@ class SpotlightSlicer(BaseEstimator):
         targets: np.ndarray | None = None,
         pred_probs: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Unnormalised kernel weight of every spotlight for every sample, (n, n_slices_), in [0, 1].
+        """Unnormalised kernel weight of every spotlight for every sample.
 
         Membership depends on the embeddings only; ``targets`` and ``pred_probs`` are accepted for the
         common slicer interface and validated when given.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features_in_)
+            Embeddings of the samples to weigh.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_slices_)
+            Kernel weights in [0, 1], 1 at a spotlight's centre.
         """
         check_is_fitted(self, "means_")
         z = membership_embeddings(embeddings, self.n_features_in_, targets, pred_probs)
@@ -221,7 +307,22 @@ class SpotlightSlicer(BaseEstimator):
         targets: np.ndarray | None = None,
         pred_probs: np.ndarray | None = None,
     ) -> np.ndarray:
-        """0/1 int membership (n, n_slices_): kernel weight above ``membership_threshold``."""
+        """0/1 membership of each sample in each spotlight: kernel weight above ``membership_threshold``.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_features_in_)
+            Embeddings of the samples to assign.
+        targets : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+        pred_probs : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+            Optional; validated when given, otherwise unused.
+
+        Returns
+        -------
+        membership : ndarray of shape (n_samples, n_slices_), dtype int64
+            1 where ``predict_proba`` exceeds ``membership_threshold``, else 0.
+        """
         proba = self.predict_proba(embeddings, targets, pred_probs)
         return (proba > self.membership_threshold).astype(np.int64)
 

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from medslice.pipelines import tags
 from medslice.pipelines.embedding import nodes
 
 
@@ -11,25 +12,26 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             node(
                 nodes.train_encoder,
-                inputs=["cohort", "mimic_cxr_jpg", "params:embedding", "params:seed"],
+                inputs=["cohort", "mimic_cxr_jpg", "embedding_shards", "params:embedding", "params:seed"],
                 outputs="encoder",
                 name="train_encoder",
+                tags=tags.TRAINS_ENCODER,
             ),
             node(
                 nodes.embed_images,
-                inputs=["cohort", "mimic_cxr_jpg", "encoder", "params:embedding"],
+                inputs=["cohort", "mimic_cxr_jpg", "encoder", "embedding_shards", "params:embedding"],
                 outputs=["image_embeddings", "image_embedding_qa"],
                 name="embed_images",
             ),
             node(
                 nodes.embed_reports,
-                inputs=["cohort", "encoder", "params:embedding"],
+                inputs=["cohort", "encoder", "embedding_shards", "params:embedding"],
                 outputs=["report_embeddings", "report_embedding_qa"],
                 name="embed_reports",
             ),
             node(
                 nodes.embed_metadata,
-                inputs=["cohort", "encoder", "params:embedding"],
+                inputs=["cohort", "encoder", "embedding_shards", "params:embedding"],
                 outputs=["metadata_embeddings", "metadata_embedding_qa"],
                 name="embed_metadata",
             ),
@@ -39,5 +41,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 outputs="encoder_quality",
                 name="evaluate_encoder_quality",
             ),
-        ]
+        ],
+        tags=tags.EMBEDDING,
     )

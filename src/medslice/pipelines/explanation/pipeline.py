@@ -6,7 +6,9 @@ from collections.abc import Iterable
 
 from kedro.pipeline import Pipeline, node
 
+from medslice.pipelines import tags
 from medslice.pipelines.explanation import nodes
+from medslice.pipelines.namespaces import per_scenario_and_variant
 
 SHARED_INPUTS = {
     "cohort",
@@ -18,8 +20,8 @@ SHARED_INPUTS = {
 }
 
 
-def _variant_pipeline(variant: str) -> Pipeline:
-    template = Pipeline(
+def _template() -> Pipeline:
+    return Pipeline(
         [
             node(
                 nodes.explain_slices,
@@ -40,22 +42,12 @@ def _variant_pipeline(variant: str) -> Pipeline:
             )
         ]
     )
-    return Pipeline(
-        template,
-        namespace=variant,
-        inputs=SHARED_INPUTS | {"predictions"},
-        parameters={
-            "params:variant": f"params:slice_discovery.variants.{variant}",
-            "params:explanation": "params:explanation",
-        },
-    )
 
 
 def create_pipeline(
     scenarios: Iterable[str] = (), variants: Iterable[str] = (), **kwargs: object
 ) -> Pipeline:
     """``phrase_bank`` once, then ``{scenario}.{variant}.explain_slices`` everywhere."""
-    variants = list(variants)
     bank = Pipeline(
         [
             node(
@@ -66,11 +58,11 @@ def create_pipeline(
             )
         ]
     )
-    per_scenario = []
-    for scenario in scenarios:
-        per_variant = sum((_variant_pipeline(v) for v in variants), Pipeline([]))
-        parameters = {p for p in per_variant.inputs() if p.startswith("params:")}
-        per_scenario.append(
-            Pipeline(per_variant, namespace=scenario, inputs=SHARED_INPUTS, parameters=parameters)
-        )
-    return bank + sum(per_scenario, Pipeline([]))
+    explain = per_scenario_and_variant(
+        lambda scenario, variant: _template(),
+        scenarios,
+        variants,
+        shared_inputs=SHARED_INPUTS,
+        scenario_inputs={"predictions"},
+    )
+    return Pipeline(bank + explain, tags=tags.EXPLANATION)

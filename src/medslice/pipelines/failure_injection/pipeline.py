@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node
 
+from medslice.pipelines import tags
 from medslice.pipelines.failure_injection import nodes
+from medslice.pipelines.namespaces import bind, per_scenario
 
 SHARED_INPUTS = {"cohort", "mimic_cxr_jpg", "bootstrap_checkpoints"}
 
 
 def _template(scenario: str) -> Pipeline:
-    inject = update_wrapper(partial(nodes.inject_failures, scenario_name=scenario), nodes.inject_failures)
+    inject = bind(nodes.inject_failures, scenario_name=scenario)
     return Pipeline(
         [
             node(
@@ -35,21 +36,8 @@ def _template(scenario: str) -> Pipeline:
 
 def create_pipeline(scenarios: Iterable[str] = (), **kwargs: object) -> Pipeline:
     """The template instantiated once per scenario, e.g. ``spurious_correlation.predictions``."""
-    return sum(
-        (
-            Pipeline(
-                _template(scenario),
-                namespace=scenario,
-                inputs=SHARED_INPUTS,
-                parameters={
-                    "params:scenario": f"params:failure_injection.scenarios.{scenario}",
-                    "params:failure_injection.run": "params:failure_injection.run",
-                    "params:seed": "params:seed",
-                },
-            )
-            for scenario in scenarios
-        ),
-        Pipeline([]),
+    return Pipeline(
+        per_scenario(_template, scenarios, shared_inputs=SHARED_INPUTS), tags=tags.FAILURE_INJECTION
     )
 
 
@@ -62,6 +50,8 @@ def create_user_predictions_pipeline(scenario: str = "user", **kwargs: object) -
                 inputs=["user_predictions", "cohort", "images", "params:slice_discovery"],
                 outputs=f"{scenario}.predictions",
                 name=f"{scenario}.validate_user_predictions",
+                tags=tags.VALIDATES_USER_PREDICTIONS,
             )
-        ]
+        ],
+        tags=tags.FAILURE_INJECTION,
     )

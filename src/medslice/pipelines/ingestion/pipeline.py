@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from medslice.pipelines import tags
 from medslice.pipelines.ingestion import nodes
 
 
@@ -48,5 +49,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 outputs="ingestion_qa",
                 name="merge_ingestion_qa",
             ),
-        ]
+        ],
+        tags=tags.INGESTION,
     )

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from kedro.pipeline import Pipeline, node
 
+from medslice.pipelines import tags
+from medslice.pipelines.namespaces import per_scenario_and_variant
 from medslice.pipelines.slice_discovery import nodes
 
 SHARED_INPUTS = {
@@ -47,6 +49,7 @@ def _template() -> Pipeline:
                 ],
                 outputs=["slices", "slice_summary", "slicing_settings"],
                 name="discover_slices",
+                tags=tags.DISCOVERS_SLICES,
             ),
             node(
                 nodes.compare_slicers,
@@ -65,32 +68,15 @@ def _template() -> Pipeline:
     )
 
 
-def variant_pipeline(variant: str) -> Pipeline:
-    """The template for one variant; ``predictions`` stays free for the scenario namespace to claim."""
-    return Pipeline(
-        _template(),
-        namespace=variant,
-        inputs=SHARED_INPUTS | {"predictions"},
-        parameters={
-            "params:variant": f"params:slice_discovery.variants.{variant}",
-            "params:slice_discovery.slicer": "params:slice_discovery.slicer",
-            "params:slice_discovery.pca_fit": "params:slice_discovery.pca_fit",
-            "params:slice_discovery.compared_slicers": "params:slice_discovery.compared_slicers",
-            "params:seed": "params:seed",
-        },
-    )
-
-
 def create_pipeline(
     scenarios: Iterable[str] = (), variants: Iterable[str] = (), **kwargs: object
 ) -> Pipeline:
     """``{scenario}.{variant}.discover_slices`` for every declared scenario and variant."""
-    variants = list(variants)
-    pipelines = []
-    for scenario in scenarios:
-        per_variant = sum((variant_pipeline(v) for v in variants), Pipeline([]))
-        parameters = {p for p in per_variant.inputs() if p.startswith("params:")}
-        pipelines.append(
-            Pipeline(per_variant, namespace=scenario, inputs=SHARED_INPUTS, parameters=parameters)
-        )
-    return sum(pipelines, Pipeline([]))
+    pipeline = per_scenario_and_variant(
+        lambda scenario, variant: _template(),
+        scenarios,
+        variants,
+        shared_inputs=SHARED_INPUTS,
+        scenario_inputs={"predictions"},
+    )
+    return Pipeline(pipeline, tags=tags.SLICE_DISCOVERY)

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
+from medslice.pipelines import tags
 from medslice.pipelines.synthetic.nodes import generate_synthetic_release
 
 
@@ -20,6 +21,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "synthetic_ground_truth",
                 ],
                 name="generate_synthetic_release",
+                tags=tags.WRITES_SYNTHETIC_RELEASE,
             )
-        ]
+        ],
+        tags=tags.SYNTHETIC,
     )
