@@ -64,11 +64,13 @@ from kedro_datasets.pandas import ParquetDataset
 
 from medslice.datasets import ArrowParquetDataset
 from medslice.explain.audit import explain_slices
+from medslice.explain.settings import ExplanationSettings
 from medslice.pipelines.evaluation.nodes import evaluate_variant
 from medslice.pipelines.explanation.nodes import explanation_inputs
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.embedding_tables import aligned_modalities
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
+from medslice.slicing.settings import VariantSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("fusion", "slicing", "explanation", "evaluation")
@@ -202,13 +204,13 @@ def run_cell(
     store: CheckpointStore,
 ) -> dict[str, list[Any]]:
     """One cell: its fixed cost once, then the four stages bootstrap by bootstrap (kept in ``store``)."""
-    spec = params["slice_discovery"]["variants"][variant]
+    spec = VariantSettings.from_dict(params["slice_discovery"]["variants"][variant])
     slicer = params["slice_discovery"]["slicer"]
     seed = int(params["seed"])
     evaluation = params["evaluation"]
-    explanation = params["explanation"]
+    explanation = ExplanationSettings.from_dict(params["explanation"])
     predictions = inputs["predictions"][scenario]
-    modalities = list(spec["modalities"])
+    modalities = list(spec.modalities)
 
     def fixed() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         ids = predictions["dicom_id"].astype(str)
@@ -230,8 +232,8 @@ def run_cell(
             fuse_bootstraps,
             preds,
             {name: matrix[rows] for name, matrix in matrices.items()},
-            weights=spec.get("weights"),
-            max_components=int(spec.get("max_components", 512)),
+            weights=spec.weights,
+            max_components=spec.max_components,
             seed=seed,
             checkpoints=store,
         )

@@ -38,9 +38,9 @@ from medslice.mimic.report_worker import EMPTY, PARSED, UNDECODABLE, parse_entri
 from medslice.mimic.reports_source import MimicCxrReports
 from medslice.mimic.sections import REPORT_KEYS, parse_report
 from medslice.mimic.table_io import read_table, read_text
+from medslice.pipelines.declared import shipped_scenarios
 from medslice.pipelines.settings_keys import EXPLANATION_KEYS, check_known_keys
 from medslice.scenarios.bootstrap import RunConfig
-from medslice.scenarios.defaults import PAPER_SCENARIOS
 from medslice.scenarios.spec import ScenarioSpec
 from medslice.scenarios.user_predictions import check_predictions_table, validate_predictions
 from medslice.slicing.per_bootstrap import check_slicer_settings
@@ -802,7 +802,7 @@ def _mutate_mapping(rng: random.Random, valid: dict[str, Any], known: list[str])
     return "not_a_mapping", random_json(rng)
 
 
-_SCENARIO = PAPER_SCENARIOS["spurious_correlation"]
+_SCENARIO = shipped_scenarios()["spurious_correlation"]
 _PARAMETER_BASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "RunConfig.from_dict": (
         {"n_classifiers": 2, "audit_draws": 2, "classifier": {"name": "small_cnn", "image_size": 64}},

@@ -53,7 +53,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from medslice.scenarios import DEFAULT_SCENARIOS, PAPER_SCENARIOS, ScenarioSpec, resize_scenario, run_scenario
+from medslice.pipelines.declared import shipped_scenarios
+from medslice.scenarios import ScenarioSpec, resize_scenario, run_scenario
+
+SHIPPED = shipped_scenarios()
+PAPER_SCENARIOS = ("spurious_correlation", "rare_slice", "noisy_label")
 
 CLASSIFIER = {"name": "small_cnn", "image_size": 128}
 COHORT_FILE = "cohort.parquet"
@@ -135,7 +139,7 @@ def main() -> None:
     parser.add_argument(
         "--scenarios",
         nargs="+",
-        choices=sorted(DEFAULT_SCENARIOS),
+        choices=sorted(SHIPPED),
         default=None,
         help="scenarios to run (default: the paper's three)",
     )
@@ -170,7 +174,7 @@ def main() -> None:
     if not isinstance(args.classifier, dict):
         parser.error(f"--classifier must be a JSON object, got {args.classifier!r}")
     classifier = {**CLASSIFIER, **args.classifier}
-    scenarios = {name: DEFAULT_SCENARIOS[name] for name in args.scenarios or PAPER_SCENARIOS}
+    scenarios = {name: SHIPPED[name] for name in args.scenarios or PAPER_SCENARIOS}
     run_seeds = args.run_seeds or [args.seed]
     gaps: dict[str, list[float]] = {name: [] for name in scenarios}
     audit_gaps: dict[str, list[float]] = {name: [] for name in scenarios}

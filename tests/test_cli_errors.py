@@ -116,3 +116,9 @@ def test_a_corrupt_newest_version_names_the_node_and_the_good_version(project: P
     assert pin in shown
     kedro(copy, "run", "--env=tiny", "--nodes=build_cohort", pin)  # the way out works
     shutil.rmtree(copy)
+
+
+def test_a_misspelt_typed_setting_gets_did_you_mean_before_any_node(project: Path) -> None:
+    shown = refused(project, "run", "--env=tiny", "--params", "explanation.phrases.min_dff=3")
+    assert "did you mean explanation.phrases.min_df?" in shown and "nothing was run" in shown
+    assert not any((project / "data" / "02_intermediate").iterdir())

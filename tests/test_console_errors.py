@@ -69,3 +69,13 @@ def test_a_bug_keeps_its_full_traceback(log_file: Path) -> None:
     bug = ZeroDivisionError("division by zero")
     hook(*_raised(bug))
     assert seen == [bug] and shown.getvalue() == ""
+
+
+def test_kedros_refusal_of_typed_parameters_is_shown_like_a_medslice_error(log_file: Path) -> None:
+    from kedro.validation.exceptions import ParameterValidationError
+
+    shown = io.StringIO()
+    refusal = ParameterValidationError("Parameter validation failed:\n- Parameter 'embedding': bad key")
+    compact_hook(lambda *a: None, stream=shown)(*_raised(refusal))
+    assert shown.getvalue().startswith("SettingsRefused: Parameter validation failed:")
+    assert "Parameter 'embedding': bad key" in shown.getvalue() and "Traceback" not in shown.getvalue()

@@ -22,6 +22,13 @@ logger = logging.getLogger("medslice")
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
+SETTINGS_FIX = "Correct the key in conf/<env>/parameters/ (or the --params you passed); nothing was run."
+
+
+class SettingsRefused(MedsliceError):
+    """Kedro's refusal of the parameters, shown as medslice shows its own (typed settings build there)."""
+
+
 _CONTEXT_CHARACTERS = 300  # of the Kedro message around a medslice error, e.g. which dataset failed
 
 
@@ -37,6 +44,15 @@ def medslice_cause(error: BaseException) -> MedsliceError | None:
     return None
 
 
+def kedro_refusal(error: BaseException) -> bool:
+    """Whether ``error`` is Kedro refusing the parameters (typed settings that failed to build)."""
+    try:
+        from kedro.validation.exceptions import ParameterValidationError
+    except ImportError:  # an older Kedro, without typed parameters
+        return False
+    return isinstance(error, ParameterValidationError)
+
+
 def log_files() -> list[logging.FileHandler]:
     """The file handlers of the root and ``medslice`` loggers (``info.log`` in Kedro's configuration)."""
     handlers = [*logging.getLogger().handlers, *logger.handlers]
@@ -46,7 +62,9 @@ def log_files() -> list[logging.FileHandler]:
 def summary(error: BaseException, cause: MedsliceError, log_names: list[str]) -> list[str]:
     """The lines printed for ``error`` whose medslice cause is ``cause``."""
     lines = []
-    if error is not cause and cause.message not in str(error):  # Kedro's wrapper may only add a name
+    if (
+        error is not cause and cause.message not in str(error) and not isinstance(cause, SettingsRefused)
+    ):  # Kedro's wrapper may only add a name
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         if len(first) > _CONTEXT_CHARACTERS:
             first = first[:_CONTEXT_CHARACTERS] + " ..."
@@ -62,6 +80,8 @@ def compact_hook(previous: ExceptHook, stream: TextIO | None = None) -> ExceptHo
 
     def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         cause = medslice_cause(error)
+        if cause is None and kedro_refusal(error):
+            cause = SettingsRefused(str(error).strip(), fix=SETTINGS_FIX)
         files = log_files()
         if cause is None or not files:  # a bug, or nowhere to keep the traceback: show it all
             previous(kind, error, trace)

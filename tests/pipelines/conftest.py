@@ -10,6 +10,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from medslice.datasets import MimicCxrJpgDataset, MimicCxrReportsDataset
+from medslice.mimic.settings import IngestionSettings
 from medslice.pipelines import ingestion, synthetic
 
 TINY_SYNTHETIC = {"n_subjects": 40, "image_rows": 128}
@@ -30,7 +31,9 @@ def raw_catalog(root: Path, seed: int = 7, synthetic_params: dict[str, Any] | No
             "mimic_cxr_reports": MimicCxrReportsDataset(path=str(root / "mimic-cxr-jpg")),
             "params:synthetic": MemoryDataset(synthetic_params or TINY_SYNTHETIC),
             "params:seed": MemoryDataset(seed),
-            "params:ingestion": MemoryDataset({"check_files": True, "n_workers": 1, "cohort": COHORT_PARAMS}),
+            "params:ingestion": MemoryDataset(
+                IngestionSettings(check_files=True, n_workers=1, cohort=COHORT_PARAMS)
+            ),
             "params:ingestion.cohort": MemoryDataset(COHORT_PARAMS),
         }
     )

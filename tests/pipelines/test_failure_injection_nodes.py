@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from medslice.classifiers import ClassifierConfigError
+from medslice.pipelines.declared import shipped_scenarios
 from medslice.pipelines.failure_injection.nodes import inject_failures
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.scenarios import RunConfigError
-from medslice.scenarios.defaults import DEFAULT_SCENARIOS
 
 RUN = {"n_classifiers": 2, "max_retries": 0, "classifier": {"name": "small_cnn", "image_size": 64}}
 
@@ -22,7 +22,7 @@ def _inject(run: dict[str, Any]) -> None:
         pd.DataFrame(),
         None,
         CheckpointStore(None),
-        DEFAULT_SCENARIOS["spurious_correlation"],
+        shipped_scenarios()["spurious_correlation"],
         run,
         0,
         scenario_name="spurious_correlation",

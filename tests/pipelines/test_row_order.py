@@ -39,11 +39,13 @@ import pytest
 from medslice.evaluation.audit import baseline_metrics, evaluate_slices, ideal_error_slice_metrics
 from medslice.evaluation.tables import summarize_metrics
 from medslice.explain.audit import explain_slices
+from medslice.explain.settings import ExplanationSettings
 from medslice.pipelines.evaluation import nodes as evaluation_nodes
 from medslice.pipelines.explanation import nodes as explanation_nodes
 from medslice.pipelines.slice_discovery import nodes as slice_discovery_nodes
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
+from medslice.slicing.settings import VariantSettings
 
 SEED = 7
 BOOTSTRAPS = (0, 1, 2)
@@ -346,7 +348,7 @@ def _run_nodes(audit: Audit, predictions: pd.DataFrame, shuffle: Shuffle) -> dic
             ),
         }
     )
-    variant = {"modalities": ["image", "report"], "max_components": 12}
+    variant = VariantSettings(modalities=("image", "report"), max_components=12)
     evaluation = {"top_k": 5, "synonyms": {"tube": list(SYNONYMS)}}
     fused = slice_discovery_nodes.fuse_modalities(
         predictions, cohort, *tables, NO_STORE, variant, "audit_set", SEED
@@ -355,7 +357,14 @@ def _run_nodes(audit: Audit, predictions: pd.DataFrame, shuffle: Shuffle) -> dic
         shuffle_table(fused, shuffle, 20), shuffle(predictions, 21), NO_STORE, SLICER, SEED
     )
     explanations = explanation_nodes.explain_slices(
-        shuffle(slices, 22), shuffle(predictions, 23), cohort, *tables, bank, NO_STORE, variant, {"top_k": 5}
+        shuffle(slices, 22),
+        shuffle(predictions, 23),
+        cohort,
+        *tables,
+        bank,
+        NO_STORE,
+        variant,
+        ExplanationSettings(top_k=5),
     )
     scored = evaluation_nodes.evaluate_variant(
         shuffle(slices, 24),

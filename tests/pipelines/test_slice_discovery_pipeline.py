@@ -14,6 +14,7 @@ from kedro.runner import SequentialRunner
 from medslice.encoders.sharded import embeddings_to_arrow
 from medslice.pipelines import slice_discovery
 from medslice.runner.checkpoints import CheckpointStore
+from medslice.slicing.settings import VariantSettings
 
 SLICER = {
     "method": "domino",
@@ -60,7 +61,7 @@ def _inputs(seed: int = 0, n: int = 240) -> dict[str, object]:
         "params:slice_discovery.pca_fit": "audit_set",
         "params:slice_discovery.compared_slicers": [{"method": "error_cluster", "n_slices": 2}],
         "params:seed": 3,
-        **{f"params:slice_discovery.variants.{k}": v for k, v in VARIANTS.items()},
+        **{f"params:slice_discovery.variants.{k}": VariantSettings.from_dict(v) for k, v in VARIANTS.items()},
     }
 
 

@@ -8,18 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from medslice.pipelines.declared import shipped_scenarios
 from medslice.scenarios import (
-    DEFAULT_SCENARIOS,
-    PAPER_SCENARIOS,
     CorrelationMechanism,
     LabelNoiseMechanism,
     RareMechanism,
     ScenarioError,
     ScenarioSpec,
-    default_scenarios,
     load_scenarios,
     resize_scenario,
 )
+
+SHIPPED = shipped_scenarios()
+PAPER_SCENARIOS = {name: SHIPPED[name] for name in ("spurious_correlation", "rare_slice", "noisy_label")}
+
+
+def default_scenarios() -> dict[str, ScenarioSpec]:
+    """The shipped scenarios, validated (the parameters are their only source)."""
+    return load_scenarios(copy.deepcopy(SHIPPED))
 
 
 def _spurious(**changes: object) -> dict:
@@ -30,7 +36,7 @@ def _spurious(**changes: object) -> dict:
 
 def test_paper_scenarios_parse_into_their_mechanisms() -> None:
     specs = default_scenarios()
-    assert set(PAPER_SCENARIOS) <= set(specs) and len(specs) == len(DEFAULT_SCENARIOS) >= 5
+    assert set(PAPER_SCENARIOS) <= set(specs) and len(specs) == len(SHIPPED) >= 5
     assert isinstance(specs["spurious_correlation"].mechanism, CorrelationMechanism)
     assert specs["spurious_correlation"].mechanism.correlation == 0.7
     rare = specs["rare_slice"].mechanism

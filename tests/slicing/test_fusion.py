@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from medslice.slicing import VARIANTS, fuse_modalities, parse_variant, variant_name
+from medslice.pipelines.declared import PROJECT_CONF, file_parameters
+from medslice.slicing import fuse_modalities, parse_variant, variant_name
 from medslice.slicing.fusion import broadcast_study_embeddings
+from medslice.slicing.settings import VariantSettings
 
 
 @pytest.fixture
@@ -71,10 +73,13 @@ def test_broadcast_study_embeddings():
 
 
 def test_variants():
-    assert len(VARIANTS) == 7
+    # The seven variants are declared in the parameters only; each is named after its modalities.
+    declared = file_parameters(str(PROJECT_CONF), "local")["slice_discovery"]["variants"]
+    assert len(declared) == 7
     assert parse_variant("image_report_metadata") == ["image", "report", "metadata"]
     assert parse_variant("report+metadata") == ["report", "metadata"]
-    for name, modalities in VARIANTS.items():
+    for name, block in declared.items():
+        modalities = VariantSettings.from_dict(block).modalities
         assert parse_variant(name) == list(modalities)
         assert variant_name(list(reversed(modalities))) == name
     with pytest.raises(ValueError, match=r"unknown modalities \['ecg'\]"):
@@ -119,3 +124,12 @@ def test_a_pooled_pca_is_fitted_once_on_every_image_and_projects_each_bootstrap(
     assert not np.allclose(np.stack(per_set["embedding"].to_numpy(zero_copy_only=False)), fused)
     with pytest.raises(ValueError, match="pca_fit must be one of"):
         fuse_bootstraps(predictions, {"image": image[rows]}, pca_fit="whole")
+
+
+def test_a_variant_needs_known_modalities():
+    with pytest.raises(ValueError, match="non-empty `modalities`"):
+        VariantSettings.from_dict({"modalities": []})
+    with pytest.raises(ValueError, match=r"unknown modalities \['ecg'\]"):
+        VariantSettings.from_dict({"modalities": ["image", "ecg"]})
+    with pytest.raises(ValueError, match=r"did you mean slice_discovery\.variants\.<variant>\.modalities"):
+        VariantSettings.from_dict({"modality": ["image"]})

@@ -100,3 +100,12 @@ def declared_scenarios() -> list[str]:
 def declared_variants() -> list[str]:
     """Names under ``slice_discovery.variants``, in declaration order."""
     return list(declared_parameters().get("slice_discovery", {}).get("variants", {}))
+
+
+def shipped_scenarios(env: str = "local") -> dict[str, dict[str, Any]]:
+    """The scenario mappings of the project's ``failure_injection.scenarios`` for ``env``, as in the files.
+
+    The parameters are the only place the scenarios are written; scripts and tests read them here.
+    """
+    parameters = file_parameters(str(default_conf_source()), env)
+    return {name: dict(spec) for name, spec in parameters["failure_injection"]["scenarios"].items()}

@@ -15,12 +15,6 @@ from medslice.scenarios.bootstrap import (
     accuracy_gap,
     run_scenario,
 )
-from medslice.scenarios.defaults import (
-    DEFAULT_SCENARIOS,
-    PAPER_SCENARIOS,
-    default_scenarios,
-    resize_scenario,
-)
 from medslice.scenarios.draw import SET_COLUMNS, draw_sets
 from medslice.scenarios.expressions import ExpressionError
 from medslice.scenarios.mechanisms import (
@@ -29,6 +23,7 @@ from medslice.scenarios.mechanisms import (
     sample_rare,
     sample_with_label_noise,
 )
+from medslice.scenarios.resize import resize_scenario
 from medslice.scenarios.spec import (
     CorrelationMechanism,
     LabelNoiseMechanism,
@@ -44,8 +39,6 @@ from medslice.scenarios.user_predictions import (
 )
 
 __all__ = [
-    "DEFAULT_SCENARIOS",
-    "PAPER_SCENARIOS",
     "PREDICTION_COLUMNS",
     "RUN_KEYS",
     "SET_COLUMNS",
@@ -62,7 +55,6 @@ __all__ = [
     "ScenarioSpec",
     "accuracy_gap",
     "check_predictions_table",
-    "default_scenarios",
     "draw_sets",
     "load_scenarios",
     "resize_scenario",

@@ -3,7 +3,7 @@
 A scenario names a binary ``target`` (a label column or an expression over the cohort), an
 ``attribute`` (a boolean expression over the cohort), the failing ``slice`` (an expression over
 ``target`` and ``attribute``) and the injection ``mechanism`` applied to the training set. See
-``medslice.scenarios.defaults`` for the paper's three scenarios written this way.
+``conf/base/parameters/failure_injection.yml`` for the paper's three scenarios written this way.
 """
 
 from __future__ import annotations

@@ -14,12 +14,11 @@ from medslice.slicing.error_cluster import ErrorClusterSlicer
 from medslice.slicing.fusion import broadcast_study_embeddings, fuse_modalities
 from medslice.slicing.spotlight import SpotlightSlicer
 from medslice.slicing.summary import SUMMARY_COLUMNS, summarize_slices
-from medslice.slicing.variants import MODALITIES, VARIANTS, parse_variant, variant_name
+from medslice.slicing.variants import MODALITIES, parse_variant, variant_name
 
 __all__ = [
     "MODALITIES",
     "SUMMARY_COLUMNS",
-    "VARIANTS",
     "AttributeBaseline",
     "DominoSlicer",
     "ErrorClusterSlicer",

@@ -12,11 +12,10 @@ from sklearn.decomposition import PCA
 
 from medslice.errors import BadTypeError, BadValueError
 from medslice.slicing.validation import check_embeddings
-from medslice.slicing.variants import MODALITIES, VARIANTS, parse_variant, variant_name
+from medslice.slicing.variants import MODALITIES, parse_variant, variant_name
 
 __all__ = [
     "MODALITIES",
-    "VARIANTS",
     "broadcast_study_embeddings",
     "concatenate_modalities",
     "fusion_pca",

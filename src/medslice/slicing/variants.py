@@ -6,17 +6,6 @@ from medslice.errors import BadValueError
 
 MODALITIES: tuple[str, ...] = ("image", "report", "metadata")
 
-# The paper's seven variants (docs/reference.md §1), each mapped to its modalities in canonical order.
-VARIANTS: dict[str, tuple[str, ...]] = {
-    "image": ("image",),
-    "report": ("report",),
-    "metadata": ("metadata",),
-    "image_report": ("image", "report"),
-    "image_metadata": ("image", "metadata"),
-    "report_metadata": ("report", "metadata"),
-    "image_report_metadata": ("image", "report", "metadata"),
-}
-
 
 def parse_variant(name: str) -> list[str]:
     """Return the modalities of a variant name, in the name's order.

@@ -14,24 +14,22 @@ from medslice.explain import PhraseRankingExplainer
 from medslice.explain.audit import add_hypotheses
 from medslice.explain.audit import explain_slices as explain_audit_slices
 from medslice.explain.llm_hypotheses import LLMHypotheses
-from medslice.mimic.schemas import CATEGORICAL_COHORT_COLUMNS
-from medslice.pipelines.settings_keys import EXPLANATION_KEYS, LLM_KEYS, PHRASE_KEYS, check_known_keys
+from medslice.explain.settings import ExplanationSettings
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.slicing.embedding_tables import aligned_modalities, table_matrix
+from medslice.slicing.settings import VariantSettings
 
 
-def build_phrase_bank(cohort: pd.DataFrame, encoder: dict[str, Any], explanation: dict[str, Any]) -> pa.Table:
+def build_phrase_bank(
+    cohort: pd.DataFrame, encoder: dict[str, Any], explanation: ExplanationSettings
+) -> pa.Table:
     """Mine candidate phrases from the training split's reports and embed them once with the text tower."""
     corpus = cohort.loc[cohort["split"] == "train", "report_text"].dropna().drop_duplicates()
     text_encoder = ClipEncoder(encoder["model"], pretrained=encoder.get("pretrained"))
-    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
-    settings = explanation.get("phrases", {})
-    check_known_keys(settings, PHRASE_KEYS, "explanation.phrases")
+    settings = explanation.phrases
+    extra = None if settings.extra_phrases is None else list(settings.extra_phrases)
     explainer = PhraseRankingExplainer(
-        text_encoder,
-        min_df=int(settings.get("min_df", 5)),
-        max_candidates=int(settings.get("max_candidates", 2000)),
-        extra_phrases=settings.get("extra_phrases"),
+        text_encoder, min_df=settings.min_df, max_candidates=settings.max_candidates, extra_phrases=extra
     ).fit(corpus.tolist())
     embeddings = np.asarray(explainer.candidate_embeddings_, dtype=np.float32)
     return pa.table(
@@ -49,38 +47,37 @@ def explanation_inputs(
     report_embeddings: pa.Table,
     metadata_embeddings: pa.Table,
     phrase_bank: pa.Table,
-    variant: dict[str, Any],
-    explanation: dict[str, Any],
+    variant: VariantSettings,
+    explanation: ExplanationSettings,
 ) -> dict[str, Any]:
     """The keyword arguments of :func:`medslice.explain.audit.explain_slices` for audit rows ``dicom_ids``.
 
     ``shared_space_embeddings`` is aligned with ``dicom_ids``; everything else holds per ``dicom_id``.
     """
-    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
     phrases, phrase_matrix = table_matrix(phrase_bank, "phrase")
     tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
     ids = pd.Series(dicom_ids).astype(str)
-    matrices = aligned_modalities(ids, variant["modalities"], cohort, tables)
+    matrices = aligned_modalities(ids, list(variant.modalities), cohort, tables)
     # Phrases live in the text tower's space: average the variant's modalities that share it.
     shared = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in matrices.values()]
     shared = [m for m in shared if m.shape[1] == phrase_matrix.shape[1]]
     indexed = cohort.set_index(cohort["dicom_id"].astype(str))
     # Only the audit's rows are read: joining report sections over the whole cohort is wasted work.
     indexed = indexed[indexed.index.isin(ids.unique())]
-    sections = explanation.get("report_sections", ["report_findings", "report_impression"])
+    sections = list(explanation.report_sections)
     texts = {
         # The texts the report embeddings were made from: sections, else the whole report.
         "report": report_texts(indexed, sections),
         "metadata": indexed["metadata_sentence"].fillna(""),
     }
-    columns = [c for c in explanation.get("enrichment_columns", CATEGORICAL_COHORT_COLUMNS) if c in indexed]
+    columns = [c for c in explanation.enrichment_columns if c in indexed]
     return {
         "attributes": indexed[columns],
         "texts": texts,
         "phrase_bank": (list(phrases), phrase_matrix) if shared else None,
         "shared_space_embeddings": np.mean(shared, axis=0) if shared else None,
-        "top_k": int(explanation.get("top_k", 5)),
-        "max_enrichment_rows": int(explanation.get("max_enrichment_rows", 10)),
+        "top_k": explanation.top_k,
+        "max_enrichment_rows": explanation.max_enrichment_rows,
     }
 
 
@@ -93,8 +90,8 @@ def explain_slices(
     metadata_embeddings: pa.Table,
     phrase_bank: pa.Table,
     bootstrap_checkpoints: CheckpointStore,
-    variant: dict[str, Any],
-    explanation: dict[str, Any],
+    variant: VariantSettings,
+    explanation: ExplanationSettings,
 ) -> pd.DataFrame:
     """Tokens, phrases and enriched cohort attributes for every slice of every bootstrap.
 
@@ -115,9 +112,8 @@ def explain_slices(
         explanation,
     )
     explanations = explain_audit_slices(slices, predictions, **inputs, checkpoints=bootstrap_checkpoints)
-    llm = explanation.get("llm") or {}
-    check_known_keys(llm, LLM_KEYS, "explanation.llm")
-    if llm.get("enabled"):
-        generator = LLMHypotheses(llm["model_path"], n_hypotheses=int(llm.get("n_hypotheses", 3))).load()
+    llm = explanation.llm
+    if llm.enabled:
+        generator = LLMHypotheses(llm.model_path, n_hypotheses=llm.n_hypotheses).load()
         explanations = add_hypotheses(explanations, generator)
     return explanations

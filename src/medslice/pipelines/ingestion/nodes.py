@@ -8,16 +8,15 @@ import pandas as pd
 
 from medslice.mimic import ingest
 from medslice.mimic.reader import MimicCxrJpg, MimicCxrReports
+from medslice.mimic.settings import IngestionSettings
 
 
 def build_images_table(
-    mimic_cxr_jpg: MimicCxrJpg, ingestion: dict[str, Any]
+    mimic_cxr_jpg: MimicCxrJpg, ingestion: IngestionSettings
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One row per listed image whose file exists and whose JPEG header matches ``Rows``/``Columns``."""
     return ingest.build_images_table(
-        mimic_cxr_jpg,
-        check_files=bool(ingestion.get("check_files", True)),
-        n_workers=int(ingestion.get("n_workers", 2)),
+        mimic_cxr_jpg, check_files=ingestion.check_files, n_workers=ingestion.n_workers
     )
 
 

@@ -23,9 +23,6 @@ from medslice.pipelines.embedding.nodes import check_named_encoder
 from medslice.pipelines.preflight.plan import RunPlan
 from medslice.pipelines.settings_keys import (
     EVALUATION_KEYS,
-    EXPLANATION_KEYS,
-    LLM_KEYS,
-    PHRASE_KEYS,
     UnknownSettingError,
     check_known_keys,
     check_runtime_parameters,
@@ -57,13 +54,6 @@ def check_scenario(name: str, scenario: Any, catalog: DataCatalog) -> None:
     RunConfig.for_scenario(run, scenario, name)
 
 
-def check_explanation(explanation: Any) -> None:
-    """``explanation`` and its ``phrases`` and ``llm`` blocks hold only keys the nodes read."""
-    check_known_keys(explanation, EXPLANATION_KEYS, "explanation")
-    check_known_keys((explanation or {}).get("phrases"), PHRASE_KEYS, "explanation.phrases")
-    check_known_keys((explanation or {}).get("llm"), LLM_KEYS, "explanation.llm")
-
-
 def check_pca_fit(pca_fit: Any) -> None:
     """``slice_discovery.pca_fit`` is one of :data:`PCA_FITS`."""
     if pca_fit not in PCA_FITS:
@@ -73,7 +63,6 @@ def check_pca_fit(pca_fit: Any) -> None:
 # Parameter dataset -> the check of its value. A scenario's check also reads `failure_injection.run`.
 CHECKS: dict[str, Callable[[Any], object]] = {
     "params:ingestion.cohort": resolve_cohort_params,
-    "params:explanation": check_explanation,
     "params:evaluation": lambda value: check_known_keys(value, EVALUATION_KEYS, "evaluation"),
     "params:slice_discovery.pca_fit": check_pca_fit,
 }

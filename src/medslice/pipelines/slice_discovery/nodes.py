@@ -7,12 +7,11 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from medslice.errors import BadValueError
 from medslice.runner.checkpoints import CheckpointStore
-from medslice.slicing import parse_variant
 from medslice.slicing.comparison import discover_with_every_slicer
 from medslice.slicing.embedding_tables import aligned_modalities
 from medslice.slicing.per_bootstrap import discover_per_bootstrap, fuse_bootstraps
+from medslice.slicing.settings import VariantSettings
 
 
 def fuse_modalities(
@@ -22,7 +21,7 @@ def fuse_modalities(
     report_embeddings: pa.Table,
     metadata_embeddings: pa.Table,
     bootstrap_checkpoints: CheckpointStore,
-    variant: dict[str, Any],
+    variant: VariantSettings,
     pca_fit: str,
     seed: int,
 ) -> pa.Table:
@@ -38,21 +37,18 @@ def fuse_modalities(
         report_embeddings: Per-study embeddings, broadcast to the study's images.
         metadata_embeddings: Per-image embeddings of the metadata sentence.
         bootstrap_checkpoints: Where each bootstrap's fused matrix is kept and reused.
-        variant: ``{modalities: [...], weights: {...}, max_components: 512}``.
+        variant: The variant's modalities, weights and PCA size.
         pca_fit: ``audit_set`` (a PCA per bootstrap) or ``pooled`` (one PCA on every audited image).
         seed: The project seed.
     """
-    modalities = list(variant.get("modalities") or [])
-    if not modalities:
-        raise BadValueError("a slice_discovery variant needs a non-empty `modalities` list")
-    parse_variant("_".join(modalities))
+    modalities = list(variant.modalities)
     tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
     matrices = aligned_modalities(predictions["dicom_id"].astype(str), modalities, cohort, tables)
     return fuse_bootstraps(
         predictions.reset_index(drop=True),
         matrices,
-        weights=variant.get("weights"),
-        max_components=int(variant.get("max_components", 512)),
+        weights=variant.weights,
+        max_components=variant.max_components,
         seed=seed,
         pca_fit=pca_fit,
         checkpoints=bootstrap_checkpoints,
