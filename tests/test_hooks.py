@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import kedro
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset, Version
 from kedro.pipeline import Pipeline, node
 
 from medslice.datasets import ParquetDataset, TextDataset
-from medslice.hooks import (
-    REPORT_NODE,
-    ReportLocationHook,
-    RunTimestampHook,
-    report_locations,
-)
-from medslice.reporting.audit import run_label
+from medslice.hooks import ReportLocationHook, RunInfoHook, report_locations
+from medslice.reporting.run_info import RunInfo
 
 
 def _identity(value: str) -> str:
@@ -69,10 +65,6 @@ def test_runs_that_do_not_write_the_report_say_nothing(tmp_path: Path) -> None:
     }
 
 
-def _report_node(*inputs: str) -> object:
-    return node(lambda *values: "", list(inputs), "audit_report", name=REPORT_NODE)
-
-
 def _versioned_summary(tmp_path: Path, *saved_in: str) -> DataCatalog:
     """A catalog whose versioned ``metrics_summary`` was saved in the given runs."""
     for version in saved_in:
@@ -83,33 +75,38 @@ def _versioned_summary(tmp_path: Path, *saved_in: str) -> DataCatalog:
     return DataCatalog({"metrics_summary": summary})
 
 
-def test_the_report_node_gets_the_runs_save_version_and_no_other_node_does(tmp_path: Path) -> None:
-    hook = RunTimestampHook()
+def _report(*inputs: str, namespace: str | None = None) -> Pipeline:
+    pipeline = Pipeline([node(lambda *values: "", list(inputs), "audit_report", name="build_audit_report")])
+    return Pipeline(pipeline, namespace=namespace) if namespace else pipeline
+
+
+def test_the_report_gets_the_runs_id_as_a_dataset_and_nothing_else_changes(tmp_path: Path) -> None:
     run = "2026-11-29T08.00.00.000Z"
-    catalog = _versioned_summary(tmp_path, "2026-11-28T08.00.00.000Z", run)
-    report = _report_node("metrics_summary", "parameters")
-    other = node(_identity, "parameters", "metrics", name="summarize_metrics")
-    parameters = {"seed": 42}
-    # no run id: nothing to say
-    assert hook.before_node_run(report, catalog, {"parameters": parameters}, None) is None
-    # the run id comes with the node run itself, so a Dask worker's hook has it too
-    assert hook.before_node_run(report, catalog, {"parameters": parameters}, run) == {
-        "parameters": {"seed": 42, "run_timestamp": run}
-    }
-    assert parameters == {"seed": 42}  # the catalog's parameters are not mutated
-    assert hook.before_node_run(other, catalog, {"parameters": parameters}, run) is None
+    catalog = _versioned_summary(tmp_path, "2026-11-28T08.00.00.000Z")
+    whole = Pipeline([node(_identity, "metrics", "metrics_summary", name="combine_metrics")]) + _report(
+        "metrics_summary", "run_info"
+    )
+    RunInfoHook().before_pipeline_run({"run_id": run, "env": "tiny"}, whole, catalog)
+    info = catalog.load("run_info")
+    # the run writes the summary it shows: its results are this run's, whatever is stored
+    assert info == RunInfo(run_id=run, results_version=run, kedro_version=kedro.__version__, env="tiny")
+    assert info.label == run and not info.rebuilt
+    # a pipeline without a run_info input gets none
+    bare = DataCatalog({})
+    RunInfoHook().before_pipeline_run({"run_id": run}, _pipeline("audit_summary"), bare)
+    assert "run_info" not in bare
 
 
 def test_a_report_rebuilt_alone_names_the_results_run_and_the_rebuilding_run(tmp_path: Path) -> None:
     audit_run, rebuild_run = "2026-11-28T08.00.00.000Z", "2026-11-29T09.00.00.000Z"
     catalog = _versioned_summary(tmp_path, audit_run)
-    hook = RunTimestampHook()
-    stamped = hook.before_node_run(
-        _report_node("metrics_summary", "parameters"), catalog, {"parameters": {"seed": 1}}, rebuild_run
+    RunInfoHook().before_pipeline_run(
+        {"run_id": rebuild_run}, _report("metrics_summary", "run_info"), catalog
     )
-    assert stamped == {"parameters": {"seed": 1, "run_timestamp": audit_run, "report_run": rebuild_run}}
-    assert run_label(stamped["parameters"]) == f"{audit_run} (report rebuilt in run {rebuild_run})"
-    # pinned with --load-versions, the report names the pinned results
+    info = catalog.load("run_info")
+    assert info.results_version == audit_run and info.rebuilt
+    assert info.label == f"{audit_run} (report rebuilt in run {rebuild_run})"
+    # pinned with --load-versions, the report names the pinned results, even in a run that writes them
     pinned = DataCatalog(
         {
             "metrics_summary": ParquetDataset(
@@ -117,21 +114,18 @@ def test_a_report_rebuilt_alone_names_the_results_run_and_the_rebuilding_run(tmp
             )
         }
     )
-    assert (
-        hook.before_node_run(
-            _report_node("metrics_summary", "parameters"), pinned, {"parameters": {}}, rebuild_run
-        )["parameters"]["run_timestamp"]
-        == audit_run
+    whole = Pipeline([node(_identity, "metrics", "metrics_summary", name="combine_metrics")]) + _report(
+        "metrics_summary", "run_info"
     )
+    params = {"run_id": rebuild_run, "load_versions": {"metrics_summary": audit_run}}
+    RunInfoHook().before_pipeline_run(params, whole, pinned)
+    assert pinned.load("run_info").results_version == audit_run
 
 
 def test_an_unversioned_summary_falls_back_to_the_runs_save_version() -> None:
-    hook = RunTimestampHook()
     catalog = DataCatalog({"user.metrics_summary": MemoryDataset(pd.DataFrame())})
-    report = Pipeline(
-        [_report_node("metrics_summary", "parameters")], namespace="user", parameters={"parameters"}
-    ).nodes[0]
-    stamped = hook.before_node_run(report, catalog, {"parameters": {}}, "2026-11-29T08.00.00.000Z")
-    assert stamped == {"parameters": {"run_timestamp": "2026-11-29T08.00.00.000Z"}}
-    assert run_label(stamped["parameters"]) == "2026-11-29T08.00.00.000Z"
-    assert run_label({}) == "not recorded"
+    report = _report("metrics_summary", "run_info", namespace="user")
+    RunInfoHook().before_pipeline_run({"run_id": "2026-11-29T08.00.00.000Z"}, report, catalog)
+    info = catalog.load("user.run_info")
+    assert info.results_version is None and info.label == "2026-11-29T08.00.00.000Z"
+    assert RunInfo().label == "not recorded"

@@ -20,10 +20,14 @@ DECISION_THRESHOLD = 0.5
 def hard_predictions(values: ArrayLike, name: str = "preds", n_samples: int | None = None) -> np.ndarray:
     """Return 1-D predicted labels; floats that are not all 0/1 are read as probabilities of class 1.
 
-    Args:
-        values: labels of any type, or probabilities of class 1 in [0, 1].
-        name: the argument's name, for error messages.
-        n_samples: the required length, when known.
+    Parameters
+    ----------
+    values : ArrayLike
+        Labels of any type, or probabilities of class 1 in [0, 1].
+    name : str, default="preds"
+        The argument's name, for error messages.
+    n_samples : int or None, default=None
+        The required length, when known.
     """
     array = np.asarray(values)
     if array.ndim != 1:

@@ -28,12 +28,17 @@ def _keys(table: pd.DataFrame) -> pd.MultiIndex:
 def check_same_audit_rows(table: pd.DataFrame, predictions: pd.DataFrame, *, name: str, rerun: str) -> None:
     """Raise :class:`RunMismatchError` unless both tables hold the same (bootstrap, dicom_id) pairs.
 
-    Args:
-        table: an artifact with ``bootstrap`` and ``dicom_id`` columns, one row per audit case.
-        predictions: the scenario's predictions it is combined with.
-        name: what ``table`` is, for the message (e.g. ``"slice membership"``).
-        rerun: the node to rerun from, with ``<scenario>.<variant>.`` left for the reader to fill in
-            (e.g. ``"fuse_modalities"``).
+    Parameters
+    ----------
+    table : pd.DataFrame
+        An artifact with ``bootstrap`` and ``dicom_id`` columns, one row per audit case.
+    predictions : pd.DataFrame
+        The scenario's predictions it is combined with.
+    name : str
+        What ``table`` is, for the message (e.g. ``"slice membership"``).
+    rerun : str
+        The node to rerun from, with ``<scenario>.<variant>.`` left for the reader to fill in
+        (e.g. ``"fuse_modalities"``).
     """
     mine, theirs = _keys(table), _keys(predictions)
     extra, missing = mine.difference(theirs), theirs.difference(mine)

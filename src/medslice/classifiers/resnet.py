@@ -56,12 +56,18 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
 class ResNet18Classifier(nn.Module):
     """torchvision ResNet-18 whose ``fc`` is the paper's MLP head (512-512-128-2, dropout 0.2).
 
-    Args:
-        weights_path: a local torchvision ResNet-18 ImageNet checkpoint. Without it the backbone is
-            randomly initialised and a warning says so (no download is ever attempted).
-        dropout: head dropout.
-        n_classes: number of logits.
+    Parameters
+    ----------
+    weights_path : str or Path or None, default=None
+        A local torchvision ResNet-18 ImageNet checkpoint. Without it the backbone is
+        randomly initialised and a warning says so (no download is ever attempted).
+    dropout : float, default=0.2
+        Head dropout.
+    n_classes : int, default=2
+        Number of logits.
 
+    Notes
+    -----
     Input: ``float32 (N, 1, H, W)`` in [0, 1] (the paper uses 224 px); it is copied to three
     channels and ImageNet-normalised inside the model. Output: ``(N, n_classes)`` logits.
     """

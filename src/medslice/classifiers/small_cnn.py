@@ -33,12 +33,19 @@ class SmallCNN(nn.Module):
     times faster than NCHW here (docs/decisions/0031-classifier-epoch-cost.md); inputs are taken in
     either layout.
 
-    Args:
-        width: channels of the first block; each later block doubles them.
-        n_blocks: number of conv blocks (3 or 4 for 128 px inputs).
-        dropout: dropout before the final linear layer.
-        n_classes: number of logits.
+    Parameters
+    ----------
+    width : int, default=16
+        Channels of the first block; each later block doubles them.
+    n_blocks : int, default=4
+        Number of conv blocks (3 or 4 for 128 px inputs).
+    dropout : float, default=0.1
+        Dropout before the final linear layer.
+    n_classes : int, default=2
+        Number of logits.
 
+    Notes
+    -----
     Input: ``float32 (N, 1, H, W)`` in [0, 1]. Output: ``(N, n_classes)`` logits.
     """
 

@@ -67,12 +67,17 @@ def refresh_batch_norm_statistics(
     statistics never feed back into the outputs or the gradients, so a refresh does not alter how the
     weights go on training.
 
-    Args:
-        model: the classifier; it is left in training mode.
-        pixels: ``uint8 (N, H, W)`` images, normally the training set (``train_classifier`` passes a
-            fixed subset of it, ``REFRESH_IMAGES``).
-        batch_size: images per forward pass; a trailing lone image is skipped, as in training.
-        device: where the model is; each batch is moved there.
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier; it is left in training mode.
+    pixels : torch.Tensor
+        ``uint8 (N, H, W)`` images, normally the training set (``train_classifier`` passes a
+        fixed subset of it, ``REFRESH_IMAGES``).
+    batch_size : int
+        Images per forward pass; a trailing lone image is skipped, as in training.
+    device : torch.device or str, default="cpu"
+        Where the model is; each batch is moved there.
     """
     model.train()
     layers = [
@@ -157,25 +162,41 @@ def train_classifier(
     (docs/decisions/0031-classifier-epoch-cost.md). The epoch whose weights are kept is validated with
     the statistics it is saved with.
 
-    Args:
-        model: a classifier taking ``float (B, 1, H, W)`` in [0, 1] and returning two logits.
-        train_images, val_images: ``uint8 (N, H, W)`` arrays.
-        train_targets, val_targets: 0/1 labels, one per image.
-        lr, batch_size: Adam learning rate and minibatch size.
-        max_epochs: upper bound on epochs.
-        patience: stop after this many epochs without a lower validation loss.
-        early_stopping: ``False`` trains all ``max_epochs`` and keeps the last epoch's weights, so
-            that the model fits its training labels as far as it can (``patience`` is then unused;
-            the validation loss is still recorded).
-        seed: drives shuffling, augmentation, dropout and the refresh subset; same inputs, seed and
+    Parameters
+    ----------
+    model : nn.Module
+        A classifier taking ``float (B, 1, H, W)`` in [0, 1] and returning two logits.
+    train_images, val_images : np.ndarray
+        ``uint8 (N, H, W)`` arrays.
+    train_targets, val_targets : np.ndarray
+        0/1 labels, one per image.
+    lr : float
+        Adam learning rate.
+    batch_size : int
+        Minibatch size.
+    max_epochs : int
+        Upper bound on epochs.
+    patience : int
+        Stop after this many epochs without a lower validation loss.
+    early_stopping : bool, default=True
+        ``False`` trains all ``max_epochs`` and keeps the last epoch's weights, so
+        that the model fits its training labels as far as it can (``patience`` is then unused;
+        the validation loss is still recorded).
+    seed : int
+        Drives shuffling, augmentation, dropout and the refresh subset; same inputs, seed and
         torch thread count give the same weights.
-        augment: apply ``augment_batch`` (small shifts and exposure changes) to training batches.
-        device: where to train (``resolve_device``: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or
-            ``"auto"``). Shuffling and augmentation always draw on the CPU, so only the kernels
-            differ between devices.
-        show_progress: show a tqdm bar over epochs.
+    augment : bool, default=False
+        Apply ``augment_batch`` (small shifts and exposure changes) to training batches.
+    device : str, default="cpu"
+        Where to train (``resolve_device``: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or
+        ``"auto"``). Shuffling and augmentation always draw on the CPU, so only the kernels
+        differ between devices.
+    show_progress : bool, default=True
+        Show a tqdm bar over epochs.
 
-    Returns:
+    Returns
+    -------
+    tuple[nn.Module, dict[str, Any]]
         The model, on the CPU, with the weights of its best validation epoch restored (of its last
         epoch without early stopping), and a history dict with one entry per epoch (``train_loss``,
         ``val_loss``, ``val_accuracy``), ``best_epoch``, ``kept_epoch``, ``stopped_early`` and the

@@ -53,10 +53,14 @@ class MimicCxrJpgDataset(AbstractDataset[ReleaseLike, MimicCxrJpg]):
     ) -> None:
         """Point the dataset at a release folder.
 
-        Args:
-            path: The release root, the folder holding ``files/`` and the ``.csv.gz`` tables.
-            save_args: ``n_jobs`` (rendering processes) and ``jpeg_quality`` for ``save``.
-            metadata: Free-form metadata (kedro-viz reads ``kedro-viz`` keys from it).
+        Parameters
+        ----------
+        path : str
+            The release root, the folder holding ``files/`` and the ``.csv.gz`` tables.
+        save_args : dict[str, Any] or None, default=None
+            ``n_jobs`` (rendering processes) and ``jpeg_quality`` for ``save``.
+        metadata : dict[str, Any] or None, default=None
+            Free-form metadata (kedro-viz reads ``kedro-viz`` keys from it).
         """
         self._path = Path(path)
         self._save_args = {"n_jobs": 1, "jpeg_quality": 95, **(save_args or {})}

@@ -60,13 +60,19 @@ def map_batches(
 ) -> Iterator[T]:
     """Yield ``job(0)``, ..., ``job(n_batches - 1)`` in order.
 
-    Args:
-        job: Computes one batch; return numpy arrays or plain Python objects.
-        n_batches: Number of batches.
-        n_workers: Forked single-threaded worker processes; 0 (or no ``fork`` on this platform)
-            runs the jobs here, with torch's own thread count.
-        desc: Progress-bar label.
-        progress: Show a tqdm bar.
+    Parameters
+    ----------
+    job : Callable[[int], T]
+        Computes one batch; return numpy arrays or plain Python objects.
+    n_batches : int
+        Number of batches.
+    n_workers : int, default=0
+        Forked single-threaded worker processes; 0 (or no ``fork`` on this platform)
+        runs the jobs here, with torch's own thread count.
+    desc : str, default="batches"
+        Progress-bar label.
+    progress : bool, default=True
+        Show a tqdm bar.
     """
     if n_workers < 0:
         raise BadValueError(f"`n_workers` must be >= 0, got {n_workers!r}")

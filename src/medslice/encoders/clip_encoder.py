@@ -88,27 +88,38 @@ def _square_size(size: int | Sequence[int]) -> int:
 class ClipEncoder:
     """Embed chest X-ray images and texts into one shared space with an open_clip model.
 
-    Args:
-        model: A built-in open_clip architecture name, ``local-dir:/path`` (a folder with
-            ``open_clip_config.json`` and ``open_clip_model.safetensors``) or ``hf-hub:org/name``
-            (its files must already be in the Hugging Face cache).
-        pretrained: For built-in names only: a pretrained tag whose weights are cached, or a
-            local ``.bin``/``.pt``/``.safetensors`` file; None gives random weights.
-        batch_size: Images or texts per forward pass.
-        device: ``"cuda"``, ``"mps"``, ``"cpu"``...; None picks CUDA, then MPS, then CPU.
-        image_size: Override of the model's input size (pixels).
-        feature_cache: Folder of locked-tower feature stores, shared with
-            ``train_lit_clip(feature_cache=...)``. When set, the pooled outputs of a timm image
-            trunk and of an HF text tower are read from it (the missing ones computed, one image or
-            text at a time, and added) and only the projections run here. Every item is then
-            computed on its own, so a result never depends on the other items of the call. Meant
-            for towers that stay locked while their projections are trained (the in-domain CLIP);
-            towers of other kinds are run as usual.
+    Parameters
+    ----------
+    model : str
+        A built-in open_clip architecture name, ``local-dir:/path`` (a folder with
+        ``open_clip_config.json`` and ``open_clip_model.safetensors``) or ``hf-hub:org/name``
+        (its files must already be in the Hugging Face cache).
+    pretrained : str or None, default=None
+        For built-in names only: a pretrained tag whose weights are cached, or a
+        local ``.bin``/``.pt``/``.safetensors`` file; None gives random weights.
+    batch_size : int, default=64
+        Images or texts per forward pass.
+    device : str or None, default=None
+        ``"cuda"``, ``"mps"``, ``"cpu"``...; None picks CUDA, then MPS, then CPU.
+    image_size : int or None, default=None
+        Override of the model's input size (pixels).
+    feature_cache : str or Path or None, default=None
+        Folder of locked-tower feature stores, shared with
+        ``train_lit_clip(feature_cache=...)``. When set, the pooled outputs of a timm image
+        trunk and of an HF text tower are read from it (the missing ones computed, one image or
+        text at a time, and added) and only the projections run here. Every item is then
+        computed on its own, so a result never depends on the other items of the call. Meant
+        for towers that stay locked while their projections are trained (the in-domain CLIP);
+        towers of other kinds are run as usual.
 
-    Raises:
-        MissingModelError: within a second when the model or its weights are not on this machine,
-            naming what was looked for and the ``embedding.encoder.*`` key to set.
+    Raises
+    ------
+    MissingModelError
+        Within a second when the model or its weights are not on this machine,
+        naming what was looked for and the ``embedding.encoder.*`` key to set.
 
+    Notes
+    -----
     The model is loaded when the encoder is constructed. Fitted-style attributes: ``model_``,
     ``tokenizer_``, ``device_``, ``image_size_``, ``source_``.
     """
@@ -231,7 +242,9 @@ class ClipEncoder:
         the model's mean/std. With ``num_workers > 0`` worker processes decode; on a CPU they
         also embed, single-threaded, which beats intra-op threads (set it to the core count).
 
-        Returns:
+        Returns
+        -------
+        tuple[np.ndarray, LoadReport]
             ``float32 (N, D)`` L2-normalised embeddings, one row per path in input order (rows of
             unreadable files are NaN), and the :class:`LoadReport` naming those files.
         """

@@ -48,16 +48,26 @@ _HOW_LOCAL = (
 class ClipSource:
     """Where an open_clip model comes from, resolved to local files.
 
-    Attributes:
-        kind: ``"local-dir"`` (also used for cached hub snapshots) or ``"builtin"``.
-        name: The model argument as given.
-        folder: The config/weights folder (``local-dir`` kind).
-        model_cfg: The open_clip ``model_cfg``.
-        preprocess_cfg: Preprocessing overrides (mean, std, size, ...).
-        weights_file: The weights file that will be loaded, or None for a random init.
-        pretrained_tag_cfg: open_clip's pretrained config when ``pretrained`` was a tag.
-        text_cfg_override: A text config whose HF names point at local folders, if any changed.
-        tokenizer_source: Local folder for an HF tokenizer, or None for open_clip's own tokenizer.
+    Attributes
+    ----------
+    kind : str
+        ``"local-dir"`` (also used for cached hub snapshots) or ``"builtin"``.
+    name : str
+        The model argument as given.
+    folder : Path or None
+        The config/weights folder (``local-dir`` kind).
+    model_cfg : dict or None
+        The open_clip ``model_cfg``.
+    preprocess_cfg : dict
+        Preprocessing overrides (mean, std, size, ...).
+    weights_file : Path or None
+        The weights file that will be loaded, or None for a random init.
+    pretrained_tag_cfg : dict or None
+        open_clip's pretrained config when ``pretrained`` was a tag.
+    text_cfg_override : dict or None
+        A text config whose HF names point at local folders, if any changed.
+    tokenizer_source : Path or None
+        Local folder for an HF tokenizer, or None for open_clip's own tokenizer.
     """
 
     kind: str
@@ -309,10 +319,13 @@ def _builtin_source(name: str, pretrained: str | None) -> ClipSource:
 def resolve_clip_source(model: str, pretrained: str | None = None) -> ClipSource:
     """Resolve ``model``/``pretrained`` to local files, or raise :class:`MissingModelError` fast.
 
-    Args:
-        model: A built-in open_clip name, ``local-dir:/path`` or ``hf-hub:org/name``.
-        pretrained: For built-in names: a tag (weights must be cached) or a local weights file;
-            None for random weights. Ignored (as by open_clip) for ``local-dir:``/``hf-hub:``.
+    Parameters
+    ----------
+    model : str
+        A built-in open_clip name, ``local-dir:/path`` or ``hf-hub:org/name``.
+    pretrained : str or None, default=None
+        For built-in names: a tag (weights must be cached) or a local weights file;
+        None for random weights. Ignored (as by open_clip) for ``local-dir:``/``hf-hub:``.
     """
     if not isinstance(model, str) or not model:
         raise BadValueError(f"`model` must be a non-empty string, got {model!r}")

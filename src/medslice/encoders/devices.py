@@ -48,7 +48,9 @@ def deterministic_torch(seed: int) -> Iterator[torch.Generator]:
     The caller's global RNG state is left as it was (``fork_rng``), so training inside the block
     does not perturb randomness elsewhere in the process.
 
-    Yields:
+    Yields
+    ------
+    torch.Generator
         A CPU ``torch.Generator`` seeded with ``seed`` for shuffling and sampling.
     """
     previous = torch.are_deterministic_algorithms_enabled()

@@ -44,12 +44,18 @@ def identity_digest(identity: dict[str, Any]) -> str:
 class FeatureStore:
     """Features of one locked tower, one row per key, in Parquet parts under ``root``.
 
-    Args:
-        root: Folder holding the stores of every tower (created when first written).
-        kind: A readable prefix of the store's folder name, e.g. ``"image-trunk"``.
-        identity: What determines the features besides the key: weights digest, input size,
-            normalisation, device, precision. Another identity is another folder.
+    Parameters
+    ----------
+    root : str or Path
+        Folder holding the stores of every tower (created when first written).
+    kind : str
+        A readable prefix of the store's folder name, e.g. ``"image-trunk"``.
+    identity : dict[str, Any]
+        What determines the features besides the key: weights digest, input size,
+        normalisation, device, precision. Another identity is another folder.
 
+    Notes
+    -----
     Keys must identify the input itself (a digest of an image file's bytes, or a
     digest of a text's token ids), so that a stored row is never served for changed input.
     """
@@ -89,7 +95,9 @@ class FeatureStore:
     def lookup(self, keys: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
         """Stored features of ``keys`` and a mask of the keys found.
 
-        Returns:
+        Returns
+        -------
+        tuple[np.ndarray | None, np.ndarray]
             ``float32 (len(keys), D)`` with NaN rows where not found (None when nothing is found, as
             the width is then unknown), and the boolean found mask.
         """

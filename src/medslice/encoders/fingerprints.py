@@ -45,12 +45,16 @@ def file_digest(path: str | Path) -> str:
 class FileFingerprints:
     """Content identities of files, remembered in a JSON record between runs.
 
-    Args:
-        record: Where the ``{path: [size, mtime_ns, digest]}`` record is kept; None keeps nothing (every
-            file is hashed on every call).
+    Parameters
+    ----------
+    record : str or Path or None
+        Where the ``{path: [size, mtime_ns, digest]}`` record is kept; None keeps nothing (every
+        file is hashed on every call).
 
-    Attributes:
-        hashed: How many files this object has read and hashed (the others cost a ``stat``).
+    Attributes
+    ----------
+    hashed : int
+        How many files this object has read and hashed (the others cost a ``stat``).
     """
 
     def __init__(self, record: str | Path | None) -> None:

@@ -51,16 +51,25 @@ def embed_image_files(
 ) -> tuple[np.ndarray, LoadReport]:
     """Embed image files on the CPU, ``num_workers`` forked processes each doing whole batches.
 
-    Args:
-        paths: Image files.
-        size: Decode size (shorter side, center crop), as in ``decode_grayscale``.
-        embed: Maps ``uint8 (B, 1, size, size)`` pixels to ``(B, D)`` features; runs under
-            ``torch.inference_mode`` (add autocast inside it if wanted).
-        batch_size: Images per job.
-        num_workers: Forked single-threaded processes; 0 runs here with torch's threads.
-        progress: Show a tqdm bar.
+    Parameters
+    ----------
+    paths : Sequence[str | Path]
+        Image files.
+    size : int
+        Decode size (shorter side, center crop), as in ``decode_grayscale``.
+    embed : EmbedFn
+        Maps ``uint8 (B, 1, size, size)`` pixels to ``(B, D)`` features; runs under
+        ``torch.inference_mode`` (add autocast inside it if wanted).
+    batch_size : int, default=64
+        Images per job.
+    num_workers : int, default=0
+        Forked single-threaded processes; 0 runs here with torch's threads.
+    progress : bool, default=True
+        Show a tqdm bar.
 
-    Returns:
+    Returns
+    -------
+    tuple[np.ndarray, LoadReport]
         ``float32 (N, D)`` features in input order (NaN rows for unreadable files) and the
         :class:`LoadReport` naming those files.
     """

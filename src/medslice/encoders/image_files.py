@@ -21,13 +21,19 @@ class ImageFileEncoder:
     Holds only what names the model, so it pickles small; each process loads the model once, on its first
     call, and keeps it for the shards that follow.
 
-    Attributes:
-        model: the open_clip model name (``local-dir:...``, ``hf-hub:...``).
-        pretrained: its weights, when not part of ``model``.
-        feature_cache: the locked towers' feature store (see :class:`ClipEncoder`), or None.
-        num_workers: decoding processes per call.
-        torch_threads: torch threads per call, wherever it runs: the same count gives the same bytes in
-            process and on any Dask worker.
+    Attributes
+    ----------
+    model : str
+        The open_clip model name (``local-dir:...``, ``hf-hub:...``).
+    pretrained : str or None
+        Its weights, when not part of ``model``.
+    feature_cache : str or None
+        The locked towers' feature store (see :class:`ClipEncoder`), or None.
+    num_workers : int
+        Decoding processes per call.
+    torch_threads : int
+        Torch threads per call, wherever it runs: the same count gives the same bytes in
+        process and on any Dask worker.
     """
 
     model: str

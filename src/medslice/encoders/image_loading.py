@@ -43,17 +43,25 @@ def decode_grayscale(path: str | Path, size: int, *, crop: bool = True) -> np.nd
     1/2, 1/4 or 1/8 while staying at least ``size`` on both sides; a bilinear (antialiased) resize
     then brings the shorter side to exactly ``size``. Other formats are decoded at full size.
 
-    Args:
-        path: Image file (any format Pillow reads; JPEG is the fast path).
-        size: Target length of the shorter side, in pixels.
-        crop: Center-crop to ``(size, size)``; otherwise keep the aspect ratio.
+    Parameters
+    ----------
+    path : str or Path
+        Image file (any format Pillow reads; JPEG is the fast path).
+    size : int
+        Target length of the shorter side, in pixels.
+    crop : bool, default=True
+        Center-crop to ``(size, size)``; otherwise keep the aspect ratio.
 
-    Returns:
+    Returns
+    -------
+    np.ndarray
         ``uint8`` array of shape ``(size, size)``, or ``(H, W)`` with ``min(H, W) == size`` when
         ``crop`` is False.
 
-    Raises:
-        OSError, SyntaxError, ValueError, ...: whatever Pillow raises for a missing or corrupt file.
+    Raises
+    ------
+    OSError, SyntaxError, ValueError, ...
+        Whatever Pillow raises for a missing or corrupt file.
     """
     size = _validate_size(size)
     with Image.open(path) as opened:
@@ -250,15 +258,24 @@ def iter_image_batches(
 ) -> ImageBatchIterator:
     """Stream grayscale images center-cropped to ``size`` in batches, skipping unreadable files.
 
-    Args:
-        paths: Image files, in the order their indices refer to.
-        size: Side of the square output images.
-        batch_size: Images per batch (before removing failures).
-        num_workers: DataLoader worker processes decoding in parallel (0 = in this process).
-        progress: Show a tqdm bar.
-        pin_memory: Pin batches for faster host-to-GPU copies.
+    Parameters
+    ----------
+    paths : Sequence[str | Path]
+        Image files, in the order their indices refer to.
+    size : int
+        Side of the square output images.
+    batch_size : int, default=64
+        Images per batch (before removing failures).
+    num_workers : int, default=0
+        DataLoader worker processes decoding in parallel (0 = in this process).
+    progress : bool, default=True
+        Show a tqdm bar.
+    pin_memory : bool, default=False
+        Pin batches for faster host-to-GPU copies.
 
-    Returns:
+    Returns
+    -------
+    ImageBatchIterator
         An iterable of :class:`ImageBatch` (``indices`` into ``paths``, ``pixels`` ``uint8
         (B, 1, size, size)``) whose ``report`` attribute (a :class:`LoadReport`) lists the skipped
         files and why.
@@ -271,7 +288,9 @@ def load_images(
 ) -> tuple[np.ndarray, LoadReport]:
     """Load a small set of images into one array (holds every pixel in memory: small sets only).
 
-    Returns:
+    Returns
+    -------
+    tuple[np.ndarray, LoadReport]
         ``uint8 (N, size, size)`` with one row per input path (zeros for failed files), and the
         :class:`LoadReport` naming those failures.
     """

@@ -317,37 +317,58 @@ def train_lit_clip(
     trains the two linear projections and the temperature. Pairs whose image cannot be decoded
     are left out and listed in the log.
 
-    Args:
-        image_paths: Training images, paired 1:1 with ``texts``.
-        texts: Report texts.
-        output_dir: Folder for ``open_clip_config.json`` + ``open_clip_model.safetensors`` (plus
-            the tokenizer and ``training_log.json``); load it with ``local-dir:<output_dir>``.
-        embed_dim: Width of the shared space.
-        epochs: Passes over the pairs.
-        batch_size: Pairs per contrastive batch.
-        lr: Peak AdamW learning rate.
-        warmup_steps: Linear warm-up steps.
-        weight_decay: AdamW weight decay of the projection matrices.
-        train_text_layers: Top text-transformer layers to tune (0 = fully locked).
-        image_size: Image tower input size (pixels).
-        seed: Seeds projection init, batch order and everything else random.
-        num_workers: Worker processes computing the cached features. On a CPU each decodes and
-            embeds whole batches single-threaded, which beats threads (set it to the core
-            count); 0 computes here with torch's threads.
-        feature_batch_size: Images/texts per forward pass while caching features.
-        precision: Of the locked towers' forward passes: "fp32" (default: the same weights on
-            every machine), "bf16", or "auto" = bf16 on CUDA and on CPUs that compute it natively
-            (Intel AMX; ~1.2x faster end to end, same quality). Projections train in fp32.
-        device: Where the locked towers compute the cached features (None: CUDA, MPS, else
-            CPU); the projections always train on the CPU.
-        feature_cache: Folder of the locked-tower feature stores
-            (:class:`~medslice.encoders.feature_store.FeatureStore`), shared with
-            ``ClipEncoder(feature_cache=...)``: the pooled outputs of the locked towers are read from
-            it and the missing ones added, each image and text computed on its own so that stored
-            and fresh features are identical. None computes them in batches, keeping nothing.
-        progress: Show progress bars.
+    Parameters
+    ----------
+    image_paths : Sequence[str]
+        Training images, paired 1:1 with ``texts``.
+    texts : Sequence[str]
+        Report texts.
+    output_dir : str or Path
+        Folder for ``open_clip_config.json`` + ``open_clip_model.safetensors`` (plus
+        the tokenizer and ``training_log.json``); load it with ``local-dir:<output_dir>``.
+    embed_dim : int, default=256
+        Width of the shared space.
+    epochs : int, default=30
+        Passes over the pairs.
+    batch_size : int, default=256
+        Pairs per contrastive batch.
+    lr : float, default=0.002
+        Peak AdamW learning rate.
+    warmup_steps : int, default=20
+        Linear warm-up steps.
+    weight_decay : float, default=0.05
+        AdamW weight decay of the projection matrices.
+    train_text_layers : int, default=0
+        Top text-transformer layers to tune (0 = fully locked).
+    image_size : int, default=160
+        Image tower input size (pixels).
+    seed : int, default=0
+        Seeds projection init, batch order and everything else random.
+    num_workers : int, default=0
+        Worker processes computing the cached features. On a CPU each decodes and
+        embeds whole batches single-threaded, which beats threads (set it to the core
+        count); 0 computes here with torch's threads.
+    feature_batch_size : int, default=64
+        Images/texts per forward pass while caching features.
+    precision : str, default="fp32"
+        Of the locked towers' forward passes: "fp32" (default: the same weights on
+        every machine), "bf16", or "auto" = bf16 on CUDA and on CPUs that compute it natively
+        (Intel AMX; ~1.2x faster end to end, same quality). Projections train in fp32.
+    device : str or None, default=None
+        Where the locked towers compute the cached features (None: CUDA, MPS, else
+        CPU); the projections always train on the CPU.
+    feature_cache : str or Path or None, default=None
+        Folder of the locked-tower feature stores
+        (:class:`~medslice.encoders.feature_store.FeatureStore`), shared with
+        ``ClipEncoder(feature_cache=...)``: the pooled outputs of the locked towers are read from
+        it and the missing ones added, each image and text computed on its own so that stored
+        and fresh features are identical. None computes them in batches, keeping nothing.
+    progress : bool, default=True
+        Show progress bars.
 
-    Returns:
+    Returns
+    -------
+    dict[str, Any]
         The training log: losses per epoch, timings, counts, failed images, settings.
     """
     image_paths = [str(p) for p in image_paths]

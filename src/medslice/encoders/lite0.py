@@ -49,8 +49,10 @@ def map_lite0_state_dict(
     ``target`` is a timm ``efficientnet_lite0``, with or without its classifier (open_clip resets
     it); when it has none, the source classifier is left out.
 
-    Raises:
-        ValueError: when the tensor counts or any shape differ, naming the first mismatch.
+    Raises
+    ------
+    ValueError
+        When the tensor counts or any shape differ, naming the first mismatch.
     """
     target_items = _without_batch_counters(target.state_dict())
     source_items = _without_batch_counters(source)
@@ -77,11 +79,16 @@ def map_lite0_state_dict(
 def load_lite0_imagenet_weights(model: nn.Module, weights_path: str | Path | None = None) -> nn.Module:
     """Load the packaged ImageNet Lite0 weights into a timm ``efficientnet_lite0`` in place.
 
-    Args:
-        model: ``timm.create_model("efficientnet_lite0")``, classifier optional.
-        weights_path: Override of the ``.pth`` file (defaults to :func:`lite0_weights_path`).
+    Parameters
+    ----------
+    model : nn.Module
+        ``timm.create_model("efficientnet_lite0")``, classifier optional.
+    weights_path : str or Path or None, default=None
+        Override of the ``.pth`` file (defaults to :func:`lite0_weights_path`).
 
-    Returns:
+    Returns
+    -------
+    nn.Module
         ``model``, for chaining.
     """
     path = Path(weights_path) if weights_path is not None else lite0_weights_path()
@@ -100,8 +107,10 @@ def load_lite0_imagenet_weights(model: nn.Module, weights_path: str | Path | Non
 def create_lite0_imagenet(num_classes: int = 1000) -> nn.Module:
     """A timm ``efficientnet_lite0`` with the packaged ImageNet weights, in eval mode.
 
-    Args:
-        num_classes: 1000 keeps the ImageNet classifier; 0 gives the pooled 1280-d feature model.
+    Parameters
+    ----------
+    num_classes : int, default=1000
+        1000 keeps the ImageNet classifier; 0 gives the pooled 1280-d feature model.
     """
     import timm
 

@@ -24,16 +24,24 @@ def save_open_clip_folder(
 
     The result loads with ``open_clip.create_model_and_transforms("local-dir:<output_dir>")``.
 
-    Args:
-        model: The open_clip model (CLIP or CustomTextCLIP).
-        model_cfg: Its open_clip model config (``embed_dim``, ``vision_cfg``, ``text_cfg``).
-        preprocess_cfg: Image preprocessing (``size``, ``mean``, ``std``, ...).
-        output_dir: Folder to create or overwrite.
-        hf_text_folder: For an HF text tower: copy its tokenizer and ``config.json`` here, because
-            open_clip reads a ``local-dir`` model's tokenizer from the folder itself, and so the
-            folder still loads where the original text model path does not exist.
+    Parameters
+    ----------
+    model : nn.Module
+        The open_clip model (CLIP or CustomTextCLIP).
+    model_cfg : dict
+        Its open_clip model config (``embed_dim``, ``vision_cfg``, ``text_cfg``).
+    preprocess_cfg : dict
+        Image preprocessing (``size``, ``mean``, ``std``, ...).
+    output_dir : str or Path
+        Folder to create or overwrite.
+    hf_text_folder : str or Path or None, default=None
+        For an HF text tower: copy its tokenizer and ``config.json`` here, because
+        open_clip reads a ``local-dir`` model's tokenizer from the folder itself, and so the
+        folder still loads where the original text model path does not exist.
 
-    Returns:
+    Returns
+    -------
+    Path
         The folder path.
     """
     folder = Path(output_dir)

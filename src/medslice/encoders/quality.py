@@ -53,16 +53,25 @@ def evaluate_encoder(
 ) -> dict:
     """Retrieval recall@k (image -> own report) and per-label linear-probe AUROC.
 
-    Args:
-        image_emb: ``(N, D)`` image embeddings.
-        text_emb: ``(N, D)`` report embeddings, row-paired with the images.
-        labels: ``N`` rows; each column a binary label (0/1; missing values are left out of that
-            label's probe), e.g. Support Devices, Cardiomegaly, lateral view.
-        k: Retrieval cut-off.
-        n_folds: Cross-validation folds of the probes.
-        seed: Fold shuffling seed.
+    Parameters
+    ----------
+    image_emb : np.ndarray
+        ``(N, D)`` image embeddings.
+    text_emb : np.ndarray
+        ``(N, D)`` report embeddings, row-paired with the images.
+    labels : pd.DataFrame
+        ``N`` rows; each column a binary label (0/1; missing values are left out of that
+        label's probe), e.g. Support Devices, Cardiomegaly, lateral view.
+    k : int, default=10
+        Retrieval cut-off.
+    n_folds : int, default=5
+        Cross-validation folds of the probes.
+    seed : int, default=0
+        Fold shuffling seed.
 
-    Returns:
+    Returns
+    -------
+    dict
         JSON-ready dict: ``recall_at_k``, ``chance_recall_at_k`` (k/N), ``n``, ``k`` and
         ``auroc`` {label: value or None when a class is too rare}.
     """

@@ -43,11 +43,16 @@ def embeddings_to_arrow(
 ) -> pa.Table:
     """An Arrow table ``{id_name, embedding: fixed_size_list<float32>[D]}`` with the identity.
 
-    Args:
-        ids: One id per row of ``matrix``.
-        id_name: Name of the id column (e.g. ``"dicom_id"``).
-        matrix: ``(N, D)`` embeddings (cast to float32).
-        identity: Encoder provenance, stored as JSON in the schema metadata.
+    Parameters
+    ----------
+    ids : Sequence[Any]
+        One id per row of ``matrix``.
+    id_name : str
+        Name of the id column (e.g. ``"dicom_id"``).
+    matrix : np.ndarray
+        ``(N, D)`` embeddings (cast to float32).
+    identity : dict[str, Any]
+        Encoder provenance, stored as JSON in the schema metadata.
     """
     matrix = np.asarray(matrix, dtype=np.float32)
     if matrix.ndim != 2:
@@ -154,21 +159,33 @@ def embed_in_shards(  # noqa: PLR0917  (positional order is the published API)
 ) -> pd.DataFrame:
     """Embed ``items`` shard by shard into Parquet files, resuming from shards already written.
 
-    Args:
-        ids: One id per item (stored in the ``id_name`` column).
-        items: What ``encode_fn`` takes (image paths, texts, ...).
-        encode_fn: Maps a slice of ``items`` to an ``(n, D)`` array; picklable to run on a Dask cluster.
-        shard_dir: Folder of ``shard-00000.parquet``, ``shard-00001.parquet``...
-        shard_size: Items per shard.
-        identity: Encoder provenance; shards written with another identity are redone.
-        id_name: Name of the id column.
-        progress: Show a tqdm bar over the shards to embed.
-        content_keys: One content identity per item (e.g. from
-            :func:`medslice.encoders.fingerprints.content_identities`), or None when the items are their
-            own content. A shard whose members' identities changed (a repaired, rewritten, removed or
-            unreadable file) is embedded again; the other shards are reused.
+    Parameters
+    ----------
+    ids : Sequence[Any]
+        One id per item (stored in the ``id_name`` column).
+    items : Sequence[Any]
+        What ``encode_fn`` takes (image paths, texts, ...).
+    encode_fn : Callable[[Sequence[Any]], np.ndarray]
+        Maps a slice of ``items`` to an ``(n, D)`` array; picklable to run on a Dask cluster.
+    shard_dir : str or Path
+        Folder of ``shard-00000.parquet``, ``shard-00001.parquet``...
+    shard_size : int
+        Items per shard.
+    identity : dict[str, Any]
+        Encoder provenance; shards written with another identity are redone.
+    id_name : str, default="id"
+        Name of the id column.
+    progress : bool, default=True
+        Show a tqdm bar over the shards to embed.
+    content_keys : Sequence[str] or None, default=None
+        One content identity per item (e.g. from
+        :func:`medslice.encoders.fingerprints.content_identities`), or None when the items are their
+        own content. A shard whose members' identities changed (a repaired, rewritten, removed or
+        unreadable file) is embedded again; the other shards are reused.
 
-    Returns:
+    Returns
+    -------
+    pd.DataFrame
         All embeddings, ``{id_name, embedding}``, in input order.
     """
     if len(ids) != len(items):

@@ -43,15 +43,22 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
 class TransformersTextEncoder:
     """Embed texts with a local ``transformers`` encoder: mean pooling, then L2 normalisation.
 
-    Args:
-        model_path: A local model folder (config, weights, tokenizer), e.g.
-            :func:`default_text_model_path`.
-        batch_size: Texts per forward pass.
-        max_length: Tokens kept per text (longer texts are truncated).
-        device: ``"cuda"``/``"mps"``/``"cpu"``; None picks CUDA, then MPS, then CPU.
+    Parameters
+    ----------
+    model_path : str or Path
+        A local model folder (config, weights, tokenizer), e.g.
+        :func:`default_text_model_path`.
+    batch_size : int, default=64
+        Texts per forward pass.
+    max_length : int, default=256
+        Tokens kept per text (longer texts are truncated).
+    device : str or None, default=None
+        ``"cuda"``/``"mps"``/``"cpu"``; None picks CUDA, then MPS, then CPU.
 
-    Raises:
-        MissingModelError: when ``model_path`` is not a folder with a ``config.json``.
+    Raises
+    ------
+    MissingModelError
+        When ``model_path`` is not a folder with a ``config.json``.
     """
 
     def __init__(

@@ -164,20 +164,33 @@ def explain_slices(
 ) -> pd.DataFrame:
     """Tokens (the paper's TF-IDF contrast), phrases (Domino's describe) and attribute lifts per slice.
 
-    Args:
-        slices: Memberships: ``dicom_id``, ``bootstrap``, ``slice_0`` … (NaN for slices not found).
-        predictions: ``dicom_id``, ``bootstrap``, ``target``, ``pred`` for the same audit rows.
-        attributes: Categorical cohort columns indexed by ``dicom_id`` (for enrichment).
-        texts: ``report`` and ``metadata`` text per ``dicom_id`` (a ``combined`` source is added).
-        phrase_bank: Candidate phrases and their text-tower embeddings, or None to skip phrases.
-        shared_space_embeddings: Per-row embeddings of ``slices`` in the phrases' space (the variant's
-            modalities averaged in the CLIP space), aligned with ``slices`` rows.
-        top_k: Tokens and phrases kept per slice and source.
-        enrichment_columns: Columns of ``attributes`` to test (default: all).
-        max_enrichment_rows: Enriched attribute values kept per slice, by q then lift.
-        checkpoints: Where each bootstrap's rows are kept and reused (None: keep nothing).
+    Parameters
+    ----------
+    slices : pd.DataFrame
+        Memberships: ``dicom_id``, ``bootstrap``, ``slice_0`` … (NaN for slices not found).
+    predictions : pd.DataFrame
+        ``dicom_id``, ``bootstrap``, ``target``, ``pred`` for the same audit rows.
+    attributes : pd.DataFrame
+        Categorical cohort columns indexed by ``dicom_id`` (for enrichment).
+    texts : Mapping[str, pd.Series]
+        ``report`` and ``metadata`` text per ``dicom_id`` (a ``combined`` source is added).
+    phrase_bank : tuple[Sequence[str], np.ndarray] or None, default=None
+        Candidate phrases and their text-tower embeddings, or None to skip phrases.
+    shared_space_embeddings : np.ndarray or None, default=None
+        Per-row embeddings of ``slices`` in the phrases' space (the variant's
+        modalities averaged in the CLIP space), aligned with ``slices`` rows.
+    top_k : int, default=5
+        Tokens and phrases kept per slice and source.
+    enrichment_columns : Sequence[str] or None, default=None
+        Columns of ``attributes`` to test (default: all).
+    max_enrichment_rows : int, default=10
+        Enriched attribute values kept per slice, by q then lift.
+    checkpoints : CheckpointStore or None, default=None
+        Where each bootstrap's rows are kept and reused (None: keep nothing).
 
-    Returns:
+    Returns
+    -------
+    pd.DataFrame
         A tidy frame with :data:`EXPLANATION_COLUMNS`; ``kind`` is ``token``, ``phrase`` or ``attribute``.
         It does not depend on the order of the rows of ``slices`` or ``predictions``, nor of their
         bootstraps: bootstraps are explained in ascending order, each on its rows sorted by ``dicom_id``

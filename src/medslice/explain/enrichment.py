@@ -291,15 +291,22 @@ class AttributeEnrichment(BaseEstimator):
     ) -> pd.DataFrame:
         """Return the enrichment table of ``columns`` (default all) of ``attributes`` for a slice.
 
-        Args:
-            attributes: one row per sample, e.g. the cohort's categorical columns; or their
-                :class:`CategoryCodes`, to render the values once for many slices of the same rows.
-            slice_mask: slice members, as a boolean mask or membership probabilities (> 0.5).
-            reference_mask: the reference group; default every non-member. Slice members are always
-                removed from it, because Fisher's test needs two disjoint groups.
-            columns: the columns to test; every one must exist in ``attributes``.
+        Parameters
+        ----------
+        attributes : pd.DataFrame or CategoryCodes
+            One row per sample, e.g. the cohort's categorical columns; or their
+            :class:`CategoryCodes`, to render the values once for many slices of the same rows.
+        slice_mask : ArrayLike
+            Slice members, as a boolean mask or membership probabilities (> 0.5).
+        reference_mask : ArrayLike or None, default=None
+            The reference group; default every non-member. Slice members are always
+            removed from it, because Fisher's test needs two disjoint groups.
+        columns : Sequence[str] or None, default=None
+            The columns to test; every one must exist in ``attributes``.
 
-        Returns:
+        Returns
+        -------
+        pd.DataFrame
             DataFrame with columns ``column, value, slice_prevalence, reference_prevalence, lift,
             p_value, q_value, significant``, sorted by q-value then by lift (highest first).
         """

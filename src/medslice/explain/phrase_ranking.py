@@ -41,9 +41,12 @@ class PhraseRankingExplainer(BaseEstimator):
     content chunks, negated findings; see :mod:`medslice.explain.phrase_mining`), adds the metadata
     templates and any ``extra_phrases``, and embeds them once with ``text_encoder``.
 
-    Attributes:
-        candidates_: the candidate phrases, in embedding-row order.
-        candidate_embeddings_: their embeddings, shape ``(n_candidates, dim)``.
+    Attributes
+    ----------
+    candidates_ : list[str]
+        The candidate phrases, in embedding-row order.
+    candidate_embeddings_ : np.ndarray
+        Their embeddings, shape ``(n_candidates, dim)``.
     """
 
     def __init__(
@@ -131,13 +134,19 @@ class PhraseRankingExplainer(BaseEstimator):
     ) -> pd.DataFrame:
         """Return the ``top_k`` phrases by ``text_emb . (prototype - reference)``, highest first.
 
-        Args:
-            embeddings: per-sample embeddings in the same space as the phrases, shape ``(n, dim)``.
-            slice_membership: the slice's membership probability per sample (members: > 0.5).
-            targets: true labels; the reference is the mean embedding of samples with the slice's
-                modal label. Without targets the reference is the mean of all samples.
+        Parameters
+        ----------
+        embeddings : ArrayLike
+            Per-sample embeddings in the same space as the phrases, shape ``(n, dim)``.
+        slice_membership : ArrayLike
+            The slice's membership probability per sample (members: > 0.5).
+        targets : ArrayLike or None, default=None
+            True labels; the reference is the mean embedding of samples with the slice's
+            modal label. Without targets the reference is the mean of all samples.
 
-        Returns:
+        Returns
+        -------
+        pd.DataFrame
             DataFrame with columns ``phrase, score``; ties broken alphabetically.
         """
         phrases, scores = self.rank(embeddings, slice_membership, targets)

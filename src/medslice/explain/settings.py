@@ -13,10 +13,14 @@ from medslice.typed_settings import Settings
 class PhraseSettings(Settings):
     """``explanation.phrases``: the candidate phrases mined from the training reports.
 
-    Attributes:
-        min_df: A phrase is kept when at least this many reports hold it.
-        max_candidates: At most this many candidates, the most frequent first.
-        extra_phrases: Phrases added to the mined ones (e.g. names of attributes to look for).
+    Attributes
+    ----------
+    min_df : int
+        A phrase is kept when at least this many reports hold it.
+    max_candidates : int
+        At most this many candidates, the most frequent first.
+    extra_phrases : tuple[str, ...] or None
+        Phrases added to the mined ones (e.g. names of attributes to look for).
     """
 
     WHERE = "explanation.phrases"
@@ -30,10 +34,14 @@ class PhraseSettings(Settings):
 class LlmSettings(Settings):
     """``explanation.llm``: optional hypotheses from a local causal language model (never downloaded).
 
-    Attributes:
-        enabled: Write hypotheses for every slice.
-        model_path: The model's local folder (required when enabled).
-        n_hypotheses: Hypotheses per slice.
+    Attributes
+    ----------
+    enabled : bool
+        Write hypotheses for every slice.
+    model_path : str or None
+        The model's local folder (required when enabled).
+    n_hypotheses : int
+        Hypotheses per slice.
     """
 
     WHERE = "explanation.llm"
@@ -54,13 +62,20 @@ class LlmSettings(Settings):
 class ExplanationSettings(Settings):
     """``explanation``: how every discovered slice is described.
 
-    Attributes:
-        top_k: Tokens and phrases kept per slice.
-        report_sections: The report text the TF-IDF contrast reads.
-        max_enrichment_rows: Enriched attribute values kept per slice.
-        enrichment_columns: The cohort columns whose values are tested for enrichment.
-        phrases: The candidate phrases of Domino's describe.
-        llm: The optional language-model hypotheses.
+    Attributes
+    ----------
+    top_k : int
+        Tokens and phrases kept per slice.
+    report_sections : tuple[str, ...]
+        The report text the TF-IDF contrast reads.
+    max_enrichment_rows : int
+        Enriched attribute values kept per slice.
+    enrichment_columns : tuple[str, ...]
+        The cohort columns whose values are tested for enrichment.
+    phrases : PhraseSettings
+        The candidate phrases of Domino's describe.
+    llm : LlmSettings
+        The optional language-model hypotheses.
     """
 
     WHERE = "explanation"

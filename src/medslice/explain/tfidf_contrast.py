@@ -82,10 +82,14 @@ class TfidfContrastExplainer(BaseEstimator):
     :func:`concatenate_texts` of both, or fit one explainer per source
     (see :func:`contrast_by_source`).
 
-    Attributes:
-        vectorizer_: the fitted :class:`~sklearn.feature_extraction.text.TfidfVectorizer`.
-        vocabulary_: the feature names, in column order of the TF-IDF matrix.
-        matrix_: the TF-IDF matrix of the texts given to ``fit`` (sparse, n_samples x n_features).
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer
+        The fitted :class:`~sklearn.feature_extraction.text.TfidfVectorizer`.
+    vocabulary_ : np.ndarray
+        The feature names, in column order of the TF-IDF matrix.
+    matrix_ : sparse.spmatrix
+        The TF-IDF matrix of the texts given to ``fit`` (sparse, n_samples x n_features).
     """
 
     def __init__(
@@ -136,13 +140,19 @@ class TfidfContrastExplainer(BaseEstimator):
     ) -> pd.DataFrame:
         """Rank tokens by the absolute difference of mean TF-IDF between slice and reference.
 
-        Args:
-            texts_or_matrix: texts (transformed with the fitted vocabulary), a TF-IDF matrix, or
-                None to reuse the matrix of the texts given to ``fit``.
-            slice_mask: slice members, as a boolean mask or membership probabilities (> 0.5).
-            reference_mask: the reference group, e.g. from :func:`reference_mask`.
+        Parameters
+        ----------
+        texts_or_matrix : Sequence[object] or sparse.spmatrix or np.ndarray or None
+            Texts (transformed with the fitted vocabulary), a TF-IDF matrix, or
+            None to reuse the matrix of the texts given to ``fit``.
+        slice_mask : ArrayLike
+            Slice members, as a boolean mask or membership probabilities (> 0.5).
+        reference_mask : ArrayLike
+            The reference group, e.g. from :func:`reference_mask`.
 
-        Returns:
+        Returns
+        -------
+        pd.DataFrame
             DataFrame with columns ``token, score, slice_mean, reference_mean``: the ``top_k``
             tokens by score, highest first, ties broken alphabetically.
         """

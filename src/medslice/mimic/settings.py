@@ -12,12 +12,16 @@ from medslice.typed_settings import Settings
 class IngestionSettings(Settings):
     """``ingestion``: how a release is read into Parquet tables.
 
-    Attributes:
-        check_files: Read every JPEG's header and tail (never its pixels) and exclude missing, mismatched
-            or truncated images.
-        n_workers: Processes that read the image files and report texts.
-        cohort: The cohort's settings, checked by :func:`medslice.mimic.cohort.resolve_cohort_params`
-            (labeler, uncertainty policy, view filter, splits, ...).
+    Attributes
+    ----------
+    check_files : bool
+        Read every JPEG's header and tail (never its pixels) and exclude missing, mismatched
+        or truncated images.
+    n_workers : int
+        Processes that read the image files and report texts.
+    cohort : dict[str, Any]
+        The cohort's settings, checked by :func:`medslice.mimic.cohort.resolve_cohort_params`
+        (labeler, uncertainty policy, view filter, splits, ...).
     """
 
     WHERE = "ingestion"

@@ -98,9 +98,13 @@ def write_atomically(path: Path, payload: bytes) -> None:
 class CheckpointStore:
     """A folder of finished units, ``<root>/<namespace>/<key>/<unit>.pkl``.
 
-    Args:
-        root: the folder (created on first save). ``None`` keeps nothing: every unit is computed.
+    Parameters
+    ----------
+    root : str or Path or None
+        The folder (created on first save). ``None`` keeps nothing: every unit is computed.
 
+    Notes
+    -----
     A unit that cannot be read back (a file from another version of medslice, a damaged disk) counts as
     missing and is computed again; nothing is ever loaded from a partial write.
     """

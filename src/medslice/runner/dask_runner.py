@@ -137,9 +137,12 @@ def _configure_worker(package_name: str | None, logging_config: dict[str, Any] |
 class DaskRunner(AbstractRunner):
     """Run a pipeline's nodes as tasks on a ``dask.distributed`` cluster, respecting their dependencies.
 
-    Args:
-        is_async: load and save each node's data with threads (Kedro's ``--async``).
-        client_args: keyword arguments for ``distributed.Client`` (tests pass ``address=cluster``).
+    Parameters
+    ----------
+    is_async : bool, default=False
+        Load and save each node's data with threads (Kedro's ``--async``).
+    client_args : dict[str, Any] or None, default=None
+        Keyword arguments for ``distributed.Client`` (tests pass ``address=cluster``).
     """
 
     def __init__(self, is_async: bool = False, client_args: dict[str, Any] | None = None) -> None:

@@ -74,16 +74,26 @@ def map_units(
 ) -> list[R]:
     """``[function(*shared, item) for item in items]``, in process or on the active Dask client.
 
-    Args:
-        function: a pure, picklable function ``function(*shared, item) -> result``.
-        items: one entry per unit of work (e.g. a bootstrap index).
-        shared: arguments every unit takes; on a cluster they are scattered once, not sent per unit.
-        desc: the progress bar's label.
-        key_prefix: names the units on the Dask dashboard (``<prefix>-<batch>-<position>``).
-        show_progress: a tqdm bar over the units as they finish.
-        client: a ``distributed.Client`` to use instead of the active one (None: :func:`active_client`).
+    Parameters
+    ----------
+    function : Callable[..., R]
+        A pure, picklable function ``function(*shared, item) -> result``.
+    items : Sequence[T]
+        One entry per unit of work (e.g. a bootstrap index).
+    shared : Sequence[Any], default=()
+        Arguments every unit takes; on a cluster they are scattered once, not sent per unit.
+    desc : str, default="units"
+        The progress bar's label.
+    key_prefix : str, default="medslice-unit"
+        Names the units on the Dask dashboard (``<prefix>-<batch>-<position>``).
+    show_progress : bool, default=True
+        A tqdm bar over the units as they finish.
+    client : Any or None, default=None
+        A ``distributed.Client`` to use instead of the active one (None: :func:`active_client`).
 
-    Returns:
+    Returns
+    -------
+    list[R]
         The results in the order of ``items``, whichever unit finished first.
     """
     items = list(items)

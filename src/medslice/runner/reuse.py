@@ -64,16 +64,26 @@ def map_checkpointed(
 ) -> list[R]:
     """``[function(*shared, item) for item in items]``, reusing and keeping each result in ``checkpoints``.
 
-    Args:
-        function: a pure, picklable function ``function(*shared, item) -> result``.
-        items: one entry per unit (e.g. one bootstrap's rows); hashed into the unit's key.
-        shared: arguments every unit takes (settings, a phrase bank); hashed once into every key.
-        checkpoints: where results are kept; None keeps nothing and computes every unit.
-        stage: the folder of the store the units of this function live in (e.g. ``discover_slices``).
-        desc: what the progress bar counts.
-        show_progress: show a progress bar over the units.
+    Parameters
+    ----------
+    function : Callable[..., R]
+        A pure, picklable function ``function(*shared, item) -> result``.
+    items : Sequence[T]
+        One entry per unit (e.g. one bootstrap's rows); hashed into the unit's key.
+    shared : Sequence[Any], default=()
+        Arguments every unit takes (settings, a phrase bank); hashed once into every key.
+    checkpoints : CheckpointStore or None, default=None
+        Where results are kept; None keeps nothing and computes every unit.
+    stage : str
+        The folder of the store the units of this function live in (e.g. ``discover_slices``).
+    desc : str, default="units"
+        What the progress bar counts.
+    show_progress : bool, default=True
+        Show a progress bar over the units.
 
-    Returns:
+    Returns
+    -------
+    list[R]
         The results, in the order of ``items``, whether loaded or computed, in process or on a cluster.
     """
     store = checkpoints or CheckpointStore(None)

@@ -113,16 +113,23 @@ def _number(key: str, value: Any) -> float:
 class RunConfig:
     """How every scenario is run: the validated ``failure_injection.run`` mapping.
 
-    Attributes:
-        n_classifiers: independently drawn and trained classifiers per scenario (required, >= 1).
-        audit_draws: independent audit sets per classifier (>= 1); bootstraps = n_classifiers x audit_draws.
-        max_retries: redraws and retrainings per classifier while its accuracy gap stays below
-            ``min_gap`` (>= 0).
-        min_gap: accuracy gap a classifier needs to count; gaps lie in [-1, 1], so above 1 nothing is
-            accepted and at -1 everything is.
-        torch_threads: torch threads every unit runs with, wherever it runs (>= 1); the same count gives
-            the same bytes in process and on any Dask worker.
-        classifier: the classifier under audit.
+    Attributes
+    ----------
+    n_classifiers : int
+        Independently drawn and trained classifiers per scenario (required, >= 1).
+    audit_draws : int
+        Independent audit sets per classifier (>= 1); bootstraps = n_classifiers x audit_draws.
+    max_retries : int
+        Redraws and retrainings per classifier while its accuracy gap stays below
+        ``min_gap`` (>= 0).
+    min_gap : float
+        Accuracy gap a classifier needs to count; gaps lie in [-1, 1], so above 1 nothing is
+        accepted and at -1 everything is.
+    torch_threads : int
+        Torch threads every unit runs with, wherever it runs (>= 1); the same count gives
+        the same bytes in process and on any Dask worker.
+    classifier : ClassifierConfig
+        The classifier under audit.
     """
 
     n_classifiers: int
@@ -277,16 +284,26 @@ _CLASSIFIER, _AUDIT, _TRAIN, _CHECK = 1, 2, 3, 4
 class ScenarioContext:
     """Everything a unit of one scenario needs: picklable, so that it can travel to a Dask worker.
 
-    Attributes:
-        spec: the scenario.
-        pool: the cohort rows the scenario draws from (``prepare_pool``).
-        image_root: folder the pool's ``image_path`` values are relative to.
-        settings: the run settings.
-        seed: the one seed every draw, initialisation and shuffle derives from.
-        image_loader: ``(paths, size) -> (uint8 (N, size, size), report)``.
-        max_cached_images: bound on decoded images kept per process (None: all).
-        show_progress: tqdm bars over epochs.
-        key: hash of every setting and input that decides a unit's result (its checkpoint key).
+    Attributes
+    ----------
+    spec : ScenarioSpec
+        The scenario.
+    pool : ScenarioPool
+        The cohort rows the scenario draws from (``prepare_pool``).
+    image_root : Path
+        Folder the pool's ``image_path`` values are relative to.
+    settings : RunConfig
+        The run settings.
+    seed : int
+        The one seed every draw, initialisation and shuffle derives from.
+    image_loader : ImageLoader
+        ``(paths, size) -> (uint8 (N, size, size), report)``.
+    max_cached_images : int or None
+        Bound on decoded images kept per process (None: all).
+    show_progress : bool
+        Tqdm bars over epochs.
+    key : str
+        Hash of every setting and input that decides a unit's result (its checkpoint key).
     """
 
     spec: ScenarioSpec
@@ -604,35 +621,56 @@ def run_scenario(
 ) -> ScenarioRun:
     """Inject ``spec``'s failure into ``n_classifiers`` classifiers and audit each on ``audit_draws`` sets.
 
-    Args:
-        cohort: the cohort table (``medslice.mimic.schemas.COHORT_COLUMNS``).
-        spec: the scenario.
-        image_root: folder the cohort's ``image_path`` values are relative to.
-        n_classifiers: independently drawn and trained classifiers.
-        audit_draws: audit sets per classifier; bootstrap b audits classifier ``b // audit_draws`` with the
-            slice fraction ``spec.audit_slice_fraction(b)``.
-        max_retries: redraws per classifier when its accuracy gap stays below ``min_gap``.
-        min_gap: accuracy gap (non-slice minus slice, on an audit-pool draw at the largest slice fraction)
-            a classifier needs to count.
-        torch_threads: torch threads each unit runs with (fixes its bytes wherever it runs).
-        classifier: a ``ClassifierConfig`` mapping (default: ``small_cnn`` with CPU defaults).
-        seed: the one seed every draw, initialisation and shuffle derives from.
-        image_loader: ``(paths, size) -> (uint8 (N, size, size), report)``; default
-            ``medslice.encoders.image_loading.load_images``. On a Dask cluster it must be picklable.
-        max_cached_images: bound on decoded images kept per process (None: all).
-        show_progress: tqdm bars over units and epochs.
-        checkpoints: where finished units are kept and reused (None: keep nothing).
-        release_identity: what identifies the image release (part of the checkpoint key).
+    Parameters
+    ----------
+    cohort : pd.DataFrame
+        The cohort table (``medslice.mimic.schemas.COHORT_COLUMNS``).
+    spec : ScenarioSpec
+        The scenario.
+    image_root : str or Path
+        Folder the cohort's ``image_path`` values are relative to.
+    n_classifiers : int
+        Independently drawn and trained classifiers.
+    audit_draws : int, default=1
+        Audit sets per classifier; bootstrap b audits classifier ``b // audit_draws`` with the
+        slice fraction ``spec.audit_slice_fraction(b)``.
+    max_retries : int, default=2
+        Redraws per classifier when its accuracy gap stays below ``min_gap``.
+    min_gap : float, default=0.1
+        Accuracy gap (non-slice minus slice, on an audit-pool draw at the largest slice fraction)
+        a classifier needs to count.
+    torch_threads : int, default=1
+        Torch threads each unit runs with (fixes its bytes wherever it runs).
+    classifier : Mapping[str, Any] or None, default=None
+        A ``ClassifierConfig`` mapping (default: ``small_cnn`` with CPU defaults).
+    seed : int, default=0
+        The one seed every draw, initialisation and shuffle derives from.
+    image_loader : ImageLoader or None, default=None
+        ``(paths, size) -> (uint8 (N, size, size), report)``; default
+        ``medslice.encoders.image_loading.load_images``. On a Dask cluster it must be picklable.
+    max_cached_images : int or None, default=None
+        Bound on decoded images kept per process (None: all).
+    show_progress : bool, default=True
+        Tqdm bars over units and epochs.
+    checkpoints : CheckpointStore or None, default=None
+        Where finished units are kept and reused (None: keep nothing).
+    release_identity : Mapping[str, Any] or None, default=None
+        What identifies the image release (part of the checkpoint key).
 
-    Returns:
+    Returns
+    -------
+    ScenarioRun
         ``ScenarioRun(train_sets, audit_sets, classifiers, predictions, qa)``: each classifier's training
         set (``classifier`` column), each bootstrap's audit set (``bootstrap`` and ``classifier``), the
         state dicts keyed by classifier, predictions with ``PREDICTION_COLUMNS`` and a JSON-friendly QA
         dict. Rows come in bootstrap order, whichever unit finished first.
 
-    Raises:
-        RunConfigError: a setting of the wrong type or range (``RunConfig.from_dict``'s checks).
-        ClassifierConfigError: an invalid ``classifier`` mapping.
+    Raises
+    ------
+    RunConfigError
+        A setting of the wrong type or range (``RunConfig.from_dict``'s checks).
+    ClassifierConfigError
+        An invalid ``classifier`` mapping.
     """
     # The same checks as the parameters get, so that a direct call fails as clearly.
     settings = RunConfig.from_dict(

@@ -58,9 +58,11 @@ class ExpressionError(BadValueError):
 def expression_names(expression: str) -> frozenset[str]:
     """Validate ``expression`` against the allowlist and return the column names it references.
 
-    Raises:
-        ExpressionError: when the text is not a single expression, or uses anything beyond names,
-            literals, comparisons and boolean/arithmetic operators.
+    Raises
+    ------
+    ExpressionError
+        When the text is not a single expression, or uses anything beyond names,
+        literals, comparisons and boolean/arithmetic operators.
     """
     if not isinstance(expression, str) or not expression.strip():
         raise ExpressionError("expression must be a non-empty string")

@@ -38,12 +38,19 @@ def failed_positions(report: Any) -> list[int]:
 class ImageCache:
     """A ``dicom_id -> uint8 (H, W)`` cache in front of an image loader.
 
-    Args:
-        loader: the image loader (see ``ImageLoader``).
-        image_root: folder the cohort's relative ``image_path`` values are resolved against.
-        size: side in pixels asked of the loader.
-        max_images: evict the oldest cached images beyond this count (None: keep all).
+    Parameters
+    ----------
+    loader : ImageLoader
+        The image loader (see ``ImageLoader``).
+    image_root : str or Path
+        Folder the cohort's relative ``image_path`` values are resolved against.
+    size : int
+        Side in pixels asked of the loader.
+    max_images : int or None, default=None
+        Evict the oldest cached images beyond this count (None: keep all).
 
+    Notes
+    -----
     Unreadable images are remembered in ``unreadable`` (``dicom_id -> path``) and never asked for
     again.
     """

@@ -264,11 +264,15 @@ MECHANISMS: dict[str, type[CorrelationMechanism | RareMechanism | LabelNoiseMech
 class AuditComposition:
     """How many planted (slice) cases and other cases one audit set holds.
 
-    Attributes:
-        n_slice: planted cases.
-        n_other: the other cases.
-        requested_fraction: the slice share as configured (``audit_slice_fractions``), or
-            ``n_slice / (n_slice + n_other)`` for an ``audit_compositions`` entry.
+    Attributes
+    ----------
+    n_slice : int
+        Planted cases.
+    n_other : int
+        The other cases.
+    requested_fraction : float
+        The slice share as configured (``audit_slice_fractions``), or
+        ``n_slice / (n_slice + n_other)`` for an ``audit_compositions`` entry.
     """
 
     n_slice: int
@@ -285,23 +289,33 @@ class AuditComposition:
 class ScenarioSpec:
     """One validated failure scenario.
 
-    Attributes:
-        name: the scenario's namespace, e.g. ``"spurious_correlation"``.
-        target: label column or expression giving 0/1 (missing rows are excluded and counted).
-        attribute: boolean expression over cohort columns; missing values count as False.
-        slice: expression over ``target`` and ``attribute`` selecting the failing audit cases.
-        mechanism: the training-set injection.
-        audit_slice_fractions: slice share of the audit set; bootstrap b uses entry ``b % len``.
-        n_train, n_validate, n_audit: set sizes. The validation set comes from the training pool.
-        audit_compositions: ``(planted, other)`` case counts per audit set, used instead of
-            ``audit_slice_fractions`` and ``n_audit`` when given (the authors' scripts draw 60/240,
-            100/200 and 120/180); bootstrap b uses entry ``b % len``.
-        audit_pool_fraction: share of the cohort's subjects reserved for audit sets in each
-        bootstrap.
-        audit_mix: ``"balanced"`` (half positives overall, as far as the slice allows) or
-        ``"natural"``
-            (the audit pool's own class mix) for the audit set's non-slice part.
-        description: free text for reports.
+    Attributes
+    ----------
+    name : str
+        The scenario's namespace, e.g. ``"spurious_correlation"``.
+    target : str
+        Label column or expression giving 0/1 (missing rows are excluded and counted).
+    attribute : str
+        Boolean expression over cohort columns; missing values count as False.
+    slice : str
+        Expression over ``target`` and ``attribute`` selecting the failing audit cases.
+    mechanism : Mechanism
+        The training-set injection.
+    audit_slice_fractions : tuple[float, ...]
+        Slice share of the audit set; bootstrap b uses entry ``b % len``.
+    n_train, n_validate, n_audit : int
+        Set sizes. The validation set comes from the training pool.
+    audit_compositions : tuple[tuple[int, int], ...]
+        ``(planted, other)`` case counts per audit set, used instead of
+        ``audit_slice_fractions`` and ``n_audit`` when given (the authors' scripts draw 60/240,
+        100/200 and 120/180); bootstrap b uses entry ``b % len``.
+    audit_pool_fraction : float
+        Share of the cohort's subjects reserved for audit sets in each bootstrap.
+    audit_mix : str
+        ``"balanced"`` (half positives overall, as far as the slice allows) or ``"natural"``
+        (the audit pool's own class mix) for the audit set's non-slice part.
+    description : str
+        Free text for reports.
     """
 
     name: str

@@ -88,15 +88,24 @@ def discover_with_every_slicer(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit each slicer on each bootstrap and predict on the same rows.
 
-    Args:
-        fused: The variant's fused embeddings (``dicom_id``, ``bootstrap``, ``embedding``).
-        predictions: ``dicom_id``, ``bootstrap``, ``target``, ``pred`` of the same audit rows.
-        attributes: Cohort columns indexed by ``dicom_id``, for rule slicers.
-        slicers: ``slice_discovery.compared_slicers``.
-        seed: The project seed; bootstrap ``b`` seeds its slicers with ``seed + b``, as the main slicer.
-        checkpoints: Where each bootstrap's result is kept and reused (None: keep nothing).
+    Parameters
+    ----------
+    fused : pa.Table
+        The variant's fused embeddings (``dicom_id``, ``bootstrap``, ``embedding``).
+    predictions : pd.DataFrame
+        ``dicom_id``, ``bootstrap``, ``target``, ``pred`` of the same audit rows.
+    attributes : pd.DataFrame
+        Cohort columns indexed by ``dicom_id``, for rule slicers.
+    slicers : Sequence[Mapping[str, Any]]
+        ``slice_discovery.compared_slicers``.
+    seed : int, default=0
+        The project seed; bootstrap ``b`` seeds its slicers with ``seed + b``, as the main slicer.
+    checkpoints : CheckpointStore or None, default=None
+        Where each bootstrap's result is kept and reused (None: keep nothing).
 
-    Returns:
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
         The memberships (``method``, ``dicom_id``, ``bootstrap``, ``slice_0`` …; NaN where a slicer found
         fewer slices), and the rules (:data:`RULE_TABLE_COLUMNS`) the rule slicers found. Neither depends
         on the order of the input rows: bootstraps in ascending order, rows sorted by ``dicom_id``.

@@ -15,10 +15,14 @@ class VariantSettings(Settings):
 
     Variants are declared only in the parameters (``slice_discovery.variants``); each becomes a namespace.
 
-    Attributes:
-        modalities: The fused modalities, e.g. ``[image, report]``.
-        weights: A weight per modality applied after L2 normalisation (1 when absent).
-        max_components: The fused matrix's PCA keeps at most this many dimensions.
+    Attributes
+    ----------
+    modalities : tuple[str, ...]
+        The fused modalities, e.g. ``[image, report]``.
+    weights : dict[str, float] or None
+        A weight per modality applied after L2 normalisation (1 when absent).
+    max_components : int
+        The fused matrix's PCA keeps at most this many dimensions.
     """
 
     WHERE = "slice_discovery.variants.<variant>"

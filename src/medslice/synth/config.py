@@ -67,24 +67,41 @@ class SyntheticConfig:
 
     Every field has a default; the defaults give about 5,000 studies and 8,000 images of 512 x 426 pixels.
 
-    Attributes:
-        n_subjects: Number of patients.
-        image_rows: Rows of the reference detector at reduced size; columns keep the real aspect ratio.
-        full_resolution: Render at the real 3056 x 2544 instead of ``image_rows`` (for benchmarks).
-        prevalence: Study-level base rate of each finding (snake_case or MIMIC label names) and of
-            ``support_devices``; keys not given keep their defaults.
-        studies_per_subject: Mean number of studies per patient (at least one each).
-        portable_share: Share of studies that are single portable AP exams (the rest are PA + lateral).
-        ll_share: Share of lateral images whose ViewPosition is ``LL`` rather than ``LATERAL``.
-        rare_view_share: Share of images with a rare ViewPosition (LAO, AP AXIAL, SWIMMERS, ...).
-        empty_view_position_share: Share of images whose ViewPosition is empty.
-        quirk_shares: Share of reports with each formatting quirk.
-        hedge_share: Share of positive findings that the report hedges (labelled -1).
-        label_noise: Share of studies whose report disagrees with the pixels on one finding.
-        negbio_disagreement: Share of mentioned label cells where NegBio differs from CheXpert.
-        split_fractions: Share of subjects in ``validate`` and ``test`` (the rest is ``train``).
-        no_admission_share: Share of subjects without a MIMIC-IV admission row.
-        test_set_opacity_name: Column name of Lung Opacity in the labelled test set.
+    Attributes
+    ----------
+    n_subjects : int
+        Number of patients.
+    image_rows : int
+        Rows of the reference detector at reduced size; columns keep the real aspect ratio.
+    full_resolution : bool
+        Render at the real 3056 x 2544 instead of ``image_rows`` (for benchmarks).
+    prevalence : dict[str, float]
+        Study-level base rate of each finding (snake_case or MIMIC label names) and of
+        ``support_devices``; keys not given keep their defaults.
+    studies_per_subject : float
+        Mean number of studies per patient (at least one each).
+    portable_share : float
+        Share of studies that are single portable AP exams (the rest are PA + lateral).
+    ll_share : float
+        Share of lateral images whose ViewPosition is ``LL`` rather than ``LATERAL``.
+    rare_view_share : float
+        Share of images with a rare ViewPosition (LAO, AP AXIAL, SWIMMERS, ...).
+    empty_view_position_share : float
+        Share of images whose ViewPosition is empty.
+    quirk_shares : dict[str, float]
+        Share of reports with each formatting quirk.
+    hedge_share : float
+        Share of positive findings that the report hedges (labelled -1).
+    label_noise : float
+        Share of studies whose report disagrees with the pixels on one finding.
+    negbio_disagreement : float
+        Share of mentioned label cells where NegBio differs from CheXpert.
+    split_fractions : dict[str, float]
+        Share of subjects in ``validate`` and ``test`` (the rest is ``train``).
+    no_admission_share : float
+        Share of subjects without a MIMIC-IV admission row.
+    test_set_opacity_name : str
+        Column name of Lung Opacity in the labelled test set.
     """
 
     n_subjects: int = 2500

@@ -36,11 +36,15 @@ def _timestamp(days: np.ndarray, seconds: np.ndarray) -> np.ndarray:
 def make_patients(rng: np.random.Generator, subjects: pd.DataFrame, last_study: np.ndarray) -> pd.DataFrame:
     """``patients.csv.gz``: sex, anchor age (over 89 shown as 91), anchor year and group, date of death.
 
-    Args:
-        rng: The generator.
-        subjects: The sampled subjects (``subject_id``, ``sex``, ``anchor_true_age``, ``anchor_year``,
-            ``frailty``).
-        last_study: Each subject's last study date (``datetime64[D]``): nobody dies before it.
+    Parameters
+    ----------
+    rng : np.random.Generator
+        The generator.
+    subjects : pd.DataFrame
+        The sampled subjects (``subject_id``, ``sex``, ``anchor_true_age``, ``anchor_year``,
+        ``frailty``).
+    last_study : np.ndarray
+        Each subject's last study date (``datetime64[D]``): nobody dies before it.
     """
     n = len(subjects)
     age = subjects["anchor_true_age"].to_numpy()

@@ -51,17 +51,28 @@ GROUND_TRUTH_EXTRA_COLUMNS: tuple[str, ...] = (
 class SyntheticRelease:
     """A synthetic MIMIC-CXR-JPG release: the tables in their exact formats and a renderer of the pixels.
 
-    Attributes:
-        metadata: ``mimic-cxr-2.0.0-metadata``, one row per image.
-        chexpert: ``mimic-cxr-2.0.0-chexpert``, one row per study (1.0 / 0.0 / -1.0 / NaN = blank).
-        negbio: ``mimic-cxr-2.0.0-negbio``; differs from ``chexpert`` in a small share of cells.
-        split: ``mimic-cxr-2.0.0-split``, patient-disjoint train / validate / test.
-        test_set_labeled: ``mimic-cxr-2.1.0-test-set-labeled``: true labels of the test studies.
-        reports: ``subject_id, study_id, text``; ``text`` is the exact content of ``sSTUDY.txt``.
-        patients: MIMIC-IV ``patients``.
-        admissions: MIMIC-IV ``admissions`` (some subjects have none).
-        ground_truth: One row per image with every rendered attribute (hidden from the audit).
-        seed: The seed the release was generated with; rendering depends on it.
+    Attributes
+    ----------
+    metadata : pd.DataFrame
+        ``mimic-cxr-2.0.0-metadata``, one row per image.
+    chexpert : pd.DataFrame
+        ``mimic-cxr-2.0.0-chexpert``, one row per study (1.0 / 0.0 / -1.0 / NaN = blank).
+    negbio : pd.DataFrame
+        ``mimic-cxr-2.0.0-negbio``; differs from ``chexpert`` in a small share of cells.
+    split : pd.DataFrame
+        ``mimic-cxr-2.0.0-split``, patient-disjoint train / validate / test.
+    test_set_labeled : pd.DataFrame
+        ``mimic-cxr-2.1.0-test-set-labeled``: true labels of the test studies.
+    reports : pd.DataFrame
+        ``subject_id, study_id, text``; ``text`` is the exact content of ``sSTUDY.txt``.
+    patients : pd.DataFrame
+        MIMIC-IV ``patients``.
+    admissions : pd.DataFrame
+        MIMIC-IV ``admissions`` (some subjects have none).
+    ground_truth : pd.DataFrame
+        One row per image with every rendered attribute (hidden from the audit).
+    seed : int
+        The seed the release was generated with; rendering depends on it.
     """
 
     metadata: pd.DataFrame
@@ -93,10 +104,13 @@ class SyntheticRelease:
     def iter_images(self, n_jobs: int = 1, *, progress: bool = False) -> Iterator[tuple[str, np.ndarray]]:
         """Yield ``(dicom_id, pixels)`` in metadata row order.
 
-        Args:
-            n_jobs: Rendering processes; ``n_jobs > 1`` renders in a process pool with at most a few chunks
-                in flight (nothing holds all pixels) and yields exactly what ``n_jobs=1`` yields.
-            progress: Show a progress bar (off by default: the writer consuming the images shows its own).
+        Parameters
+        ----------
+        n_jobs : int, default=1
+            Rendering processes; ``n_jobs > 1`` renders in a process pool with at most a few chunks
+            in flight (nothing holds all pixels) and yields exactly what ``n_jobs=1`` yields.
+        progress : bool, default=False
+            Show a progress bar (off by default: the writer consuming the images shows its own).
         """
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
             raise BadValueError(f"n_jobs must be an int >= 1, got {n_jobs!r}")
@@ -143,10 +157,13 @@ def generate_release(
 ) -> SyntheticRelease:
     """Generate a synthetic release; the same ``config`` and ``seed`` give identical tables and pixels.
 
-    Args:
-        config: A :class:`SyntheticConfig`, a mapping of its fields (e.g. Kedro parameters) or None for the
-            defaults (about 5,000 studies and 8,000 images of 512 x 426).
-        seed: The one source of randomness.
+    Parameters
+    ----------
+    config : SyntheticConfig or Mapping[str, Any] or None, default=None
+        A :class:`SyntheticConfig`, a mapping of its fields (e.g. Kedro parameters) or None for the
+        defaults (about 5,000 studies and 8,000 images of 512 x 426).
+    seed : int, default=0
+        The one source of randomness.
     """
     if config is None:
         config = SyntheticConfig()

@@ -97,11 +97,15 @@ class Section:
 class WrittenReport:
     """A report's text, the labels its label-bearing section implies, and how it was written.
 
-    Attributes:
-        text: The exact file content of ``sSTUDY.txt``.
-        labels: MIMIC label -> 1.0 / 0.0 / -1.0 for every label mentioned in ``label_section``.
-        label_section: Which section MIMIC would extract labels from: impression, findings or
-            last_paragraph.
+    Attributes
+    ----------
+    text : str
+        The exact file content of ``sSTUDY.txt``.
+    labels : dict[str, float]
+        MIMIC label -> 1.0 / 0.0 / -1.0 for every label mentioned in ``label_section``.
+    label_section : str
+        Which section MIMIC would extract labels from: impression, findings or
+        last_paragraph.
     """
 
     text: str
@@ -120,14 +124,21 @@ def write_report(
 ) -> WrittenReport:
     """Write one study's report.
 
-    Args:
-        rng: The study's random generator.
-        study: A study record: findings (bools) with severities, sides and zones, devices, ``procedure``,
-            ``portable``, ``orientation``, ``sex``, ``views`` and ``first_study``.
-        quirk: One of :data:`QUIRKS` or ``""``.
-        hedged: Present findings the radiologist is unsure about (worded as uncertain, labelled -1).
-        omitted: A present finding the report misses (label noise).
-        spurious: An absent finding the report claims (label noise).
+    Parameters
+    ----------
+    rng : np.random.Generator
+        The study's random generator.
+    study : Mapping[str, Any]
+        A study record: findings (bools) with severities, sides and zones, devices, ``procedure``,
+        ``portable``, ``orientation``, ``sex``, ``views`` and ``first_study``.
+    quirk : str, default=""
+        One of :data:`QUIRKS` or ``""``.
+    hedged : frozenset[str], default=frozenset()
+        Present findings the radiologist is unsure about (worded as uncertain, labelled -1).
+    omitted : str, default=""
+        A present finding the report misses (label noise).
+    spurious : str, default=""
+        An absent finding the report claims (label noise).
     """
     present = [f for f in FINDINGS if bool(study.get(f)) and f != omitted]
     if spurious:

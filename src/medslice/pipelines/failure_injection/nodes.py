@@ -28,23 +28,37 @@ def inject_failures(
     same settings and inputs (or a run resumed after a kill) recomputes only what is missing. Under
     ``medslice.runner.DaskRunner`` the units spread over the cluster's workers.
 
-    Args:
-        cohort: The cohort table.
-        mimic_cxr_jpg: The release the cohort's ``image_path`` values are relative to.
-        bootstrap_checkpoints: Where finished units are kept.
-        scenario: One entry of ``failure_injection.scenarios``.
-        run: ``failure_injection.run``: the design, retries, the accuracy-gap check and the classifier.
-        seed: The project seed.
-        scenario_name: The scenario's key (bound by the pipeline; it names the scenario in errors).
+    Parameters
+    ----------
+    cohort : pd.DataFrame
+        The cohort table.
+    mimic_cxr_jpg : MimicCxrJpg
+        The release the cohort's ``image_path`` values are relative to.
+    bootstrap_checkpoints : CheckpointStore
+        Where finished units are kept.
+    scenario : dict[str, Any]
+        One entry of ``failure_injection.scenarios``.
+    run : dict[str, Any]
+        ``failure_injection.run``: the design, retries, the accuracy-gap check and the classifier.
+    seed : int
+        The project seed.
+    scenario_name : str
+        The scenario's key (bound by the pipeline; it names the scenario in errors).
 
-    Returns:
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame, dict[int, Any], pd.DataFrame, dict[str, Any]]
         Training sets, audit sets, classifier weights per classifier, predictions and the injection QA.
 
-    Raises:
-        ScenarioError: the scenario mapping is invalid.
-        RunConfigError: ``run`` has an unknown key or a value of the wrong type or range (the message
-            names ``failure_injection.run.<key>``).
-        ClassifierConfigError: ``run.classifier`` is invalid (``failure_injection.run.classifier.<key>``).
+    Raises
+    ------
+    ScenarioError
+        The scenario mapping is invalid.
+    RunConfigError
+        ``run`` has an unknown key or a value of the wrong type or range (the message
+        names ``failure_injection.run.<key>``).
+    ClassifierConfigError
+        ``run.classifier`` is invalid (``failure_injection.run.classifier.<key>``).
     """
     spec = ScenarioSpec.from_dict(scenario_name, scenario)
     # Validated here, not coerced with int()/float(): a misspelt or non-numeric `--params` entry

@@ -15,12 +15,18 @@ from kedro.pipeline import Pipeline
 class RunPlan:
     """A run about to start.
 
-    Attributes:
-        pipeline: The nodes that will run.
-        catalog: The run's catalog.
-        run_params: Kedro's run parameters (``env``, ``runtime_params``, ...).
-        project_path: The project's root folder.
-        file_parameters: The environment's parameters as in its files (no ``--params``).
+    Attributes
+    ----------
+    pipeline : Pipeline
+        The nodes that will run.
+    catalog : DataCatalog
+        The run's catalog.
+    run_params : Mapping[str, Any]
+        Kedro's run parameters (``env``, ``runtime_params``, ...).
+    project_path : Path or None
+        The project's root folder.
+    file_parameters : Mapping[str, Any] or None
+        The environment's parameters as in its files (no ``--params``).
     """
 
     pipeline: Pipeline

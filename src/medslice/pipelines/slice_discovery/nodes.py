@@ -30,16 +30,26 @@ def fuse_modalities(
     The table (bootstraps ascending, each one's rows sorted by ``dicom_id``) does not depend on the order
     of the predictions' rows: see :func:`~medslice.slicing.per_bootstrap.fuse_bootstraps`.
 
-    Args:
-        predictions: The scenario's audit predictions (one row per bootstrap and image).
-        cohort: The cohort, for the image -> study map of report embeddings.
-        image_embeddings: Per-image embeddings.
-        report_embeddings: Per-study embeddings, broadcast to the study's images.
-        metadata_embeddings: Per-image embeddings of the metadata sentence.
-        bootstrap_checkpoints: Where each bootstrap's fused matrix is kept and reused.
-        variant: The variant's modalities, weights and PCA size.
-        pca_fit: ``audit_set`` (a PCA per bootstrap) or ``pooled`` (one PCA on every audited image).
-        seed: The project seed.
+    Parameters
+    ----------
+    predictions : pd.DataFrame
+        The scenario's audit predictions (one row per bootstrap and image).
+    cohort : pd.DataFrame
+        The cohort, for the image -> study map of report embeddings.
+    image_embeddings : pa.Table
+        Per-image embeddings.
+    report_embeddings : pa.Table
+        Per-study embeddings, broadcast to the study's images.
+    metadata_embeddings : pa.Table
+        Per-image embeddings of the metadata sentence.
+    bootstrap_checkpoints : CheckpointStore
+        Where each bootstrap's fused matrix is kept and reused.
+    variant : VariantSettings
+        The variant's modalities, weights and PCA size.
+    pca_fit : str
+        ``audit_set`` (a PCA per bootstrap) or ``pooled`` (one PCA on every audited image).
+    seed : int
+        The project seed.
     """
     modalities = list(variant.modalities)
     tables = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}

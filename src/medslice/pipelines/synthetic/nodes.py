@@ -14,11 +14,16 @@ def generate_synthetic_release(
 ) -> tuple[SyntheticRelease, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Generate the synthetic release and hand its parts to the raw datasets.
 
-    Args:
-        synthetic: The ``synthetic`` parameters (size, resolution, prevalences).
-        seed: The project seed.
+    Parameters
+    ----------
+    synthetic : dict[str, Any]
+        The ``synthetic`` parameters (size, resolution, prevalences).
+    seed : int
+        The project seed.
 
-    Returns:
+    Returns
+    -------
+    tuple[SyntheticRelease, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]
         The release (tables and a renderer; ``mimic_cxr_jpg`` writes pixels while saving), the reports,
         the MIMIC-IV patients and admissions, and the hidden ground-truth table.
     """

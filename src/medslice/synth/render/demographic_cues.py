@@ -144,11 +144,16 @@ def sample_cue_traits(
     patient keeps a trait on every later study, and the share of patients showing it at each age is the
     configured rate.
 
-    Args:
-        rng: The generator of these traits alone (an independent stream of the release).
-        subject_index: Each image's patient, ``0 .. n_subjects - 1``.
-        age: Each image's patient age at the study.
-        n_subjects: Number of patients (so that a patient's quantiles do not depend on the image count).
+    Parameters
+    ----------
+    rng : np.random.Generator
+        The generator of these traits alone (an independent stream of the release).
+    subject_index : np.ndarray
+        Each image's patient, ``0 .. n_subjects - 1``.
+    age : np.ndarray
+        Each image's patient age at the study.
+    n_subjects : int
+        Number of patients (so that a patient's quantiles do not depend on the image count).
     """
     quantiles = rng.random((n_subjects, len(TRAIT_COLUMNS)))
     rows = np.asarray(subject_index, dtype=np.int64)

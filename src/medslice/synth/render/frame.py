@@ -32,13 +32,20 @@ Stroke = tuple[np.ndarray, np.ndarray, float, int]
 class Frame:
     """Where the body sits in the image: magnification, shift and in-plane tilt.
 
-    Attributes:
-        rows: Image rows.
-        columns: Image columns.
-        scale: Magnification of the body (1 = reference size).
-        shift_u: Horizontal offset of the body centre, in image units.
-        shift_v: Vertical offset of the body centre, in image units.
-        tilt_deg: In-plane rotation (patient rotation on the detector), degrees.
+    Attributes
+    ----------
+    rows : int
+        Image rows.
+    columns : int
+        Image columns.
+    scale : float
+        Magnification of the body (1 = reference size).
+    shift_u : float
+        Horizontal offset of the body centre, in image units.
+    shift_v : float
+        Vertical offset of the body centre, in image units.
+    tilt_deg : float
+        In-plane rotation (patient rotation on the detector), degrees.
     """
 
     rows: int

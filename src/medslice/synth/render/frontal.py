@@ -31,16 +31,26 @@ KNOB_V = 0.275  # height of the aortic knob
 class FrontalThorax:
     """Geometry of the thorax on a frontal view, in body units.
 
-    Attributes:
-        half_width: Inner rib margin at the widest, from the midline.
-        apex: Height of the lung apices.
-        dome: Height of the hemidiaphragm domes, per side.
-        costophrenic: Height of the costophrenic angles.
-        heart: Heart border distance from the midline, per side (includes AP magnification).
-        mediastinum: Half-width of the upper mediastinum.
-        knob: Bulge of the aortic knuckle (grows with age, more when the aorta is unfolded).
-        ascending: Bulge of an unfolded ascending aorta into the right upper mediastinum (0 if not).
-        descending: Leftward bow of an unfolded descending aorta below the knob (0 if not).
+    Attributes
+    ----------
+    half_width : float
+        Inner rib margin at the widest, from the midline.
+    apex : float
+        Height of the lung apices.
+    dome : dict[str, float]
+        Height of the hemidiaphragm domes, per side.
+    costophrenic : float
+        Height of the costophrenic angles.
+    heart : dict[str, float]
+        Heart border distance from the midline, per side (includes AP magnification).
+    mediastinum : float
+        Half-width of the upper mediastinum.
+    knob : float
+        Bulge of the aortic knuckle (grows with age, more when the aorta is unfolded).
+    ascending : float
+        Bulge of an unfolded ascending aorta into the right upper mediastinum (0 if not).
+    descending : float
+        Leftward bow of an unfolded descending aorta below the knob (0 if not).
     """
 
     half_width: float

@@ -31,15 +31,24 @@ HEART_AXIS = (math.cos(math.radians(-25.0)), math.sin(math.radians(-25.0)))
 class LateralThorax:
     """Geometry of the thorax on a lateral view, in body units.
 
-    Attributes:
-        anterior: Inner anterior chest wall (behind the sternum), at mid-height.
-        posterior: Posterior limit of the lung field (the posterior ribs).
-        apex: Height of the lung apex.
-        dome: Height of the highest point of the diaphragm.
-        heart_centre: Centre (u, v) of the heart shadow.
-        heart_radii: Half-axes (u, v) of the heart shadow; larger with cardiomegaly.
-        aorta_width: Width of the aortic arch band (wider with a wide mediastinum, and with age).
-        arch_height: Rise of the aortic arch above its ends (higher when the aorta is unfolded).
+    Attributes
+    ----------
+    anterior : float
+        Inner anterior chest wall (behind the sternum), at mid-height.
+    posterior : float
+        Posterior limit of the lung field (the posterior ribs).
+    apex : float
+        Height of the lung apex.
+    dome : float
+        Height of the highest point of the diaphragm.
+    heart_centre : tuple[float, float]
+        Centre (u, v) of the heart shadow.
+    heart_radii : tuple[float, float]
+        Half-axes (u, v) of the heart shadow; larger with cardiomegaly.
+    aorta_width : float
+        Width of the aortic arch band (wider with a wide mediastinum, and with age).
+    arch_height : float
+        Rise of the aortic arch above its ends (higher when the aorta is unfolded).
     """
 
     anterior: float

@@ -27,24 +27,38 @@ SHARP_GAIN = 0.9
 class Phantom:
     """Density fields (coarse grid) and drawing layers of one image under construction.
 
-    Attributes:
-        spec: What to draw.
-        frame: Body placement in the image.
-        rng: This image's random generator (texture only: every clinical attribute is in ``spec``).
-        study_rng: A generator shared by the study's images, so that e.g. a pneumonia has the same shape
-            on the PA and the lateral view.
-        cue_rng: Another generator shared by the study's images, for the shapes of age-related cues
-            (osteophytes, a calcified arc); apart from ``study_rng`` so that drawing a cue leaves the
-            findings' shapes alone.
-        u, v: Body coordinates of the coarse grid: ``u`` a row (1, w), ``v`` a column (h, 1).
-        density: Attenuation on the coarse grid (higher = whiter).
-        lungs: Mask of the lung fields (set by the anatomy; findings reuse it).
-        markable: Where lung markings (vessels) show: aerated lung, minus pneumothorax, effusion, ...
-        bone: Coarse layer of bones (ribs, clavicles, spine), added with :data:`BONE_GAIN` times the
-            patient's bone density.
-        soft: Coarse layer of soft densities (anterior ribs, bands, thickening), added with :data:`SOFT_GAIN`.
-        vessels: Coarse layer of lung vessels, added inside ``markable`` with :data:`VESSEL_GAIN`.
-        sharp: Full-resolution layer of thin high-contrast lines (devices, pleural line).
+    Attributes
+    ----------
+    spec : ImageSpec
+        What to draw.
+    frame : Frame
+        Body placement in the image.
+    rng : np.random.Generator
+        This image's random generator (texture only: every clinical attribute is in ``spec``).
+    study_rng : np.random.Generator
+        A generator shared by the study's images, so that e.g. a pneumonia has the same shape
+        on the PA and the lateral view.
+    cue_rng : np.random.Generator
+        Another generator shared by the study's images, for the shapes of age-related cues
+        (osteophytes, a calcified arc); apart from ``study_rng`` so that drawing a cue leaves the
+        findings' shapes alone.
+    u, v : np.ndarray
+        Body coordinates of the coarse grid: ``u`` a row (1, w), ``v`` a column (h, 1).
+    density : np.ndarray
+        Attenuation on the coarse grid (higher = whiter).
+    lungs : np.ndarray
+        Mask of the lung fields (set by the anatomy; findings reuse it).
+    markable : np.ndarray
+        Where lung markings (vessels) show: aerated lung, minus pneumothorax, effusion, ...
+    bone : Layer
+        Coarse layer of bones (ribs, clavicles, spine), added with :data:`BONE_GAIN` times the
+        patient's bone density.
+    soft : Layer
+        Coarse layer of soft densities (anterior ribs, bands, thickening), added with :data:`SOFT_GAIN`.
+    vessels : Layer
+        Coarse layer of lung vessels, added inside ``markable`` with :data:`VESSEL_GAIN`.
+    sharp : Layer
+        Full-resolution layer of thin high-contrast lines (devices, pleural line).
     """
 
     spec: ImageSpec
