@@ -21,11 +21,15 @@ REFERENCE_METHODS = ("baseline", IDEAL_METHOD)
 def efficiency_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     """``efficiency`` rows: each slicer's paper precision@10 ÷ the ideal error slice's, per bootstrap.
 
-    Args:
-        metrics: Tidy metrics holding the slicers' ``paper_precision_at_10`` rows and the scenario's
-            ``ideal_error_slice`` rows (``variant`` ``all``).
+    Parameters
+    ----------
+    metrics : pd.DataFrame
+        Tidy metrics holding the slicers' ``paper_precision_at_10`` rows and the scenario's
+        ``ideal_error_slice`` rows (``variant`` ``all``).
 
-    Returns:
+    Returns
+    -------
+    pd.DataFrame
         Tidy metrics with ``metric`` ``efficiency``, one row per slicer row whose bootstrap has an ideal
         error slice above 0 (where it is 0 the classifier missed no planted case of the expected class,
         and there is nothing a slicer could find). Efficiency can exceed 1: a slice may hold correctly

@@ -66,7 +66,9 @@ def best_slice_metrics(
     The best column is the one with the highest average precision (the first on ties). ``ties`` is
     passed to :func:`ranked_precision`.
 
-    Returns:
+    Returns
+    -------
+    dict[str, float | int]
         ``{"precision_at_<k>": ... for k in ks, "average_precision": ..., "best_column": ...}``.
     """
     truth = as_binary(in_slice, "in_slice")
@@ -84,11 +86,16 @@ def best_slice_metrics(
 def precision_at_k(in_slice: ArrayLike, membership: ArrayLike, k: int, ties: str = "expected") -> float:
     """precision@k of the predicted slice column with the best average precision (dcbench).
 
-    Args:
-        in_slice: ground-truth slice membership per sample (bool or 0/1).
-        membership: predicted membership probabilities, ``(n,)`` or ``(n, n_slices)``.
-        k: how many top-ranked samples to look at.
-        ties: ``"expected"`` (default) or ``"ordinal"``; see :func:`ranked_precision`.
+    Parameters
+    ----------
+    in_slice : ArrayLike
+        Ground-truth slice membership per sample (bool or 0/1).
+    membership : ArrayLike
+        Predicted membership probabilities, ``(n,)`` or ``(n, n_slices)``.
+    k : int
+        How many top-ranked samples to look at.
+    ties : str, default="expected"
+        ``"expected"`` (default) or ``"ordinal"``; see :func:`ranked_precision`.
     """
     k = check_k(k)
     return float(best_slice_metrics(in_slice, membership, ks=(k,), ties=ties)[f"precision_at_{k}"])

@@ -46,14 +46,19 @@ def check_ties(ties: str) -> str:
 def top_k_sum(scores: np.ndarray, values: np.ndarray, k: int, ties: str = "expected") -> float:
     """Sum of ``values`` over the ``k`` highest ``scores``.
 
-    Args:
-        scores: ranking scores, 1-D.
-        values: what each sample contributes when it is in the top ``k``, 1-D, same length.
-        k: how many samples the top holds (all of them when there are fewer).
-        ties: ``"expected"`` (default): the expectation over a uniformly random order inside each group
-            of tied scores (equal :func:`tie_keys`), so a tie straddling the cut contributes its mean
-            value per remaining place. ``"ordinal"``: the raw scores ranked with exact ties in row
-            order, as dcbench and the paper's code rank.
+    Parameters
+    ----------
+    scores : np.ndarray
+        Ranking scores, 1-D.
+    values : np.ndarray
+        What each sample contributes when it is in the top ``k``, 1-D, same length.
+    k : int
+        How many samples the top holds (all of them when there are fewer).
+    ties : str, default="expected"
+        ``"expected"`` (default): the expectation over a uniformly random order inside each group
+        of tied scores (equal :func:`tie_keys`), so a tie straddling the cut contributes its mean
+        value per remaining place. ``"ordinal"``: the raw scores ranked with exact ties in row
+        order, as dcbench and the paper's code rank.
     """
     if k < 1:
         raise BadValueError(f"k must be at least 1, got {k!r}.")

@@ -13,13 +13,19 @@ COMPARED_METRICS: tuple[str, ...] = (SCORE, "efficiency")
 def slicer_summary(metrics: pd.DataFrame, compared: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Mean and design-aware 95% CI of every slicer's paper precision@10 and efficiency, per variant.
 
-    Args:
-        metrics: The audit's metrics (the main slicer's rows and the ideal error slice's).
-        compared: The compared slicers' metrics
-            (:func:`~medslice.evaluation.audit.evaluate_compared_slicers`).
-        seed: Seeds the interval's resampling.
+    Parameters
+    ----------
+    metrics : pd.DataFrame
+        The audit's metrics (the main slicer's rows and the ideal error slice's).
+    compared : pd.DataFrame
+        The compared slicers' metrics
+        (:func:`~medslice.evaluation.audit.evaluate_compared_slicers`).
+    seed : int, default=0
+        Seeds the interval's resampling.
 
-    Returns:
+    Returns
+    -------
+    pd.DataFrame
         A summary table (:data:`~medslice.evaluation.tables.SUMMARY_COLUMNS`) holding the metrics
         :data:`COMPARED_METRICS` of every slicer, the main one included, sorted by scenario, variant and
         method. Empty (same columns) without planted truth.
