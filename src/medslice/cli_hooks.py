@@ -12,7 +12,6 @@ extending its CLI. Before a command of the medslice project runs, this
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ import yaml
 from kedro.framework.cli.hooks import cli_hook_impl
 
 from medslice import console_errors
-from medslice.errors import BadValueError
+from medslice.errors import BadValueError, closest
 
 PACKAGE = "medslice"
 ENV_OPTIONS = ("--env", "-e")
@@ -64,8 +63,8 @@ def check_environment(env: str, conf_source: Path) -> None:
     if env == BASE_ENV or (conf_source / env).is_dir():
         return
     known = environments(conf_source)
-    close = difflib.get_close_matches(env, known, n=1)
-    hint = f"Did you mean --env={close[0]}? " if close else ""
+    match = closest(env, known)
+    hint = f"Did you mean --env={match}? " if match else ""
     raise UnknownEnvironmentError(
         f"there is no environment {env!r}",
         path=conf_source / env,
@@ -124,8 +123,8 @@ def check_namespaces(requested: Sequence[str], conf_source: Path, env: str) -> N
                 fix="Set its `enabled: true` there, or pass "
                 f'--params "failure_injection.scenarios.{name.split(".")[0]}.enabled=true".',
             )
-        close = difflib.get_close_matches(name, sorted(known), n=1)
-        hint = f"Did you mean --namespaces={close[0]}? " if close else ""
+        match = closest(name, sorted(known))
+        hint = f"Did you mean --namespaces={match}? " if match else ""
         scenarios = sorted(n for n in known if "." not in n)
         raise UnknownNamespaceError(
             f"no pipeline of --env={env} has namespace {name!r}",

@@ -11,6 +11,8 @@ This module imports nothing from medslice or Kedro: every package may raise thes
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
@@ -23,7 +25,25 @@ __all__ = [
     "NotFittedError",
     "OverwriteError",
     "UnknownNameError",
+    "closest",
+    "unknown_keys_message",
 ]
+
+
+def closest(name: object, known: Iterable[object]) -> str | None:
+    """The known name closest to ``name``, for a "did you mean"; None when none is close enough.
+
+    The one place medslice decides what counts as close (difflib's similarity ratio of at least 0.6).
+    """
+    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+    return matches[0] if matches else None
+
+
+def unknown_keys_message(unknown: list[str], known: list[str], where: str) -> str:
+    """``<where> has unknown key(s) [...] (did you mean <where>.<key>?); known: [...]``."""
+    match = closest(unknown[0], known)
+    hint = f" (did you mean {where}.{match}?)" if match else ""
+    return f"{where} has unknown key(s) {unknown}{hint}; known: {known}"
 
 
 class MedsliceError(Exception):

@@ -31,13 +31,12 @@ embedding has unknown key(s) ['shard_sise'] (did you mean embedding.shard_size?)
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
-from medslice.errors import BadValueError
+from medslice.errors import BadValueError, unknown_keys_message
 
 SettingsT = TypeVar("SettingsT", bound="Settings")
 
@@ -48,9 +47,7 @@ class SettingsValueError(BadValueError):
 
 def unknown_keys_error(unknown: list[str], known: list[str], where: str) -> SettingsValueError:
     """The one "did you mean" message for keys of block ``where`` outside ``known``."""
-    close = difflib.get_close_matches(unknown[0], known, n=1)
-    hint = f" (did you mean {where}.{close[0]}?)" if close else ""
-    return SettingsValueError(f"{where} has unknown key(s) {unknown}{hint}; known: {known}")
+    return SettingsValueError(unknown_keys_message(unknown, known, where))
 
 
 class Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 from collections.abc import Iterable, Mapping
@@ -13,7 +12,7 @@ import numpy as np
 import torch
 
 from medslice.classifiers.registry import CLASSIFIERS, DEFAULT_IMAGE_SIZE, DEFAULT_TRAINING
-from medslice.errors import BadValueError
+from medslice.errors import BadValueError, closest
 
 TRAINING_KEYS: tuple[str, ...] = (
     "lr",
@@ -37,9 +36,9 @@ def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the first unknown key with a close known key, else ``""``."""
     known = list(known)
     for key in unknown:
-        close = difflib.get_close_matches(str(key), known, n=1)
-        if close:
-            return f" (did you mean {close[0]!r}?)"
+        match = closest(key, known)
+        if match:
+            return f" (did you mean {match!r}?)"
     return ""
 
 

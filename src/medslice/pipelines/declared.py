@@ -13,7 +13,6 @@ Kedro builds pipelines before it hands parameters to nodes, so the registry read
 
 from __future__ import annotations
 
-import difflib
 import os
 from functools import cache
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 from kedro.config import AbstractConfigLoader, OmegaConfigLoader
 
-from medslice.errors import BadValueError
+from medslice.errors import BadValueError, closest
 
 PROJECT_CONF = Path(__file__).resolve().parents[3] / "conf"
 
@@ -88,8 +87,8 @@ def declared_scenarios() -> list[str]:
         # scenario and leave the intended one running.
         if not (spec or {}).get("target"):
             others = [other for other in scenarios if other != name]
-            close = difflib.get_close_matches(name, others, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            match = closest(name, others)
+            hint = f" Did you mean {match!r}?" if match else ""
             raise BadValueError(
                 f"failure_injection.scenarios.{name} declares no target, so it is no scenario.{hint} "
                 f"Declared: {others}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import warnings
 from collections.abc import Mapping
@@ -14,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.exceptions import ConvergenceWarning
 
-from medslice.errors import BadTypeError, BadValueError, MedsliceError
+from medslice.errors import BadTypeError, BadValueError, MedsliceError, closest
 from medslice.run_consistency import check_same_audit_rows
 from medslice.runner.checkpoints import CheckpointStore
 from medslice.runner.reuse import map_checkpointed
@@ -55,8 +54,8 @@ def build_slicer(config: Mapping[str, Any], random_state: int | None = None) -> 
     known = {key for slicer in SLICERS.values() for key in slicer().get_params()}
     unknown = sorted(str(key) for key in set(settings) - known)
     if unknown:
-        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        match = closest(unknown[0], sorted(known))
+        hint = f" (did you mean {match!r}?)" if match else ""
         raise BadValueError(
             f"slicer setting(s) {unknown} are not taken by any slicer{hint}; known: {sorted(known)}"
         )
