@@ -11,16 +11,6 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = PROJECT / "src" / "medslice"
 
-# Being edited elsewhere; they are converted next (/work/tmp/numpydoc_convert.py <paths>), then this
-# tuple is emptied.
-EXCLUDED: tuple[str, ...] = (
-    "src/medslice/reporting/",
-    "src/medslice/pipelines/evaluation/",
-    "src/medslice/pipelines/reporting/",
-    "src/medslice/hooks.py",
-    "src/medslice/settings.py",
-    "src/medslice/pipeline_registry.py",
-)
 
 GOOGLE_SECTIONS = ("Args", "Arguments", "Returns", "Raises", "Attributes", "Yields", "Example", "Examples")
 GOOGLE_HEADER = re.compile(r"^(?P<indent>[ \t]*)(?:" + "|".join(GOOGLE_SECTIONS) + r"):[ \t]*$")
@@ -48,10 +38,6 @@ def google_headers(docstring: str) -> list[str]:
     return found
 
 
-def _excluded(relative: str) -> bool:
-    return any(relative == path or (path.endswith("/") and relative.startswith(path)) for path in EXCLUDED)
-
-
 def _docstrings(path: Path):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in ast.walk(tree):
@@ -65,17 +51,10 @@ def test_no_google_style_sections():
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PROJECT).as_posix()
-        if _excluded(relative):
-            continue
         for lineno, name, docstring in _docstrings(path):
             for header in google_headers(docstring):
                 offenders.append(f"{relative}:{lineno} {name}: {header!r}")
     assert not offenders, "Google-style docstring sections (use numpydoc):\n" + "\n".join(offenders)
-
-
-def test_excluded_paths_exist():
-    for path in EXCLUDED:
-        assert (PROJECT / path).exists(), f"{path} in EXCLUDED no longer exists"
 
 
 @pytest.mark.parametrize(

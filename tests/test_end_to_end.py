@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from medslice.slicing import VARIANTS
 from tests.tiny_project import kedro, latest
+from tests.variants import DECLARED_VARIANTS as VARIANTS
 
 PAPER_SCENARIOS = ("spurious_correlation", "rare_slice", "noisy_label")
 

@@ -27,6 +27,7 @@ VARIANTS = {
 # Raw inputs are read-only; the report, its summary and chart have fixed paths people open.
 UNVERSIONED = {
     "bootstrap_checkpoints",  # a cache of finished units keyed by their settings, not an artifact
+    "embedding_shards",  # likewise: embedding shards and locked features keyed by content and encoder
     "mimic_cxr_jpg",
     "mimic_cxr_reports",
     "mimic_iv_patients",
@@ -36,7 +37,19 @@ UNVERSIONED = {
     "precision_chart",
     "paired_chart",
 }
-TRANSIENT = {"images_qa", "reports_qa", "labels_qa", "patients_qa", "cohort_qa", "parameters"}
+# In memory on purpose: the QA merged into ingestion_qa, the parameters, the run's identity (set by
+# RunInfoHook) and the report's inputs handed from build_audit_report to write_summary (declared in
+# 08_reporting.yml as MemoryDatasets).
+TRANSIENT = {
+    "images_qa",
+    "reports_qa",
+    "labels_qa",
+    "patients_qa",
+    "cohort_qa",
+    "parameters",
+    "run_info",
+    "report_artifacts",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +66,22 @@ def test_every_pipeline_is_registered_and_audit_is_the_default(pipelines: dict) 
         "slice_discovery",
         "explanation",
         "evaluation",
+        "reporting",
         "audit",
         "audit_predictions",
         "__default__",
     }
     assert expected <= set(pipelines)
     assert set(pipelines["__default__"].nodes) == set(pipelines["audit"].nodes)
-    stages = ("ingestion", "embedding", "failure_injection", "slice_discovery", "explanation", "evaluation")
+    stages = (
+        "ingestion",
+        "embedding",
+        "failure_injection",
+        "slice_discovery",
+        "explanation",
+        "evaluation",
+        "reporting",
+    )
     assert {n.name for s in stages for n in pipelines[s].nodes} == {n.name for n in pipelines["audit"].nodes}
     assert not set(pipelines["synthetic"].nodes) & set(pipelines["audit"].nodes)
 

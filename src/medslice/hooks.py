@@ -1,5 +1,5 @@
 """Kedro hooks: namespaces from the session's configuration, missing inputs and bad settings named before
-any work, the run's save version for the report, and where the report and summary went."""
+any work, the run's identity for the report (``run_info``), and where the report and summary went."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import kedro
 from kedro.framework import project as kedro_project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
@@ -16,6 +17,7 @@ from kedro.pipeline import Node, Pipeline
 from medslice import console_errors
 from medslice.datasets.versions import CorruptVersionError, ReadableVersionsMixin
 from medslice.pipelines import declared, preflight
+from medslice.reporting.run_info import RunInfo
 
 logger = logging.getLogger(__name__)
 
@@ -168,43 +170,44 @@ class PreflightHook:
         preflight.run_checks(plan)
 
 
-REPORT_NODE = "build_audit_report"
+RUN_INFO = "run_info"
 
 
-class RunTimestampHook:
-    """Hand the report node the save version of the results it shows, and the run that built it.
+class RunInfoHook:
+    """Put a :class:`~medslice.reporting.run_info.RunInfo` in the catalog as each ``run_info`` the run reads.
 
-    Nodes never read the clock (reruns stay reproducible). The results' version is the load version of the
-    report's ``metrics_summary``: in a whole audit it is this run's save version (the session id); when
-    the report is rebuilt alone (``--nodes=build_audit_report``) it is the earlier run's, and the rebuilding
-    run is named beside it. Either way the report names the save version of the metrics it shows; pass it
-    to ``--load-versions`` as ``metrics_summary:<version>``. The slicer settings it shows are those recorded
-    with the slices (``slicing_settings``), whichever run reads them.
+    Nodes never read the clock (reruns stay reproducible); the report takes the run's identity as this
+    input. The results' version is the version of ``metrics_summary`` (``user.metrics_summary`` for
+    ``user.run_info``) that the report loads: this run's save version (the session id) when the run writes
+    it, else the one pinned with ``--load-versions`` or the newest stored, so a report rebuilt alone
+    (``--nodes=build_audit_report``) names the earlier run beside the rebuilding one. Set before the runner
+    starts, it is a free in-memory input, which the DaskRunner publishes to its workers like any other.
     """
 
     @hook_impl
-    def before_node_run(
-        self, node: Node, catalog: DataCatalog, inputs: dict[str, Any], run_id: str | None
-    ) -> dict[str, Any] | None:
-        """Add ``run_timestamp`` (and ``report_run`` when it differs) to the report node's ``parameters``.
-
-        The run id is the session id, which Kedro also uses as the save version. It is taken from the node
-        run itself, so the report gets it on a Dask worker as in the driver.
-        """
-        save_version = run_id
-        is_report = node.name.rsplit(".", 1)[-1] == REPORT_NODE  # `user.build_audit_report` too
-        if not is_report or save_version is None or "parameters" not in inputs:
-            return None
-        summaries = [name for name in node.inputs if name.rsplit(".", 1)[-1] == "metrics_summary"]
-        results = _load_version(catalog, summaries[0]) if summaries else None
-        stamps = {"run_timestamp": results or save_version}
-        if results is not None and results != save_version:
-            stamps["report_run"] = save_version
-        return {"parameters": {**inputs["parameters"], **stamps}}
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Set every ``[<namespace>.]run_info`` input of the pipeline."""
+        run_id = run_params.get("run_id") or run_params.get("session_id")
+        pinned = run_params.get("load_versions") or {}
+        for name in sorted(pipeline.inputs()):
+            if name.rsplit(".", 1)[-1] != RUN_INFO:
+                continue
+            summary = name[: -len(RUN_INFO)] + "metrics_summary"
+            written = summary in pipeline.all_outputs() and summary not in pinned
+            catalog[name] = RunInfo(
+                run_id=run_id,
+                results_version=run_id if written else _load_version(catalog, summary),
+                kedro_version=kedro.__version__,
+                env=run_params.get("env"),
+            )
 
 
 def _load_version(catalog: DataCatalog, name: str) -> str | None:
     """The version a versioned dataset loads (pinned by ``--load-versions`` or the newest); None otherwise."""
+    if name not in catalog:
+        return None
     dataset = catalog.get(name)
     if not isinstance(dataset, AbstractVersionedDataset):
         return None

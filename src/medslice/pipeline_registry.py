@@ -10,6 +10,7 @@ from medslice.pipelines import (
     explanation,
     failure_injection,
     ingestion,
+    reporting,
     slice_discovery,
     synthetic,
 )
@@ -23,8 +24,9 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     ``audit`` chains the stages that run on an existing release; ``__default__`` is ``audit``.
     ``synthetic`` writes the built-in dataset and is never part of ``audit``, so a real download is never
-    touched. ``audit_predictions`` audits a user's own predictions table (``user_predictions``) instead
-    of injected failures, under the ``user`` namespace.
+    touched. ``reporting`` rebuilds the summary, charts and report from stored results
+    (``kedro run --pipelines=reporting``). ``audit_predictions`` audits a user's own predictions table
+    (``user_predictions``) instead of injected failures, under the ``user`` namespace.
     """
     scenarios, variants = declared_scenarios(), declared_variants()
     stages = {
@@ -34,6 +36,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "slice_discovery": slice_discovery.create_pipeline(scenarios, variants),
         "explanation": explanation.create_pipeline(scenarios, variants),
         "evaluation": evaluation.create_pipeline(scenarios, variants),
+        "reporting": reporting.create_pipeline(scenarios, variants),
     }
     audit = sum(stages.values(), Pipeline([]))
     user = [USER_SCENARIO]
@@ -43,7 +46,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         + failure_injection.create_user_predictions_pipeline(USER_SCENARIO)
         + slice_discovery.create_pipeline(user, variants)
         + explanation.create_pipeline(user, variants)
-        + evaluation.create_pipeline(user, variants, with_injection_qa=False, report_namespace=USER_SCENARIO)
+        + evaluation.create_pipeline(user, variants, report_namespace=USER_SCENARIO)
+        + reporting.create_pipeline(user, variants, with_injection_qa=False, namespace=USER_SCENARIO)
     )
     return {
         "synthetic": synthetic.create_pipeline(),

@@ -12,7 +12,7 @@ from medslice.hooks import (
     OneScreenErrorsHook,
     PreflightHook,
     ReportLocationHook,
-    RunTimestampHook,
+    RunInfoHook,
 )
 
 # Offline by construction: a hub name must fail at once rather than hang for ~20 s (docs/reference.md §5).
@@ -37,7 +37,7 @@ HOOKS = (
     CorruptVersionAdviceHook(),
     OneScreenErrorsHook(),
     ReportLocationHook(),
-    RunTimestampHook(),
+    RunInfoHook(),
 )
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from medslice.evaluation import tidy_metrics
-from medslice.reporting import MODALITY_VARIANTS
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 VARIANTS: tuple[str, ...] = MODALITY_VARIANTS
 

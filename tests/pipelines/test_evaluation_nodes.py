@@ -1,5 +1,5 @@
-"""write_summary: a scenario whose planted failure never took is named in the summary, not dropped; the paired
-comparisons lead the summary and leave the rest of it as it was."""
+"""The evaluation nodes and write_summary: a scenario whose planted failure never took is named in the
+summary, not dropped; the paired comparisons lead the summary and leave the rest of it as it was."""
 
 from __future__ import annotations
 
@@ -10,21 +10,23 @@ import pandas as pd
 import yaml
 
 from medslice.evaluation import tidy_metrics
-from medslice.pipelines.evaluation.nodes import (
-    PAIRED_CHART_FILE,
-    combine_metrics,
-    compare_variants,
-    summarize_slicers,
-    write_summary,
-)
+from medslice.pipelines.evaluation.nodes import combine_metrics, compare_variants, summarize_slicers
+from medslice.pipelines.reporting.nodes import write_summary
 from medslice.reporting import headline_markdown
 from medslice.reporting.design import design_markdown
 from medslice.reporting.formatting import format_signed
+from medslice.reporting.headline import compute_headline
 from medslice.reporting.paired import paired_markdown
+from medslice.reporting.summary import PAIRED_CHART_FILE
 from tests.evaluation.paired_inputs import planted_metrics
-from tests.reporting.report_inputs import as_summary, summary_row
+from tests.reporting.report_inputs import as_summary, report_artifacts, summary_row
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 CATALOG = Path(__file__).resolve().parents[2] / "conf" / "base" / "catalog" / "08_reporting.yml"
+
+
+def _headline(summary: pd.DataFrame) -> str:
+    return headline_markdown(compute_headline(summary, MODALITY_VARIANTS))
 
 
 def _qa(n_accepted: int) -> dict[str, float]:
@@ -40,14 +42,12 @@ def _qa(n_accepted: int) -> dict[str, float]:
 def test_the_summary_names_a_scenario_without_accepted_bootstraps() -> None:
     summary = as_summary([summary_row("rare_slice", "image", 0.9)])
     paired, best = compare_variants(tidy_metrics([]), seed=0)
-    markdown, figure, forest = write_summary(
-        summary,
-        paired,
-        best,
-        *summarize_slicers(tidy_metrics([]), 0),
-        rare_slice__injection_qa=_qa(3),
-        elderly_women_rare__injection_qa=_qa(0),
+    slicer_tables = summarize_slicers(tidy_metrics([]), 0, scenarios=(), variants=())
+    qa = {"rare_slice": _qa(3), "elderly_women_rare": _qa(0)}
+    artifacts = report_artifacts(
+        summary, paired=paired, cross_fitted=best, slicer_tables=slicer_tables, injection_qa=qa
     )
+    markdown, figure, forest = write_summary(artifacts)
     plt.close(figure)
     plt.close(forest)
     assert (
@@ -56,8 +56,7 @@ def test_the_summary_names_a_scenario_without_accepted_bootstraps() -> None:
     )
     assert "rare_slice**: not scored" not in markdown
     # nothing to compare: the summary starts with the headline and ends with the design, as before
-    qa = {"rare_slice": _qa(3), "elderly_women_rare": _qa(0)}
-    assert markdown.startswith(headline_markdown(summary).split("\n- **")[0])
+    assert markdown.startswith(_headline(summary).split("\n- **")[0])
     assert markdown.endswith("\n" + design_markdown(summary, qa))
     assert "Paired comparisons" not in markdown
 
@@ -68,10 +67,12 @@ def test_the_summary_leads_with_the_paired_comparisons_and_keeps_the_headline_be
     )
     paired, best = compare_variants(metrics, seed=3)
     assert len(paired) == 2 * (4 + 7) and len(best) == 2
-    markdown, figure, forest = write_summary(summary, paired, best, *summarize_slicers(metrics, 3))
+    slicer_tables = summarize_slicers(metrics, 3, scenarios=(), variants=())
+    artifacts = report_artifacts(summary, paired=paired, cross_fitted=best, slicer_tables=slicer_tables)
+    markdown, figure, forest = write_summary(artifacts)
     plt.close(figure)
     lead = paired_markdown(paired, best, figure_path=PAIRED_CHART_FILE)
-    assert markdown == lead + "\n" + headline_markdown(summary)
+    assert markdown == lead + "\n" + _headline(summary)
     assert markdown.splitlines()[2].startswith("- **rare_slice**: ")
     planted = paired[(paired["scenario"] == "spurious_correlation") & (paired["variant"] == "image_metadata")]
     difference = format_signed(planted["mean_difference"].iloc[0])
@@ -83,7 +84,7 @@ def test_the_summary_leads_with_the_paired_comparisons_and_keeps_the_headline_be
 
 def test_the_summary_links_the_forest_plot_where_the_catalog_writes_it() -> None:
     catalog = yaml.safe_load(CATALOG.read_text())
-    for prefix in ("", "user."):
+    for prefix in ("", "{audit}."):  # the planted audit's files, and every named audit's (`user`)
         summary_path = Path(catalog[f"{prefix}audit_summary"]["filepath"])
         chart_path = Path(catalog[f"{prefix}paired_chart"]["filepath"])
         assert chart_path == summary_path.parent / PAIRED_CHART_FILE
@@ -108,17 +109,20 @@ def test_the_compared_slicers_follow_the_headline_with_their_commonest_rule() ->
     tables = summarize_slicers(
         metrics,
         3,
-        rare_slice__image__compared_metrics=compared[compared["variant"] == "image"],
-        rare_slice__image_metadata__compared_metrics=compared[compared["variant"] == "image_metadata"],
-        rare_slice__slice_rules=rules,
+        compared[compared["variant"] == "image"],
+        compared[compared["variant"] == "image_metadata"],
+        rules,
+        scenarios=("rare_slice",),
+        variants=("image", "image_metadata"),
     )
     assert set(tables[0]["method"]) == {"domino", "sliceline"} and set(tables[1]["scenario"]) == {
         "rare_slice"
     }
-    markdown, figure, forest = write_summary(summary, paired, best, *tables)
+    artifacts = report_artifacts(summary, paired=paired, cross_fitted=best, slicer_tables=tables)
+    markdown, figure, forest = write_summary(artifacts)
     plt.close(figure)
     plt.close(forest)
-    headline_end = markdown.index(headline_markdown(summary)) + len(headline_markdown(summary))
+    headline_end = markdown.index(_headline(summary)) + len(_headline(summary))
     section = markdown[headline_end:]
     assert section.startswith("\n## Slicers compared on the same bootstraps")
     assert "| rare slice | SliceLine rules |" in section and "view = lateral (2 of 3 bootstraps)" in section

@@ -8,6 +8,7 @@ import pytest
 from medslice.pipelines.evaluation.nodes import evaluate_variant
 from medslice.pipelines.settings_keys import UnknownSettingError, check_known_keys, check_runtime_parameters
 from medslice.runner.checkpoints import CheckpointStore
+from medslice.typed_settings import SettingsValueError
 
 
 def test_unknown_keys_are_named_with_the_closest_known_one() -> None:
@@ -19,7 +20,7 @@ def test_unknown_keys_are_named_with_the_closest_known_one() -> None:
 
 def test_the_evaluation_node_refuses_a_misspelt_setting() -> None:
     empty = pd.DataFrame()
-    with pytest.raises(UnknownSettingError, match="evaluation.top_k"):
+    with pytest.raises(SettingsValueError, match="did you mean evaluation.top_k"):
         evaluate_variant(
             empty, empty, empty, CheckpointStore(None), {"topk": 3}, {}, scenario="s", variant="image"
         )

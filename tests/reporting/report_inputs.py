@@ -5,14 +5,25 @@ Builders rather than fixtures, so that a test can rebuild every input from scrat
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
 from medslice.evaluation import SUMMARY_COLUMNS, summarize_metrics, tidy_metrics
+from medslice.evaluation.paired import cross_fitted_best, paired_comparisons
+from medslice.evaluation.slicers import best_variant_per_slicer
 from medslice.explain import AttributeEnrichment, montage_png_bytes
-from medslice.reporting import MODALITY_VARIANTS, SliceCard, best_variants
+from medslice.reporting import SliceCard, best_variants
+from medslice.reporting.artifacts import ReportArtifacts, VariantTables
+from medslice.reporting.data_protection import ReportSettings
+from medslice.reporting.figures import paired_forest_plot, precision_bar_chart
+from medslice.reporting.headline import compute_headline
+from medslice.reporting.run_info import RunInfo
+from medslice.reporting.slicers import commonest_rules, slicer_rows
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 SCENARIOS = ("spurious_correlation", "rare_slice", "noisy_label")
 # Per scenario, the true mean of paper precision@10 per variant (in MODALITY_VARIANTS order).
@@ -189,3 +200,56 @@ def build_provenance() -> dict[str, object]:
         "timestamp": "2026-01-01T00:00:00Z",
         "parameters": {"seed": 42, "slice_discovery": {"n_slices": 5, "n_mixture_components": 20}},
     }
+
+
+def report_artifacts(
+    summary: pd.DataFrame,
+    *,
+    scenarios: Sequence[str] = (),
+    variants: Sequence[str] = MODALITY_VARIANTS,
+    paired: pd.DataFrame | None = None,
+    cross_fitted: pd.DataFrame | None = None,
+    slicer_tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    injection_qa: Mapping[str, Mapping[str, Any]] | None = None,
+    predictions: Mapping[str, pd.DataFrame] | None = None,
+    tables: Mapping[tuple[str, str], VariantTables] | None = None,
+    cohort: pd.DataFrame | None = None,
+    image_root: str = ".",
+    parameters: Mapping[str, Any] | None = None,
+    settings: ReportSettings | None = None,
+    run_info: RunInfo | None = None,
+) -> ReportArtifacts:
+    """A :class:`ReportArtifacts` as ``build_audit_report`` gathers it, from hand-made tables."""
+    empty_paired = paired_comparisons(tidy_metrics([]), seed=0)
+    empty_best = cross_fitted_best(tidy_metrics([]), seed=0)
+    paired = empty_paired if paired is None else paired
+    cross_fitted = empty_best if cross_fitted is None else cross_fitted
+    slicers = (
+        tuple(slicer_rows(best_variant_per_slicer(slicer_tables[0]), commonest_rules(slicer_tables[1])))
+        if slicer_tables is not None
+        else ()
+    )
+    headline = compute_headline(summary, variants)
+    return ReportArtifacts(
+        scenarios=tuple(scenarios),
+        variants=tuple(variants),
+        predictions=dict(predictions or {}),
+        injection_qa=dict(injection_qa or {}),
+        tables=dict(tables or {}),
+        metrics_summary=summary,
+        paired_comparisons=paired,
+        cross_fitted_best=cross_fitted,
+        slicers=slicers,
+        cohort=cohort
+        if cohort is not None
+        else pd.DataFrame({"dicom_id": pd.Series(dtype=str), "image_path": pd.Series(dtype=str)}),
+        image_root=str(image_root),
+        encoder={},
+        headline=headline,
+        precision_chart=precision_bar_chart(headline),
+        paired_chart=paired_forest_plot(paired),
+        seed=parameters.get("seed") if parameters else None,
+        parameters=dict(parameters or {}),
+        settings=settings or ReportSettings(embed_images=True),
+        run_info=run_info or RunInfo(),
+    )

@@ -8,6 +8,7 @@ import pandas as pd
 
 from medslice.reporting.audit import build_report
 from medslice.reporting.classifier_settings import describe_classifiers
+from tests.reporting.report_inputs import report_artifacts
 
 from .html_inspection import parse
 
@@ -49,11 +50,10 @@ def test_the_report_shows_each_scenarios_classifier_not_the_last_runs(tmp_path: 
     empty = pd.DataFrame(
         columns=["scenario", "variant", "method", "metric", "mean", "ci_low", "ci_high", "n"]
     )
-    cohort = pd.DataFrame({"dicom_id": pd.Series(dtype=str), "image_path": pd.Series(dtype=str)})
-    artifacts = {"rare_slice__injection_qa": _qa(SMALL_CNN), "noisy_label__injection_qa": _qa(LITE0)}
+    qa = {"rare_slice": _qa(SMALL_CNN), "noisy_label": _qa(LITE0)}
     parameters = {"failure_injection": {"run": {"classifier": LITE0}}, "report": {"embed_images": True}}
     html = build_report(
-        empty, cohort, image_root=tmp_path, encoder={}, parameters=parameters, artifacts=artifacts
+        report_artifacts(empty, injection_qa=qa, image_root=str(tmp_path), parameters=parameters)
     )
     text = " ".join(" ".join(parse(html).text).split())
     assert "Classifier under audit (as recorded by each scenario's injection)" in text

@@ -13,6 +13,7 @@ from PIL import Image
 from medslice.errors import MedsliceError
 from medslice.mimic.release_text import SYNTHETIC_LICENSE
 from medslice.reporting import audit
+from medslice.reporting.artifacts import VariantTables
 from medslice.reporting.audit import ENRICHMENT_FIELDS, build_report
 from medslice.reporting.data_protection import (
     CREDENTIALED_NOTICE,
@@ -21,6 +22,7 @@ from medslice.reporting.data_protection import (
     release_is_synthetic,
 )
 from medslice.slicing.summary import summarize_slices
+from tests.reporting.report_inputs import report_artifacts
 
 from .html_inspection import parse
 
@@ -54,20 +56,17 @@ def _report(root: Path, cohort: pd.DataFrame, embed_images: bool) -> str:
     explanations = pd.DataFrame(
         columns=["bootstrap", "slice", "kind", "source", "term", "score", "rank", *ENRICHMENT_FIELDS]
     )
-    artifacts = {
-        "user__predictions": predictions,
-        "user__image__slices": slices,
-        "user__image__slice_summary": summary,
-        "user__image__explanations": explanations,
-    }
-    return build_report(
+    artifacts = report_artifacts(
         EMPTY_SUMMARY,
-        cohort,
-        image_root=root,
-        encoder={},
-        parameters={"report": {"embed_images": embed_images}},
-        artifacts=artifacts,
+        scenarios=["user"],
+        variants=["image"],
+        predictions={"user": predictions},
+        tables={("user", "image"): VariantTables(slices, summary, {}, explanations)},
+        cohort=cohort,
+        image_root=str(root),
+        settings=ReportSettings(embed_images=embed_images),
     )
+    return build_report(artifacts)
 
 
 def _text(html: str) -> str:
@@ -143,7 +142,7 @@ def test_only_the_synthetic_writers_licence_marks_a_release_synthetic(tmp_path: 
 )
 def test_a_missing_or_misspelt_report_block_is_refused(parameters: dict) -> None:
     with pytest.raises(MedsliceError, match="report"):
-        ReportSettings.from_parameters(parameters)
+        ReportSettings.from_dict(parameters.get("report", {}) if "report" in parameters else None)
 
 
 def _report_block(env: str) -> dict:
@@ -154,4 +153,4 @@ def _report_block(env: str) -> dict:
 @pytest.mark.parametrize(("env", "embed"), [("base", True), ("tiny", True), ("mimic", False)])
 def test_images_are_on_for_the_demo_and_off_for_real_data(env: str, embed: bool) -> None:
     block = {**_report_block("base"), **_report_block(env)}
-    assert ReportSettings.from_parameters({"report": block}).embed_images is embed
+    assert ReportSettings.from_dict(block).embed_images is embed

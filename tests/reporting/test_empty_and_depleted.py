@@ -10,9 +10,16 @@ from PIL import Image
 
 from medslice.explain.enrichment import AttributeEnrichment
 from medslice.reporting import SliceCard, render_audit_report
+from medslice.reporting.artifacts import VariantTables
 from medslice.reporting.audit import ENRICHMENT_FIELDS, build_report, no_slice_reason
-from medslice.reporting.headline import NOTHING_TO_SCORE, headline_markdown
+from medslice.reporting.headline import (
+    NOTHING_TO_SCORE,
+    compute_headline,
+    headline_markdown,
+)
 from medslice.slicing.summary import summarize_slices
+from tests.reporting.report_inputs import report_artifacts
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 from .html_inspection import parse
 
@@ -48,7 +55,7 @@ def test_a_user_run_without_slices_says_why_in_the_report_and_the_summary() -> N
     text = " ".join(" ".join(parse(html).text).split())
     assert f"No slices were found for this scenario: {reason}." in text
     assert "No scenarios to show" not in html
-    assert NOTHING_TO_SCORE in headline_markdown(empty)
+    assert NOTHING_TO_SCORE in headline_markdown(compute_headline(empty, MODALITY_VARIANTS))
 
 
 def test_cards_list_over_represented_values_only() -> None:
@@ -92,20 +99,16 @@ def test_a_first_bootstrap_without_slices_does_not_hide_a_later_ones(tmp_path: P
     explanations = pd.DataFrame(
         columns=["bootstrap", "slice", "kind", "source", "term", "score", "rank", *ENRICHMENT_FIELDS]
     )
-    artifacts = {
-        "user__predictions": predictions,
-        "user__image__slices": slices,
-        "user__image__slice_summary": summary,
-        "user__image__explanations": explanations,
-    }
-    html = build_report(
+    artifacts = report_artifacts(
         _EMPTY_SUMMARY,
-        cohort,
-        image_root=tmp_path,
-        encoder={},
-        parameters={"report": {"embed_images": True}},
-        artifacts=artifacts,
+        scenarios=["user"],
+        variants=["image"],
+        predictions={"user": predictions},
+        tables={("user", "image"): VariantTables(slices, summary, {}, explanations)},
+        cohort=cohort,
+        image_root=str(tmp_path),
     )
+    html = build_report(artifacts)
     text = " ".join(" ".join(parse(html).text).split())
     assert "No slices were found" not in text
     assert "Bootstrap 0 has no slices" in text and "single class" in text

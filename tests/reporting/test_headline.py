@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 
 from medslice.reporting import (
-    MODALITY_VARIANTS,
     best_variants,
     headline_long,
     headline_markdown,
     headline_table,
     multimodal_comparisons,
 )
+from medslice.reporting.headline import compute_headline
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 from .report_inputs import as_summary, summary_row
 
@@ -72,10 +73,10 @@ def test_missing_interval_shows_only_the_mean_and_nan_shows_a_dash() -> None:
     assert table.loc["A", "best_variant"] == "image"
 
 
-def test_extra_variants_follow_the_seven_and_can_be_chosen_explicitly() -> None:
+def test_the_declared_variants_order_the_columns_else_the_summarys_own() -> None:
     summary = as_summary([summary_row("A", "image", 0.4), summary_row("A", "image_text_v2", 0.6)])
-    table = headline_table(summary, baseline_metric=None)
-    assert list(table.columns) == [*MODALITY_VARIANTS, "image_text_v2", "best_variant"]
+    table = headline_table(summary, baseline_metric=None)  # no declared variants: the summary's, in order
+    assert list(table.columns) == ["image", "image_text_v2", "best_variant"]
     chosen = headline_table(summary, baseline_metric=None, variants=["image"])
     assert list(chosen.columns) == ["image", "best_variant"]
     assert chosen.loc["A", "best_variant"] == "image"
@@ -94,7 +95,7 @@ def test_invalid_summaries_are_refused_with_clear_messages() -> None:
 
 
 def test_markdown_bolds_exactly_the_best_cells_and_states_the_comparisons() -> None:
-    markdown = headline_markdown(_hand_made())
+    markdown = headline_markdown(compute_headline(_hand_made(), MODALITY_VARIANTS))
     lines = markdown.splitlines()
     header = next(line for line in lines if line.startswith("| scenario"))
     assert header == "| scenario | " + " | ".join([*MODALITY_VARIANTS, "baseline"]) + " |"
@@ -129,11 +130,11 @@ def test_comparisons_agree_with_the_summary(realistic_summary: pd.DataFrame) -> 
 
 def test_an_empty_summary_gives_empty_tables_with_every_column() -> None:
     empty = as_summary([])
-    table = headline_table(empty)
+    table = headline_table(empty, variants=MODALITY_VARIANTS)
     assert table.empty
     assert list(table.columns) == [*MODALITY_VARIANTS, "baseline", "best_variant"]
     header = "| scenario | " + " | ".join([*MODALITY_VARIANTS, "baseline"]) + " |"
-    assert header in headline_markdown(empty).splitlines()
+    assert header in headline_markdown(compute_headline(empty, MODALITY_VARIANTS)).splitlines()
     assert best_variants(empty) == {}
 
 
@@ -178,7 +179,11 @@ def test_a_mean_over_one_run_says_so_instead_of_a_point_interval() -> None:
     summary = as_summary(
         [summary_row("G", "image", 0.2, half_width=0.0, n=1), summary_row("G", "report", 0.4, n=3)]
     )
-    row = next(line for line in headline_markdown(summary).splitlines() if line.startswith("| G |"))
+    row = next(
+        line
+        for line in headline_markdown(compute_headline(summary, MODALITY_VARIANTS)).splitlines()
+        if line.startswith("| G |")
+    )
     assert "0.20 (one run)" in row
     assert "[0.20, 0.20]" not in row
     assert "**0.40 [0.30, 0.50]**" in row
@@ -196,6 +201,8 @@ def test_the_notebook_table_says_one_run_as_the_summary_does() -> None:
 def test_a_scenario_that_ran_without_scores_gets_a_line() -> None:
     summary = as_summary([summary_row("A", "image", 0.5)])
     reason = "the failure did not take in any bootstrap (0 of 2 bootstraps accepted)"
-    lines = headline_markdown(summary, unscored={"B": reason, "A": "ignored: A has scores"}).splitlines()
+    lines = headline_markdown(
+        compute_headline(summary, MODALITY_VARIANTS), unscored={"B": reason, "A": "ignored: A has scores"}
+    ).splitlines()
     assert f"- **B**: not scored: {reason}." in lines
     assert not any(line.startswith("- **A**: not scored") for line in lines)

@@ -16,6 +16,7 @@ from medslice.evaluation.paired import VS_IMAGE, cross_fitted_best, paired_compa
 from medslice.reporting import headline_markdown, render_audit_report
 from medslice.reporting.figures import paired_forest_plot, png_bytes
 from medslice.reporting.formatting import format_interval, format_number, format_signed
+from medslice.reporting.headline import compute_headline
 from medslice.reporting.paired import (
     CROSS_FITTED_NOTE,
     comparison_sentence,
@@ -24,6 +25,7 @@ from medslice.reporting.paired import (
     paired_markdown,
 )
 from tests.evaluation.paired_inputs import planted_metrics
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 from .html_inspection import parse
 
@@ -190,4 +192,6 @@ def test_report_leads_with_the_comparison_and_embeds_the_forest_plot(
         )
         == plain
     )
-    assert headline_markdown(summary) in paired_markdown(paired, best) + "\n" + headline_markdown(summary)
+    assert headline_markdown(compute_headline(summary, MODALITY_VARIANTS)) in paired_markdown(
+        paired, best
+    ) + "\n" + headline_markdown(compute_headline(summary, MODALITY_VARIANTS))

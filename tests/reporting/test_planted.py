@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from medslice.reporting import headline_markdown, ideal_error_slice_scores, render_audit_report
+from medslice.reporting.headline import compute_headline
 from medslice.reporting.planted import planted_failures
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 from .html_inspection import parse
 
@@ -112,7 +114,7 @@ def test_the_ideal_error_slice_precision_is_read_from_the_summary_and_shown(
     assert math.isnan(spurious.ideal_error_slice_precision)
     html = render_audit_report(summary, report_cards, provenance, planted=[noisy, spurious])
     assert "ideal error slice" in html and ">0.87<" in html
-    assert "ideal error slice 0.87" in headline_markdown(summary)
+    assert "ideal error slice 0.87" in headline_markdown(compute_headline(summary, MODALITY_VARIANTS))
 
 
 def test_a_scenario_with_no_accepted_bootstrap_is_named_under_the_headline(

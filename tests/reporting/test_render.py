@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 
 from medslice.reporting import SliceCard, png_bytes, precision_bar_chart, render_audit_report
+from medslice.reporting.headline import compute_headline
+from tests.variants import DECLARED_VARIANTS as MODALITY_VARIANTS
 
 from .html_inspection import cards_in, parse
 from .report_inputs import (
@@ -150,17 +152,12 @@ def test_provenance_and_parameters_are_shown(report_html: str, provenance: dict[
 def test_a_rebuilt_report_says_whose_parameters_it_shows(
     realistic_summary: pd.DataFrame, report_cards: list, provenance: dict[str, object]
 ) -> None:
-    rebuilt = {
-        **provenance,
-        "parameters": {**provenance["parameters"], "report_run": "2026-11-29T10.00.00.000Z"},
-    }
-    text = "".join(parse(render_audit_report(realistic_summary, report_cards, rebuilt)).text)
+    html = render_audit_report(realistic_summary, report_cards, provenance, parameters_from_rebuild=True)
+    text = "".join(parse(html).text)
     assert "the parameters of the run that rebuilt this report" in text
 
 
 def test_bad_inputs_are_refused_with_the_argument_named(realistic_summary: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match=r"figures\['broken'\]"):
-        render_audit_report(realistic_summary, [], {}, figures={"broken": b"GIF89a"})
     with pytest.raises(ValueError, match="show_variants"):
         render_audit_report(realistic_summary, [], {}, show_variants="some")
     with pytest.raises(TypeError, match=r"cards\[0\]"):
@@ -174,7 +171,7 @@ def test_bad_inputs_are_refused_with_the_argument_named(realistic_summary: pd.Da
 
 
 def test_bar_chart_draws_the_summary_means(realistic_summary: pd.DataFrame) -> None:
-    figure = precision_bar_chart(realistic_summary)
+    figure = precision_bar_chart(compute_headline(realistic_summary, MODALITY_VARIANTS))
     axes = figure.axes[0]
     containers = axes.containers
     bars = [c for c in containers if hasattr(c, "patches")]
@@ -184,4 +181,6 @@ def test_bar_chart_draws_the_summary_means(realistic_summary: pd.DataFrame) -> N
     image_means = paper[paper["variant"] == "image"].set_index("scenario")["mean"]
     heights = [patch.get_height() for patch in bars[0].patches]
     np.testing.assert_allclose(heights, image_means.reindex(scenarios).to_numpy())
-    assert png_bytes(figure) == png_bytes(precision_bar_chart(realistic_summary))
+    assert png_bytes(figure) == png_bytes(
+        precision_bar_chart(compute_headline(realistic_summary, MODALITY_VARIANTS))
+    )

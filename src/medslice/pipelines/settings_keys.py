@@ -6,17 +6,15 @@ would run with the default and say nothing.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medslice.errors import BadValueError
+from medslice.errors import BadValueError, closest, unknown_keys_message
 
 # The keys the nodes read from the blocks they take whole.
 EXPLANATION_KEYS = ("top_k", "report_sections", "max_enrichment_rows", "enrichment_columns", "phrases", "llm")
 PHRASE_KEYS = ("min_df", "max_candidates", "extra_phrases")
 LLM_KEYS = ("enabled", "model_path", "n_hypotheses")
-EVALUATION_KEYS = ("top_k", "synonyms")
 
 
 class UnknownSettingError(BadValueError):
@@ -33,9 +31,7 @@ def check_known_keys(block: Mapping[str, Any] | None, known: Iterable[str], wher
     unknown = sorted(str(key) for key in (block or {}) if key not in known)
     if not unknown:
         return
-    close = difflib.get_close_matches(unknown[0], known, n=1)
-    hint = f" (did you mean {where}.{close[0]}?)" if close else ""
-    raise UnknownSettingError(f"{where} has unknown key(s) {unknown}{hint}; known: {known}")
+    raise UnknownSettingError(unknown_keys_message(unknown, known, where))
 
 
 def _paths(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -48,8 +44,8 @@ def _paths(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[
 
 
 def _closest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(str(k) for k in known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    match = closest(name, sorted(str(k) for k in known))
+    return f" (did you mean {match!r}?)" if match else ""
 
 
 def check_runtime_parameters(runtime: Mapping[str, Any], files: Mapping[str, Any]) -> list[str]:

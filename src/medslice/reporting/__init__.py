@@ -5,7 +5,6 @@ from medslice.reporting.figures import png_bytes, precision_bar_chart
 from medslice.reporting.headline import (
     BASELINE_COLUMN,
     DCBENCH_METRIC,
-    MODALITY_VARIANTS,
     PAPER_METRIC,
     MultimodalComparison,
     best_variants,
@@ -21,7 +20,6 @@ from medslice.reporting.render import render_audit_report
 __all__ = [
     "BASELINE_COLUMN",
     "DCBENCH_METRIC",
-    "MODALITY_VARIANTS",
     "PAPER_METRIC",
     "MultimodalComparison",
     "SliceCard",

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from medslice import __version__
 from medslice.explain.exemplars import montage_png_bytes
+from medslice.reporting.artifacts import ReportArtifacts
 from medslice.reporting.cards import SliceCard
 from medslice.reporting.classifier_settings import describe_classifiers
 from medslice.reporting.data_protection import (
     CREDENTIALED_NOTICE,
     IMAGES_LEFT_OUT,
-    ReportSettings,
     release_is_synthetic,
 )
-from medslice.reporting.headline import best_variants, ideal_error_slice_scores
 from medslice.reporting.planted import planted_failures
 from medslice.reporting.render import render_audit_report
-from medslice.reporting.slicers import SlicerRow
 from medslice.reporting.slicing_settings import describe_slicing_settings
 from medslice.run_consistency import check_same_audit_rows
 from medslice.slicing.base import degenerate_reasons
@@ -162,75 +158,45 @@ def data_version(cohort: pd.DataFrame, image_root: str | Path) -> str:
     return f"{kind} release at {image_root}; {len(cohort)} images; cohort sha256 {digest.hexdigest()[:12]}"
 
 
-def run_label(parameters: Mapping[str, Any]) -> str:
-    """The save version of the results shown, with the run that rebuilt the report when it is another."""
-    results = parameters.get("run_timestamp")
-    if results is None:
-        return "not recorded"
-    rebuilt = parameters.get("report_run")
-    return f"{results} (report rebuilt in run {rebuilt})" if rebuilt else str(results)
-
-
-def build_report(
-    metrics_summary: pd.DataFrame,
-    cohort: pd.DataFrame,
-    *,
-    image_root: str | Path,
-    encoder: Mapping[str, Any],
-    parameters: Mapping[str, Any],
-    artifacts: Mapping[str, Any],
-    paired: pd.DataFrame | None = None,
-    cross_fitted: pd.DataFrame | None = None,
-    slicers: Sequence[SlicerRow] = (),
-) -> str:
-    """Render the report from artifacts keyed ``<scenario>__<variant>__<kind>``,
-    ``<scenario>__predictions`` and, for injected scenarios, ``<scenario>__injection_qa`` (a mapping;
-    Kedro node argument names cannot contain dots).
+def build_report(artifacts: ReportArtifacts) -> str:
+    """Render the self-contained HTML report of one run's :class:`ReportArtifacts`.
 
     Only each scenario's best variant (by paper precision@10) gets cards, so that montages are drawn for
-    the slices a reader will look at. The injection QA fills the planted-failures table. ``encoder``
-    describes what embedded the data, e.g. each modality's encoder identity; ``parameters`` may carry
-    ``run_timestamp``, the save version of the results shown, and ``report_run``, the run that rebuilt the
-    report when it is another. ``paired`` and ``cross_fitted`` (the tables of
-    :mod:`medslice.evaluation.paired`) make the report lead with the paired comparisons; ``slicers``
-    (:func:`medslice.reporting.slicers.slicer_rows`) compares every slicer on the same bootstraps.
+    the slices a reader will look at; without planted truth (a user's own predictions) nothing ranks the
+    variants, and the richest one is shown. The injection QA fills the planted-failures table. The
+    provenance names the encoders recorded in the embeddings, the settings recorded with each slicing and
+    each scenario's classifier, and the run (:class:`~medslice.reporting.run_info.RunInfo`): the save
+    version of the results shown, and the run that rebuilt the report when it is another.
 
-    ``parameters["report"]`` (:class:`~medslice.reporting.data_protection.ReportSettings`) decides whether
-    the cards embed radiographs; embedded from a release that is not medslice's synthetic one, they come
-    with a notice at the top that the report holds credentialed patient images.
+    ``settings.embed_images`` decides whether the cards embed radiographs; embedded from a release that is
+    not medslice's synthetic one, they come with a notice at the top that the report holds credentialed
+    patient images.
     """
-    settings = ReportSettings.from_parameters(parameters)
+    settings, image_root, cohort = artifacts.settings, artifacts.image_root, artifacts.cohort
     image_paths = pd.Series(
         [str(Path(image_root) / p) for p in cohort["image_path"]], index=cohort["dicom_id"].astype(str)
     )
     cards: list[SliceCard] = []
     no_slice_reasons: dict[str, str] = {}
     shown_notes: dict[str, str] = {}
-    best = best_variants(metrics_summary) if len(metrics_summary) else {}
-    scenarios = [key.removesuffix("__predictions") for key in artifacts if key.endswith("__predictions")]
-    for scenario in scenarios:
-        variants = [
-            k.split("__")[1] for k in artifacts if k.startswith(f"{scenario}__") and k.endswith("__slices")
-        ]
+    for scenario in artifacts.scenarios:
         # Without planted truth (a user's own predictions) nothing ranks the variants: show the richest one.
-        variant = best.get(scenario) or max(variants, key=lambda v: (v.count("_"), v), default=None)
+        variant = artifacts.headline.best.get(scenario) or max(
+            artifacts.variants, key=lambda v: (v.count("_"), v), default=None
+        )
         if variant is None:
             continue
-        predictions = artifacts[f"{scenario}__predictions"]
+        predictions, tables = artifacts.predictions[scenario], artifacts.tables[(scenario, variant)]
         check_same_audit_rows(
-            artifacts[f"{scenario}__{variant}__slices"],
-            predictions,
-            name=f"{scenario}.{variant} slice-membership",
-            rerun="fuse_modalities",
+            tables.slices, predictions, name=f"{scenario}.{variant} slice-membership", rerun="fuse_modalities"
         )
-        summary = artifacts[f"{scenario}__{variant}__slice_summary"]
-        shown = shown_bootstrap(predictions, summary)
+        shown = shown_bootstrap(predictions, tables.slice_summary)
         found = slice_cards(
             scenario,
             variant,
-            artifacts[f"{scenario}__{variant}__slices"],
-            summary,
-            artifacts[f"{scenario}__{variant}__explanations"],
+            tables.slices,
+            tables.slice_summary,
+            tables.explanations,
             predictions,
             image_paths,
             bootstrap=shown,
@@ -245,42 +211,41 @@ def build_report(
                 f"these are the slices of bootstrap {shown}, the first with slices."
             )
         cards += found
-    suffix = "__slicing_settings"
     slicing_text, slicing_notice = describe_slicing_settings(
         {
-            key.removesuffix(suffix).replace("__", "."): value
-            for key, value in artifacts.items()
-            if key.endswith(suffix)
+            f"{scenario}.{variant}": tables.slicing_settings
+            for (scenario, variant), tables in artifacts.tables.items()
         }
     )
-    suffix = "__injection_qa"
-    injection_qa = {key.removesuffix(suffix): qa for key, qa in artifacts.items() if key.endswith(suffix)}
-    classifier_text, classifier_notice = describe_classifiers(injection_qa)
+    classifier_text, classifier_notice = describe_classifiers(artifacts.injection_qa)
     provenance = {
-        "encoder": json.dumps(dict(encoder), sort_keys=True, default=str),
+        "encoder": json.dumps(dict(artifacts.encoder), sort_keys=True, default=str),
         "classifier": classifier_text,
         "slice_discovery": slicing_text,
         "data_version": data_version(cohort, image_root),
-        "seed": parameters.get("seed"),
+        "seed": artifacts.seed,
         "medslice_version": __version__,
-        "timestamp": run_label(parameters),
-        "parameters": dict(parameters),
+        "timestamp": artifacts.run_info.label,
+        "parameters": dict(artifacts.parameters),
     }
-    planted = planted_failures(
-        injection_qa, ideal_error_slice_scores(metrics_summary) if len(metrics_summary) else {}
-    )
+    planted = planted_failures(artifacts.injection_qa, artifacts.headline.ideal_scores)
     images_notice = None if settings.embed_images else IMAGES_LEFT_OUT
     embedded = any(card.montage_png is not None for card in cards)
     return render_audit_report(
-        metrics_summary,
+        artifacts.metrics_summary,
         cards,
         provenance,
+        headline=artifacts.headline,
+        precision_chart=artifacts.precision_chart,
+        paired_chart=artifacts.paired_chart,
+        show_variants=settings.show_variants,
         planted=planted,
         no_slice_reasons=no_slice_reasons,
         shown_notes=shown_notes,
         notices=[notice for notice in (classifier_notice, slicing_notice, images_notice) if notice],
         data_notice=CREDENTIALED_NOTICE if embedded and not release_is_synthetic(image_root) else None,
-        paired=paired,
-        cross_fitted=cross_fitted,
-        slicers=slicers,
+        paired=artifacts.paired_comparisons,
+        cross_fitted=artifacts.cross_fitted_best,
+        slicers=artifacts.slicers,
+        parameters_from_rebuild=artifacts.run_info.rebuilt,
     )

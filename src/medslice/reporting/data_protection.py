@@ -9,14 +9,13 @@ top (docs/decisions/0044-credentialed-data.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
-from medslice.errors import BadTypeError, BadValueError
 from medslice.mimic.release_text import SYNTHETIC_LICENSE
 from medslice.mimic.schemas import LICENSE_FILE
+from medslice.typed_settings import Settings
 
 REPORT_BLOCK = "report"
 
@@ -38,36 +37,22 @@ SYNTHETIC_MARKERS = (
 
 
 @dataclass(frozen=True)
-class ReportSettings:
-    """The ``report`` parameters block; its values live in conf/base/parameters/report.yml.
+class ReportSettings(Settings):
+    """The ``report`` parameters block (conf/base/parameters/report.yml); defaults here and nowhere else.
 
-    ``embed_images``: whether slice cards embed montages of the release's radiographs.
+    Attributes
+    ----------
+    embed_images : bool
+        Whether slice cards embed montages of the release's radiographs. Required: each
+        environment states it (on for the synthetic release, off for MIMIC-CXR).
+    show_variants : Literal['best', 'all']
+        ``best`` shows each scenario's best variant's cards; ``all`` every variant's.
     """
 
-    embed_images: bool
+    WHERE = REPORT_BLOCK
 
-    @classmethod
-    def from_parameters(cls, parameters: Mapping[str, Any]) -> ReportSettings:
-        """Read ``parameters["report"]``: every key present, none unknown, ``embed_images`` a boolean."""
-        block = parameters.get(REPORT_BLOCK)
-        names = [field.name for field in fields(cls)]
-        if not isinstance(block, Mapping):
-            raise BadValueError(
-                f"The parameters have no {REPORT_BLOCK!r} block (keys {names}).",
-                fix="Add it as in conf/base/parameters/report.yml.",
-            )
-        unknown = sorted(str(key) for key in block if key not in names)
-        missing = [name for name in names if name not in block]
-        if unknown or missing:
-            raise BadValueError(
-                f"{REPORT_BLOCK} has unknown key(s) {unknown} and lacks {missing}; known: {names}.",
-                fix="Write it as in conf/base/parameters/report.yml.",
-            )
-        if not isinstance(block["embed_images"], bool):
-            raise BadTypeError(
-                f"{REPORT_BLOCK}.embed_images must be true or false, got {block['embed_images']!r}."
-            )
-        return cls(embed_images=block["embed_images"])
+    embed_images: bool
+    show_variants: Literal["best", "all"] = "best"
 
 
 def release_is_synthetic(image_root: str | Path) -> bool:

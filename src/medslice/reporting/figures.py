@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,8 @@ from medslice.reporting.formatting import humanize, metric_label
 from medslice.reporting.headline import (
     BASELINE_COLUMN,
     BASELINE_METRIC,
-    DISCOVERY_METHOD,
     PAPER_METRIC,
-    headline_long,
+    Headline,
 )
 from medslice.reporting.paired import ALPHA, reference_label, variant_label
 
@@ -38,29 +36,20 @@ VARIANT_COLOURS: tuple[str, ...] = (
 FIGURE_DPI = 150
 
 
-def precision_bar_chart(
-    summary: pd.DataFrame,
-    metric: str = PAPER_METRIC,
-    method: str = DISCOVERY_METHOD,
-    baseline_metric: str | None = BASELINE_METRIC,
-    *,
-    variants: Sequence[str] | None = None,
-    title: str | None = None,
-) -> Figure:
-    """Draw ``metric`` per scenario as grouped bars, one per variant, with 95% CI error bars.
+def precision_bar_chart(headline: Headline) -> Figure:
+    """Draw the headline's paper precision@10 per scenario as grouped bars, one per variant, with 95% CIs.
 
-    The baseline (``baseline_metric`` of method ``baseline``) is a dashed line across each
-    scenario's group, and each scenario's best bar has a thick outline. Variants without a value
-    leave a gap; an empty summary gives a figure that says so.
+    The baseline is a dashed line across each scenario's group, and each scenario's best bar has a thick
+    outline. Variants without a value leave a gap; an empty headline gives a figure that says so.
     """
-    long = headline_long(summary, metric, method, baseline_metric, variants=variants)
+    long, metric, baseline_metric = headline.long, PAPER_METRIC, BASELINE_METRIC
     scenarios = list(dict.fromkeys(long["scenario"]))
     bars = long[~long["is_baseline"]]
     variant_names = list(dict.fromkeys(bars["variant"]))
     figure = Figure(figsize=(9.6, 4.4), dpi=FIGURE_DPI, facecolor="white", layout="constrained")
     axes = figure.add_subplot()
     default_title = f"{metric_label(metric)} by scenario and modality variant"
-    axes.set_title(title or default_title[:1].upper() + default_title[1:], loc="left")
+    axes.set_title(default_title[:1].upper() + default_title[1:], loc="left")
     if not scenarios:
         axes.text(0.5, 0.5, "No results to show", ha="center", va="center", fontsize=12)
         axes.set_axis_off()
@@ -110,7 +99,7 @@ def precision_bar_chart(
     handles, labels = axes.get_legend_handles_labels()
     if not baselines.isna().all():
         handles.append(Line2D([], [], color="#444444", linestyle="dashed", linewidth=1.4))
-        labels.append(f"{BASELINE_COLUMN} ({metric_label(baseline_metric or '')})")
+        labels.append(f"{BASELINE_COLUMN} ({metric_label(baseline_metric)})")
     handles.append(Patch(facecolor="white", edgecolor="#111111", linewidth=1.8))
     labels.append("best variant")
     figure.legend(handles, labels, loc="outside lower center", ncol=5, frameon=False, fontsize=8)

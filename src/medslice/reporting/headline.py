@@ -19,15 +19,6 @@ from medslice.evaluation import SUMMARY_COLUMNS
 from medslice.evaluation.tables import DESIGN_COLUMNS
 from medslice.reporting.formatting import MISSING, format_estimate, format_number
 
-MODALITY_VARIANTS: tuple[str, ...] = (
-    "image",
-    "report",
-    "metadata",
-    "image_report",
-    "image_metadata",
-    "report_metadata",
-    "image_report_metadata",
-)
 IMAGE_ONLY_VARIANT = "image"
 BASELINE_COLUMN = "baseline"
 PAPER_METRIC = "paper_precision_at_10"
@@ -98,14 +89,13 @@ def headline_columns(
 ) -> list[str]:
     """The headline's value columns: the variants, then ``baseline`` when ``baseline_metric`` is set.
 
-    By default the variants are the seven modality variants followed by any other variant the
-    summary holds for ``method``/``metric``, in order of first appearance.
+    ``variants`` are the run's declared variants (``slice_discovery.variants``, in declaration order);
+    without them, the variants the summary holds for ``method``/``metric``, in order of first appearance.
     """
     validate_summary(summary)
     if variants is None:
         rows = summary[(summary["method"] == method) & (summary["metric"] == metric)]
-        extra = [v for v in _first_appearance(rows["variant"]) if v not in MODALITY_VARIANTS]
-        columns = [*MODALITY_VARIANTS, *extra]
+        columns = _first_appearance(rows["variant"])
     else:
         columns = [str(variant) for variant in variants]
     if BASELINE_COLUMN in columns:
@@ -126,8 +116,7 @@ def headline_long(
     """Return the headline as a tidy frame: one row per scenario and column of the headline table.
 
     Columns: ``scenario, variant, mean, ci_low, ci_high, n, is_baseline, is_best``. The variant
-    columns are ``variants`` (default the seven modality variants, followed by any other variant the
-    summary holds for ``method``/``metric``), then a ``baseline`` row when ``baseline_metric`` is
+    columns are those of :func:`headline_columns`, then a ``baseline`` row when ``baseline_metric`` is
     given. Rows are the summary's scenarios (any method or metric) in order of first appearance,
     unless ``scenarios`` names them. Absent cells have NaN values and ``n == 0``. ``is_best`` marks
     the highest mean among a scenario's variants (every one of them on a tie as printed, at two
@@ -206,6 +195,39 @@ def best_variants(
         winners = group.loc[group["is_best"], "variant"]
         best[str(scenario)] = str(winners.iloc[0]) if len(winners) else None
     return best
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline of one report, computed once: paper precision@10 per scenario and declared variant.
+
+    Attributes
+    ----------
+    long : pd.DataFrame
+        :func:`headline_long` of the paper metric, with the baseline rows.
+    columns : tuple[str, ...]
+        The value columns: the variants in declaration order, then ``baseline``.
+    best : Mapping[str, str | None]
+        Each scenario's best variant (first in column order on a tie; None without a value).
+    ideal_scores : Mapping[str, float]
+        Each scenario's ideal error slice (:func:`ideal_error_slice_scores`).
+    """
+
+    long: pd.DataFrame
+    columns: tuple[str, ...]
+    best: Mapping[str, str | None]
+    ideal_scores: Mapping[str, float]
+
+
+def compute_headline(summary: pd.DataFrame, variants: Sequence[str] | None = None) -> Headline:
+    """The paper precision@10 headline of ``summary``, its columns in the order of ``variants``."""
+    long = headline_long(summary, variants=variants)
+    best: dict[str, str | None] = {}
+    for scenario, group in long[~long["is_baseline"]].groupby("scenario", sort=False):
+        winners = group.loc[group["is_best"], "variant"]
+        best[str(scenario)] = str(winners.iloc[0]) if len(winners) else None
+    columns = headline_columns(summary, variants=variants)
+    return Headline(long, tuple(columns), best, ideal_error_slice_scores(summary))
 
 
 def headline_table(
@@ -325,26 +347,17 @@ def _markdown_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def headline_markdown(
-    summary: pd.DataFrame,
-    metric: str = PAPER_METRIC,
-    method: str = DISCOVERY_METHOD,
-    baseline_metric: str | None = BASELINE_METRIC,
-    *,
-    variants: Sequence[str] | None = None,
-    unscored: Mapping[str, str] | None = None,
-) -> str:
+def headline_markdown(headline: Headline, *, unscored: Mapping[str, str] | None = None) -> str:
     """Return the headline as a markdown table (best cell in bold) and one line per scenario.
 
     The lines state, per scenario, which multimodal variants beat image-only and which do not. Meant
     for the console and ``summary.md``. ``unscored`` maps scenarios that ran but have no scores to why
     (e.g. no bootstrap showed the planted failure); each gets a line, so that none drops out unsaid.
     """
-    long = headline_long(summary, metric, method, baseline_metric, variants=variants)
-    columns = headline_columns(summary, metric, method, baseline_metric, variants=variants)
+    long, columns = headline.long, headline.columns
     lines = [
-        f"{_markdown_escape(metric)} ({_markdown_escape(method)}): mean [95% CI] over bootstraps;"
-        " the best variant per scenario is in bold.",
+        f"{_markdown_escape(PAPER_METRIC)} ({_markdown_escape(DISCOVERY_METHOD)}): mean [95% CI] over "
+        "bootstraps; the best variant per scenario is in bold.",
         "",
         "| scenario | " + " | ".join(_markdown_escape(column) for column in columns) + " |",
         "|---|" + "---|" * len(columns),
@@ -360,7 +373,7 @@ def headline_markdown(
     lines.append("")
     if long.empty:
         lines.append(NOTHING_TO_SCORE)
-    for comparison in multimodal_comparisons(long, ideal_error_slice_scores(summary, metric)):
+    for comparison in multimodal_comparisons(long, headline.ideal_scores):
         lines.append(f"- **{_markdown_escape(comparison.scenario)}**: {comparison.sentence()}")
     scored = set(long["scenario"].astype(str))
     for scenario, reason in (unscored or {}).items():

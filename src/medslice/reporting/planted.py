@@ -23,21 +23,33 @@ REQUIRED_QA_KEYS = ("n_bootstraps", "n_accepted", "total_retries", "mean_check_g
 class PlantedFailure:
     """One scenario's injected failure, as its ``injection_qa`` measured it.
 
-    Attributes:
-        scenario: the scenario name.
-        n_bootstraps: bootstraps run.
-        n_accepted: bootstraps whose gap reached ``min_gap`` within the allowed redraws.
-        total_retries: redraws over all bootstraps.
-        mean_check_gap: mean accuracy gap (non-slice minus slice) on the check sets.
-        mean_within_class_gap: mean of the paper's within-class gap on the same sets; NaN when the QA
-            predates it.
-        min_gap: the acceptance threshold.
-        ideal_error_slice_precision: mean over accepted bootstraps of the paper precision@10 of the best
-            slice made only of misclassified cases (:func:`medslice.evaluation.ideal_error_slice_precision`);
-            NaN when the metrics do not hold it.
-        n_classifiers: trained classifiers (0 when the QA predates the hierarchical design).
-        audit_draws: audit sets per classifier (0 when the QA predates it).
-        n_accepted_classifiers: classifiers whose failure check passed.
+    Attributes
+    ----------
+    scenario : str
+        The scenario name.
+    n_bootstraps : int
+        Bootstraps run.
+    n_accepted : int
+        Bootstraps whose gap reached ``min_gap`` within the allowed redraws.
+    total_retries : int
+        Redraws over all bootstraps.
+    mean_check_gap : float
+        Mean accuracy gap (non-slice minus slice) on the check sets.
+    mean_within_class_gap : float
+        Mean of the paper's within-class gap on the same sets; NaN when the QA
+        predates it.
+    min_gap : float
+        The acceptance threshold.
+    ideal_error_slice_precision : float
+        Mean over accepted bootstraps of the paper precision@10 of the best
+        slice made only of misclassified cases (:func:`medslice.evaluation.ideal_error_slice_precision`);
+        NaN when the metrics do not hold it.
+    n_classifiers : int
+        Trained classifiers (0 when the QA predates the hierarchical design).
+    audit_draws : int
+        Audit sets per classifier (0 when the QA predates it).
+    n_accepted_classifiers : int
+        Classifiers whose failure check passed.
     """
 
     scenario: str
@@ -89,8 +101,10 @@ def planted_failures(
     ``ideal_scores`` maps scenarios to their ideal error slice's precision@10
     (:func:`medslice.reporting.headline.ideal_error_slice_scores`); scenarios it lacks get NaN.
 
-    Raises:
-        ValueError: a QA mapping lacks one of ``REQUIRED_QA_KEYS`` (the message names the scenario).
+    Raises
+    ------
+    ValueError
+        A QA mapping lacks one of ``REQUIRED_QA_KEYS`` (the message names the scenario).
     """
     rows = []
     for scenario, qa in qa_by_scenario.items():

@@ -32,14 +32,21 @@ def describe_recorded_settings(
 ) -> tuple[str, str | None]:
     """The provenance line for recorded settings, and a notice when they are not all alike.
 
-    Args:
-        settings: the recorded settings of each artifact, keyed by a name the reader knows
-            (``<scenario>.<variant>``, ``<scenario>``).
-        unit: what one entry is, in the plural (``slicings``), for "for 2 of 3 slicings".
-        unlike: the notice's opening sentence, saying what differs and why it matters.
-        advice: the notice's closing sentence, saying how to make them alike.
+    Parameters
+    ----------
+    settings : Mapping[str, Mapping[str, Any]]
+        The recorded settings of each artifact, keyed by a name the reader knows
+        (``<scenario>.<variant>``, ``<scenario>``).
+    unit : str
+        What one entry is, in the plural (``slicings``), for "for 2 of 3 slicings".
+    unlike : str
+        The notice's opening sentence, saying what differs and why it matters.
+    advice : str
+        The notice's closing sentence, saying how to make them alike.
 
-    Returns:
+    Returns
+    -------
+    tuple[str, str | None]
         ``(text, notice)``: the settings most entries share, as JSON; ``notice`` is None when every
         entry shares them, else names each entry that differs and the settings in which it differs.
     """

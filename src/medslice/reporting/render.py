@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from matplotlib.figure import Figure
 
 import medslice
 from medslice.errors import BadTypeError, BadValueError
@@ -16,10 +18,10 @@ from medslice.reporting.cards import SliceCard
 from medslice.reporting.figures import paired_forest_plot, png_bytes, precision_bar_chart
 from medslice.reporting.formatting import humanize
 from medslice.reporting.headline import (
-    BASELINE_METRIC,
+    BASELINE_COLUMN,
     DCBENCH_METRIC,
-    DISCOVERY_METHOD,
-    PAPER_METRIC,
+    Headline,
+    compute_headline,
     headline_long,
 )
 from medslice.reporting.paired import (
@@ -48,6 +50,7 @@ from medslice.reporting.views import (
 )
 
 TEMPLATE_NAME = "audit_report.html.j2"
+TITLE = "medslice audit report"
 SHOW_VARIANTS = ("best", "all")
 FOREST_CAPTION = (
     "Paired difference in paper precision@10, each multimodal variant minus image-only, per scenario: "
@@ -68,8 +71,13 @@ class PairedView:
     cross_fitted: tuple[CrossFittedRow, ...]
 
 
-def paired_view(paired: pd.DataFrame | None, cross_fitted: pd.DataFrame | None) -> PairedView | None:
-    """The lead section's view, or None when there is nothing to compare (no tables, or empty ones)."""
+def paired_view(
+    paired: pd.DataFrame | None, cross_fitted: pd.DataFrame | None, chart: Figure | None = None
+) -> PairedView | None:
+    """The lead section's view, or None when there is nothing to compare (no tables, or empty ones).
+
+    ``chart`` is the forest plot of ``paired`` (drawn here when not given).
+    """
     has_pairs = paired is not None and not paired.empty
     has_best = cross_fitted is not None and not cross_fitted.empty
     if not has_pairs and not has_best:
@@ -79,7 +87,7 @@ def paired_view(paired: pd.DataFrame | None, cross_fitted: pd.DataFrame | None) 
         figure = FigureView(
             "figure-paired",
             FOREST_CAPTION,
-            png_data_uri(png_bytes(paired_forest_plot(paired)), "the paired forest plot"),
+            png_data_uri(png_bytes(chart or paired_forest_plot(paired)), "the paired forest plot"),
         )
     return PairedView(
         note=PAIRED_NOTE,
@@ -107,9 +115,10 @@ def render_audit_report(
     summary: pd.DataFrame,
     cards: Sequence[SliceCard],
     provenance: Mapping[str, Any],
-    figures: Mapping[str, bytes] | None = None,
-    title: str = "medslice audit report",
     *,
+    headline: Headline | None = None,
+    precision_chart: Figure | None = None,
+    paired_chart: Figure | None = None,
     show_variants: str = "best",
     max_terms: int = 5,
     max_enrichment_rows: int = 5,
@@ -121,47 +130,72 @@ def render_audit_report(
     cross_fitted: pd.DataFrame | None = None,
     slicers: Sequence[SlicerRow] = (),
     data_notice: str | None = None,
+    parameters_from_rebuild: bool = False,
 ) -> str:
     """Render the audit report as one self-contained HTML document and return it as a string.
 
-    Args:
-        summary: the output of :func:`medslice.evaluation.summarize_metrics`. The headline uses
-            method ``domino`` with metric ``paper_precision_at_10`` (and ``precision_at_10`` for
-            the dcbench table) and method ``baseline`` with metric ``attribute_fraction``.
-        cards: slice cards of any scenarios and variants.
-        provenance: what produced the run. ``encoder``, ``data_version``, ``seed``,
-            ``medslice_version`` (default: the installed version) and ``timestamp`` are shown
-            first; ``parameters`` (a mapping) goes in a collapsible JSON block; other keys are
-            listed as given. A ``data_version`` mentioning "synthetic" (or ``synthetic: True``)
-            adds a banner. Nothing here reads the clock: pass the timestamp in.
-        figures: extra PNG figures by caption, shown after the precision bar chart, which is
-            always drawn from ``summary``.
-        title: the document title.
-        show_variants: ``"best"`` shows, per scenario, the cards of the best variant by paper
-            precision@10 (or every card given when that variant has none); ``"all"`` shows every
-            card, the best variant first.
-        max_terms: tokens and phrases shown per card.
-        max_enrichment_rows: enrichment rows shown per card.
-        planted: the injected failures behind the run (:func:`medslice.reporting.planted.planted_failures`),
-            shown as a table after the headline; empty for a user's own predictions.
-        no_slice_reasons: why a scenario has no slices (e.g. the classifier made no error), by scenario;
-            such scenarios are listed in the slices section with the reason.
-        shown_notes: a note shown above a scenario's cards, by scenario, e.g. that they come from a
-            later bootstrap because the first one had no slices.
-        notices: warnings shown under the title, before the headline, e.g. that the variants were
-            sliced with different settings.
-        paired: the output of :func:`medslice.evaluation.paired.paired_comparisons`; with rows, the
-            report leads with the comparisons (a sentence per scenario, a compact table and a forest
-            plot) before the headline.
-        cross_fitted: the output of :func:`medslice.evaluation.paired.cross_fitted_best`, shown in the
-            lead beside the in-sample best variant.
-        slicers: rows of :func:`medslice.reporting.slicers.slicer_rows`: every slicer's best variant on
-            the same bootstraps, shown after the headline (nothing when empty).
-        data_notice: what the reader must know about sharing the report, shown first under the title
-            as an alert, e.g. that it holds credentialed patient images
-            (:data:`medslice.reporting.data_protection.CREDENTIALED_NOTICE`).
+    Parameters
+    ----------
+    summary : pd.DataFrame
+        The output of :func:`medslice.evaluation.summarize_metrics`. The headline uses
+        method ``domino`` with metric ``paper_precision_at_10`` (and ``precision_at_10`` for
+        the dcbench table) and method ``baseline`` with metric ``attribute_fraction``.
+    cards : Sequence[SliceCard]
+        Slice cards of any scenarios and variants.
+    provenance : Mapping[str, Any]
+        What produced the run. ``encoder``, ``data_version``, ``seed``,
+        ``medslice_version`` (default: the installed version) and ``timestamp`` are shown
+        first; ``parameters`` (a mapping) goes in a collapsible JSON block; other keys are
+        listed as given. A ``data_version`` mentioning "synthetic" (or ``synthetic: True``)
+        adds a banner. Nothing here reads the clock: pass the timestamp in.
+    headline : Headline or None, default=None
+        The headline of ``summary`` (:func:`~medslice.reporting.headline.compute_headline`),
+        computed once per report; its columns order every table. Computed here when not given.
+    precision_chart : Figure or None, default=None
+        The headline's bar chart, drawn once per report (here when not given).
+    paired_chart : Figure or None, default=None
+        The forest plot of ``paired``, drawn once per report (here when not given).
+    show_variants : str, default="best"
+        ``"best"`` shows, per scenario, the cards of the best variant by paper
+        precision@10 (or every card given when that variant has none); ``"all"`` shows every
+        card, the best variant first.
+    max_terms : int, default=5
+        Tokens and phrases shown per card.
+    max_enrichment_rows : int, default=5
+        Enrichment rows shown per card.
+    planted : Sequence[PlantedFailure], default=()
+        The injected failures behind the run (:func:`medslice.reporting.planted.planted_failures`),
+        shown as a table after the headline; empty for a user's own predictions.
+    no_slice_reasons : Mapping[str, str] or None, default=None
+        Why a scenario has no slices (e.g. the classifier made no error), by scenario;
+        such scenarios are listed in the slices section with the reason.
+    shown_notes : Mapping[str, str] or None, default=None
+        A note shown above a scenario's cards, by scenario, e.g. that they come from a
+        later bootstrap because the first one had no slices.
+    notices : Sequence[str], default=()
+        Warnings shown under the title, before the headline, e.g. that the variants were
+        sliced with different settings.
+    paired : pd.DataFrame or None, default=None
+        The output of :func:`medslice.evaluation.paired.paired_comparisons`; with rows, the
+        report leads with the comparisons (a sentence per scenario, a compact table and a forest
+        plot) before the headline.
+    cross_fitted : pd.DataFrame or None, default=None
+        The output of :func:`medslice.evaluation.paired.cross_fitted_best`, shown in the
+        lead beside the in-sample best variant.
+    slicers : Sequence[SlicerRow], default=()
+        Rows of :func:`medslice.reporting.slicers.slicer_rows`: every slicer's best variant on
+        the same bootstraps, shown after the headline (nothing when empty).
+    data_notice : str or None, default=None
+        What the reader must know about sharing the report, shown first under the title
+        as an alert, e.g. that it holds credentialed patient images
+        (:data:`medslice.reporting.data_protection.CREDENTIALED_NOTICE`).
+    parameters_from_rebuild : bool, default=False
+        The report was rebuilt in another run than its results': the
+        parameters shown are the rebuilding run's.
 
-    Returns:
+    Returns
+    -------
+    str
         The HTML text. Same inputs give the same text, byte for byte.
     """
     if show_variants not in SHOW_VARIANTS:
@@ -186,61 +220,49 @@ def render_audit_report(
         if unscored
         else ""
     )
+    if headline is None:
+        headline = compute_headline(summary)
+    variants = [name for name in headline.columns if name != BASELINE_COLUMN]
     paper = metric_table(
-        summary,
-        PAPER_METRIC,
+        headline.long,
+        headline.columns,
         anchor="headline",
         heading="Headline: paper precision@10",
         note=(
             "Mean over bootstrap runs with its 95% confidence interval. The best variant per "
             "scenario is bold and highlighted; the dashed-border column is the baseline." + unscored_note
         ),
-        baseline_metric=BASELINE_METRIC,
-        with_comparisons=True,
+        ideal_scores=headline.ideal_scores,
     )
     dcbench = metric_table(
-        summary,
-        DCBENCH_METRIC,
+        headline_long(summary, DCBENCH_METRIC, baseline_metric=None, variants=variants),
+        variants,
         anchor="dcbench",
         heading="Detection: dcbench precision@10",
         note=(
             "Share of the 10 highest-membership cases that belong to the planted slice, for the "
             "slice that matches it best (by average precision)."
         ),
-        baseline_metric=None,
-        with_comparisons=False,
+        ideal_scores=None,
     )
-    long = headline_long(summary, PAPER_METRIC, DISCOVERY_METHOD, baseline_metric=None)
-    best = {
-        str(scenario): (str(group.loc[group["is_best"], "variant"].iloc[0]))
-        if group["is_best"].any()
-        else None
-        for scenario, group in long.groupby("scenario", sort=False)
-    }
+    best = dict(headline.best)
     scenario_names = list(best)
     scenario_names += [s for s in dict.fromkeys(c.scenario for c in cards) if s not in best]
     scenario_names += [s for s in (no_slice_reasons or {}) if s not in scenario_names]
-
-    # Caller figures are checked before the chart is drawn, so a bad one fails fast.
-    extra_figures = [
-        FigureView(f"figure-{position}", str(caption), png_data_uri(data, f"figures[{caption!r}]"))
-        for position, (caption, data) in enumerate((figures or {}).items(), start=1)
-    ]
-    chart = precision_bar_chart(summary)
+    chart = precision_chart or precision_bar_chart(headline)
     figure_views = [
         FigureView(
             "figure-precision",
             "Paper precision@10 per scenario and variant; whiskers are 95% CIs, the dashed line "
             "is the baseline, the outlined bar the best variant.",
             png_data_uri(png_bytes(chart), "the precision bar chart"),
-        ),
-        *extra_figures,
+        )
     ]
 
     full_provenance = {"medslice_version": medslice.__version__, **dict(provenance)}
     parameters = provenance.get(PARAMETERS_KEY)
     context = {
-        "title": title,
+        "title": TITLE,
         "tables": (paper, dcbench),
         "figures": tuple(figure_views),
         "scenarios": scenario_views(
@@ -257,19 +279,26 @@ def render_audit_report(
         "planted": tuple(planted_view(failure) for failure in planted),
         "provenance": provenance_items(full_provenance),
         "parameters_json": (
-            json.dumps(parameters, sort_keys=True, indent=2, default=str, ensure_ascii=False)
+            json.dumps(parameters, sort_keys=True, indent=2, default=_as_json, ensure_ascii=False)
             if parameters is not None
             else None
         ),
         # A report rebuilt alone shows this run's parameters beside an earlier run's results.
-        "parameters_from_rebuild": bool(parameters) and bool(parameters.get("report_run")),
+        "parameters_from_rebuild": bool(parameters) and parameters_from_rebuild,
         "synthetic": is_synthetic(provenance),
         "notices": tuple(str(notice) for notice in notices),
         "data_notice": None if data_notice is None else str(data_notice),
-        "paired": paired_view(paired, cross_fitted),
+        "paired": paired_view(paired, cross_fitted, paired_chart),
         "slicers": tuple(slicers),
         "slicer_note": SLICER_NOTE,
         "timestamp": display_value(provenance.get("timestamp")),
         "data_version": display_value(provenance.get("data_version")),
     }
     return _environment().get_template(TEMPLATE_NAME).render(**context)
+
+
+def _as_json(value: Any) -> Any:
+    """Typed settings (Kedro builds them in ``parameters``) as their mappings; anything else as text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)

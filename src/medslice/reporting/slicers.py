@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -78,7 +78,11 @@ def slicer_comparison_markdown(best: pd.DataFrame, rules: Mapping[tuple[str, str
     ``best`` is :func:`medslice.evaluation.slicers.best_variant_per_slicer`; ``rules`` gives the rule
     slicers' commonest first rule (:func:`commonest_rules`). Empty when there is nothing to compare.
     """
-    rows = slicer_rows(best, rules)
+    return slicer_rows_markdown(slicer_rows(best, rules))
+
+
+def slicer_rows_markdown(rows: Sequence[SlicerRow]) -> str:
+    """The markdown section of :func:`slicer_comparison_markdown`, from its rows."""
     if not rows:
         return ""
     lines = [

@@ -16,11 +16,15 @@ from medslice.reporting.recorded_settings import describe_recorded_settings
 def describe_slicing_settings(settings: Mapping[str, Mapping[str, Any]]) -> tuple[str, str | None]:
     """The provenance line for the slicings of a report, and a notice when they were not all alike.
 
-    Args:
-        settings: the recorded settings (``{"slicer": {...}, "seed": 42}``) of each sliced
-            ``<scenario>.<variant>``.
+    Parameters
+    ----------
+    settings : Mapping[str, Mapping[str, Any]]
+        The recorded settings (``{"slicer": {...}, "seed": 42}``) of each sliced
+        ``<scenario>.<variant>``.
 
-    Returns:
+    Returns
+    -------
+    tuple[str, str | None]
         ``(text, notice)``: the settings most slicings share, as JSON; ``notice`` is None when every
         slicing shares them, else names each slicing that differs and the settings in which it differs.
     """

@@ -23,15 +23,7 @@ from medslice.reporting.formatting import (
     humanize,
     is_missing_number,
 )
-from medslice.reporting.headline import (
-    BASELINE_COLUMN,
-    DISCOVERY_METHOD,
-    headline_columns,
-    headline_long,
-    ideal_error_slice_scores,
-    is_multimodal,
-    multimodal_comparisons,
-)
+from medslice.reporting.headline import BASELINE_COLUMN, is_multimodal, multimodal_comparisons
 from medslice.reporting.planted import PlantedFailure
 
 VARIANT_TIPS: dict[str, str] = {
@@ -218,18 +210,18 @@ def _variant_tip(variant: str) -> str:
 
 
 def metric_table(
-    summary: pd.DataFrame,
-    metric: str,
+    long: pd.DataFrame,
+    names: Sequence[str],
     *,
     anchor: str,
     heading: str,
     note: str,
-    baseline_metric: str | None,
-    with_comparisons: bool,
+    ideal_scores: Mapping[str, float] | None,
 ) -> TableView:
-    """Build one scenario x variant table view from the summary."""
-    long = headline_long(summary, metric, DISCOVERY_METHOD, baseline_metric)
-    names = headline_columns(summary, metric, DISCOVERY_METHOD, baseline_metric)
+    """One scenario x variant table view from a :func:`~medslice.reporting.headline.headline_long` frame.
+
+    ``names`` are its value columns; with ``ideal_scores`` the table states the multimodal comparisons.
+    """
     columns = tuple(
         ColumnView(
             name,
@@ -261,11 +253,8 @@ def metric_table(
             )
         rows.append(RowView(str(scenario), tuple(cells)))
     comparisons = (
-        tuple(
-            (c.scenario, c.sentence(humanize))
-            for c in multimodal_comparisons(long, ideal_error_slice_scores(summary, metric))
-        )
-        if with_comparisons
+        tuple((c.scenario, c.sentence(humanize)) for c in multimodal_comparisons(long, ideal_scores))
+        if ideal_scores is not None
         else ()
     )
     return TableView(anchor, heading, note, columns, tuple(rows), comparisons)

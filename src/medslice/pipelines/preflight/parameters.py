@@ -20,14 +20,14 @@ from medslice.encoders.settings import EmbeddingSettings
 from medslice.errors import BadValueError, MedsliceError
 from medslice.mimic.cohort import resolve_cohort_params
 from medslice.pipelines.embedding.nodes import check_named_encoder
+from medslice.pipelines.evaluation.settings import EvaluationSettings
 from medslice.pipelines.preflight.plan import RunPlan
 from medslice.pipelines.settings_keys import (
-    EVALUATION_KEYS,
     UnknownSettingError,
-    check_known_keys,
     check_runtime_parameters,
 )
 from medslice.pipelines.tags import DISCOVERS_SLICES, TRAINS_ENCODER
+from medslice.reporting.data_protection import ReportSettings
 from medslice.scenarios.bootstrap import RunConfig
 from medslice.scenarios.spec import ScenarioSpec
 from medslice.slicing.per_bootstrap import PCA_FITS, check_slicer_settings
@@ -63,7 +63,8 @@ def check_pca_fit(pca_fit: Any) -> None:
 # Parameter dataset -> the check of its value. A scenario's check also reads `failure_injection.run`.
 CHECKS: dict[str, Callable[[Any], object]] = {
     "params:ingestion.cohort": resolve_cohort_params,
-    "params:evaluation": lambda value: check_known_keys(value, EVALUATION_KEYS, "evaluation"),
+    "params:evaluation": EvaluationSettings.of,
+    "params:report": ReportSettings.of,
     "params:slice_discovery.pca_fit": check_pca_fit,
 }
 
