@@ -11,6 +11,7 @@ input was accepted as if it were whole).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import io
@@ -29,6 +30,7 @@ import pandas as pd
 
 from medslice.classifiers.config import ClassifierConfig
 from medslice.errors import MedsliceError
+from medslice.explain.settings import ExplanationSettings
 from medslice.mimic import schemas
 from medslice.mimic.cohort import DEFAULT_COHORT_PARAMS, resolve_cohort_params
 from medslice.mimic.ingest_reports import build_reports_table
@@ -39,7 +41,6 @@ from medslice.mimic.reports_source import MimicCxrReports
 from medslice.mimic.sections import REPORT_KEYS, parse_report
 from medslice.mimic.table_io import read_table, read_text
 from medslice.pipelines.declared import shipped_scenarios
-from medslice.pipelines.settings_keys import EXPLANATION_KEYS, check_known_keys
 from medslice.scenarios.bootstrap import RunConfig
 from medslice.scenarios.spec import ScenarioSpec
 from medslice.scenarios.user_predictions import check_predictions_table, validate_predictions
@@ -866,7 +867,10 @@ _PARAMETER_BASES: dict[str, tuple[dict[str, Any], list[str]]] = {
             "device",
         ],
     ),
-    "check_known_keys": ({"top_k": 3}, list(EXPLANATION_KEYS)),
+    "ExplanationSettings.from_dict": (
+        {"top_k": 3, "phrases": {"min_df": 2}},
+        [field.name for field in dataclasses.fields(ExplanationSettings)],
+    ),
 }
 _PARAMETER_CALLS: dict[str, Callable[[Any], Any]] = {
     "RunConfig.from_dict": RunConfig.from_dict,
@@ -875,7 +879,7 @@ _PARAMETER_CALLS: dict[str, Callable[[Any], Any]] = {
     "SyntheticConfig.from_dict": SyntheticConfig.from_dict,
     "check_slicer_settings": check_slicer_settings,
     "ClassifierConfig.from_dict": ClassifierConfig.from_dict,
-    "check_known_keys": lambda block: check_known_keys(block, EXPLANATION_KEYS, "explanation"),
+    "ExplanationSettings.from_dict": ExplanationSettings.from_dict,
 }
 
 

@@ -160,7 +160,7 @@ def test_jpeg_probe_never_calls_a_cut_jpeg_whole(cut: int) -> None:
         "SyntheticConfig.from_dict",
         "check_slicer_settings",
         "ClassifierConfig.from_dict",
-        "check_known_keys",
+        "ExplanationSettings.from_dict",
     ],
 )
 @settings(max_examples=60, deadline=None, database=None)

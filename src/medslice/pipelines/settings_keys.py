@@ -1,7 +1,7 @@
-"""Refuse misspelt keys in a parameters block, naming the closest known key.
+"""Refuse ``--params`` that no node can read, naming the closest declared parameter.
 
-Nodes read their settings with ``.get(key, default)``, so without this check ``explanation.top_kk=3``
-would run with the default and say nothing.
+Kedro merges any ``--params`` path into the parameters, so ``--params sead=10`` would run with the default
+seed and say nothing. The blocks nodes read are typed settings, which refuse their own unknown keys.
 """
 
 from __future__ import annotations
@@ -9,29 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medslice.errors import BadValueError, closest, unknown_keys_message
-
-# The keys the nodes read from the blocks they take whole.
-EXPLANATION_KEYS = ("top_k", "report_sections", "max_enrichment_rows", "enrichment_columns", "phrases", "llm")
-PHRASE_KEYS = ("min_df", "max_candidates", "extra_phrases")
-LLM_KEYS = ("enabled", "model_path", "n_hypotheses")
+from medslice.errors import BadValueError, closest
 
 
 class UnknownSettingError(BadValueError):
     """A parameters block holds a key no node reads."""
-
-
-def check_known_keys(block: Mapping[str, Any] | None, known: Iterable[str], where: str) -> None:
-    """Raise :class:`UnknownSettingError` for keys of ``block`` not in ``known`` (``where``: its name)."""
-    if block is not None and not isinstance(block, Mapping):
-        text = repr(block)
-        shown = text if len(text) <= 200 else text[:200] + "..."
-        raise UnknownSettingError(f"{where} must be a mapping of settings, got {shown}")
-    known = sorted(known)
-    unknown = sorted(str(key) for key in (block or {}) if key not in known)
-    if not unknown:
-        return
-    raise UnknownSettingError(unknown_keys_message(unknown, known, where))
 
 
 def _paths(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
