@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from medslice.classifiers.config import ClassifierConfig
+from medslice.classifiers.config import TRAINING_KEYS, ClassifierConfig
 from medslice.errors import MedsliceError
 from medslice.explain.settings import ExplanationSettings
 from medslice.mimic import schemas
@@ -855,17 +855,7 @@ _PARAMETER_BASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
     "ClassifierConfig.from_dict": (
         {"name": "small_cnn", "image_size": 64, "lr": 0.001},
-        [
-            "name",
-            "image_size",
-            "lr",
-            "batch_size",
-            "max_epochs",
-            "patience",
-            "augment",
-            "early_stopping",
-            "device",
-        ],
+        ["name", "image_size", *TRAINING_KEYS],
     ),
     "ExplanationSettings.from_dict": (
         {"top_k": 3, "phrases": {"min_df": 2}},

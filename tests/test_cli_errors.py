@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.tiny_project import kedro, kedro_command, kedro_environment, new_project
+from tests.tiny_project import kedro, new_project, run_kedro
 
 METADATA = "data/01_raw/mimic-cxr-jpg/2.1.0/mimic-cxr-2.0.0-metadata.csv.gz"
 SCREEN = 12  # lines of an error's own display, Kedro's log lines aside
@@ -23,14 +22,7 @@ def refused(project: Path, *args: str) -> str:
     """The stderr of a `kedro` call that must fail; checks the display is short and the log has the rest."""
     log = project / "info.log"
     before = log.stat().st_size if log.exists() else 0
-    result = subprocess.run(
-        kedro_command(*args),
-        cwd=project,
-        env=kedro_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_kedro(project, *args)
     assert result.returncode != 0, result.stdout[-2000:]
     assert "Traceback" not in result.stdout + result.stderr, result.stderr[-3000:]
     assert len(result.stderr.strip().splitlines()) <= SCREEN, result.stderr

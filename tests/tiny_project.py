@@ -33,9 +33,9 @@ def kedro_environment() -> dict[str, str]:
     return {**os.environ, **ENVIRONMENT}
 
 
-def kedro(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run `kedro <args>` in ``project`` and fail the test, with its output, if it fails."""
-    result = subprocess.run(
+def run_kedro(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run `kedro <args>` in ``project`` in the tests' environment, whatever its exit status."""
+    return subprocess.run(
         kedro_command(*args),
         cwd=project,
         env=kedro_environment(),
@@ -44,6 +44,11 @@ def kedro(project: Path, *args: str, timeout: int = 900) -> subprocess.Completed
         timeout=timeout,
         check=False,
     )
+
+
+def kedro(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run `kedro <args>` in ``project`` and fail the test, with its output, if it fails."""
+    result = run_kedro(project, *args, timeout=timeout)
     assert result.returncode == 0, (
         f"kedro {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     )

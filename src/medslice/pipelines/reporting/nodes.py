@@ -29,7 +29,7 @@ VARIANT_TABLES = ("slices", "slice_summary", "slicing_settings", "explanations")
 
 
 def scenario_inputs(scenarios: Sequence[str], variants: Sequence[str], with_injection_qa: bool) -> list[str]:
-    """The namespaced datasets :func:`gather_report_artifacts` reads, in the order it reads them."""
+    """The namespaced datasets :func:`build_audit_report` reads, in the order it reads them."""
     names = []
     for scenario in scenarios:
         names.append(f"{scenario}.predictions")
@@ -39,65 +39,7 @@ def scenario_inputs(scenarios: Sequence[str], variants: Sequence[str], with_inje
     return names
 
 
-def gather_report_artifacts(  # noqa: PLR0913 - one input per dataset the report reads
-    metrics_summary: pd.DataFrame,
-    paired_comparisons: pd.DataFrame,
-    cross_fitted_best: pd.DataFrame,
-    slicer_comparison: pd.DataFrame,
-    slicer_rules: pd.DataFrame,
-    cohort: pd.DataFrame,
-    mimic_cxr_jpg: MimicCxrJpg,
-    image_embeddings: pa.Table,
-    report_embeddings: pa.Table,
-    metadata_embeddings: pa.Table,
-    seed: int,
-    report: ReportSettings,
-    parameters: dict[str, Any],
-    run_info: RunInfo,
-    *tables: Any,
-    scenarios: Sequence[str],
-    variants: Sequence[str],
-    with_injection_qa: bool,
-) -> ReportArtifacts:
-    """The report's inputs as one typed object; ``tables`` come in the order of :func:`scenario_inputs`.
-
-    The headline is computed and the charts are drawn here, once, for the summary and the report. The
-    encoders named are those recorded in the embeddings the slices came from (not the newest ``encoder``).
-    """
-    remaining = iter(tables)
-    predictions, injection_qa, per_variant = {}, {}, {}
-    for scenario in scenarios:
-        predictions[scenario] = next(remaining)
-        if with_injection_qa:
-            injection_qa[scenario] = next(remaining)
-        for variant in variants:
-            per_variant[(scenario, variant)] = VariantTables(*(next(remaining) for _ in VARIANT_TABLES))
-    embeddings = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
-    headline = compute_headline(metrics_summary, variants)
-    return ReportArtifacts(
-        scenarios=tuple(scenarios),
-        variants=tuple(variants),
-        predictions=predictions,
-        injection_qa=injection_qa,
-        tables=per_variant,
-        metrics_summary=metrics_summary,
-        paired_comparisons=paired_comparisons,
-        cross_fitted_best=cross_fitted_best,
-        slicers=tuple(slicer_rows(best_variant_per_slicer(slicer_comparison), commonest_rules(slicer_rules))),
-        cohort=cohort,
-        image_root=str(mimic_cxr_jpg.root),
-        encoder={modality: identity_from_arrow(table) for modality, table in embeddings.items()},
-        headline=headline,
-        precision_chart=precision_bar_chart(headline),
-        paired_chart=paired_forest_plot(paired_comparisons),
-        seed=seed,
-        parameters=parameters,
-        settings=report,
-        run_info=run_info,
-    )
-
-
-def build_audit_report(  # noqa: PLR0913 - as gather_report_artifacts
+def build_audit_report(  # noqa: PLR0913 - one input per dataset the report reads
     metrics_summary: pd.DataFrame,
     paired_comparisons: pd.DataFrame,
     cross_fitted_best: pd.DataFrame,
@@ -119,28 +61,41 @@ def build_audit_report(  # noqa: PLR0913 - as gather_report_artifacts
 ) -> tuple[str, ReportArtifacts]:
     """The self-contained HTML report, and the :class:`ReportArtifacts` it was made from (for the summary).
 
-    Gathering and rendering are one node, so that ``kedro run --nodes=build_audit_report`` rebuilds the
-    report alone from the stored results.
+    ``tables`` come in the order of :func:`scenario_inputs`. The headline is computed and the charts are
+    drawn here, once, for the summary and the report. The encoders named are those recorded in the
+    embeddings the slices came from (not the newest ``encoder``). Gathering and rendering are one node, so
+    that ``kedro run --nodes=build_audit_report`` rebuilds the report alone from the stored results.
     """
-    artifacts = gather_report_artifacts(
-        metrics_summary,
-        paired_comparisons,
-        cross_fitted_best,
-        slicer_comparison,
-        slicer_rules,
-        cohort,
-        mimic_cxr_jpg,
-        image_embeddings,
-        report_embeddings,
-        metadata_embeddings,
-        seed,
-        ReportSettings.of(report),
-        parameters,
-        run_info,
-        *tables,
-        scenarios=scenarios,
-        variants=variants,
-        with_injection_qa=with_injection_qa,
+    remaining = iter(tables)
+    predictions, injection_qa, per_variant = {}, {}, {}
+    for scenario in scenarios:
+        predictions[scenario] = next(remaining)
+        if with_injection_qa:
+            injection_qa[scenario] = next(remaining)
+        for variant in variants:
+            per_variant[(scenario, variant)] = VariantTables(*(next(remaining) for _ in VARIANT_TABLES))
+    embeddings = {"image": image_embeddings, "report": report_embeddings, "metadata": metadata_embeddings}
+    headline = compute_headline(metrics_summary, variants)
+    artifacts = ReportArtifacts(
+        scenarios=tuple(scenarios),
+        variants=tuple(variants),
+        predictions=predictions,
+        injection_qa=injection_qa,
+        tables=per_variant,
+        metrics_summary=metrics_summary,
+        paired_comparisons=paired_comparisons,
+        cross_fitted_best=cross_fitted_best,
+        slicers=tuple(slicer_rows(best_variant_per_slicer(slicer_comparison), commonest_rules(slicer_rules))),
+        cohort=cohort,
+        image_root=str(mimic_cxr_jpg.root),
+        encoder={modality: identity_from_arrow(table) for modality, table in embeddings.items()},
+        headline=headline,
+        precision_chart=precision_bar_chart(headline),
+        paired_chart=paired_forest_plot(paired_comparisons),
+        seed=seed,
+        parameters=parameters,
+        settings=ReportSettings.of(report),
+        run_info=run_info,
     )
     return build_report(artifacts), artifacts
 
